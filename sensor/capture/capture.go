@@ -5,8 +5,26 @@ package capture
 import (
 	"errors"
 	"time"
+)
 
-	"github.com/google/gopacket/layers"
+// LinkType is a pcap LINKTYPE_ value. It is our own 16-bit type because
+// gopacket's layers.LinkType is 8 bits wide and cannot hold LINUX_SLL2 (276);
+// pcapgo's readers truncate it the same way, so read the header's value
+// yourself.
+type LinkType uint16
+
+// Link types the sensor decodes.
+const (
+	LinkNull     LinkType = 0   // BSD loopback, host byte order family
+	LinkEthernet LinkType = 1   // IEEE 802.3 Ethernet
+	LinkRawDLT12 LinkType = 12  // raw IP (OpenBSD value of DLT_RAW)
+	LinkRawDLT14 LinkType = 14  // raw IP (BSD/OS value of DLT_RAW)
+	LinkRaw      LinkType = 101 // raw IPv4 or IPv6
+	LinkLoop     LinkType = 108 // OpenBSD loopback, network byte order family
+	LinkSLL      LinkType = 113 // Linux cooked capture v1
+	LinkIPv4     LinkType = 228 // raw IPv4
+	LinkIPv6     LinkType = 229 // raw IPv6
+	LinkSLL2     LinkType = 276 // Linux cooked capture v2
 )
 
 // Packet is one captured frame. Data is owned by the Source and valid only
@@ -17,7 +35,7 @@ type Packet struct {
 	// Length is the frame's length on the wire; len(Data) may be smaller
 	// when the capture was truncated by a snap length.
 	Length   int
-	LinkType layers.LinkType
+	LinkType LinkType
 	// Interface names where the packet came from: the interface for live
 	// capture, the file name for replay.
 	Interface string
