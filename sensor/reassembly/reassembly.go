@@ -1,0 +1,317 @@
+// Package reassembly puts the segments of one direction of a TCP stream back
+// in order, with bounded memory.
+//
+// A Stream is a small value embedded in a flow; a Pool holds the out-of-order
+// buffers of all the streams of one worker. Neither has a lock nor starts a
+// goroutine: both belong to the worker goroutine that owns the flow table.
+//
+// Policy, in short: the first segment seen fixes the next expected sequence
+// number; in-order bytes are handed to the Handler straight from the caller's
+// slice; out-of-order bytes are copied into pooled buffers until the hole
+// before them fills; already-seen bytes are dropped, and where a later copy of
+// a range differs from the first one, the first received wins and the
+// Inconsistent counter grows; when a cap would be exceeded the stream stops
+// waiting, reports the hole through Handler.Gap and goes on from the oldest
+// data it has.
+package reassembly
+
+import "bytes"
+
+// Handler receives the in-order bytes of one direction of a stream.
+// Its methods must not call back into the Stream or Pool that calls them.
+type Handler interface {
+	// Data receives the next in-order bytes. p is valid only during the call:
+	// it may alias the caller's packet buffer or a pooled buffer that is
+	// reused afterwards. Copy what you keep.
+	Data(p []byte)
+	// Gap says that n bytes (n > 0) of the stream were lost: they never
+	// arrived, or were given up on because a cap was reached. The next Data
+	// call continues after them.
+	Gap(n int)
+}
+
+// maxWindow is how far ahead of the next expected byte a segment may start
+// and still be believed: the largest window TCP window scaling allows.
+const maxWindow = 1 << 30
+
+// Stream flags.
+const (
+	flagStarted uint8 = 1 << iota // next is set
+	flagFIN                       // fin is set
+	flagClosed                    // Flush was called; Add ignores everything until Reset
+)
+
+// Stream reassembles one direction of a TCP stream. The zero value is ready
+// to use: the first Add starts it. A Stream with nothing buffered is 24 bytes.
+// Pass the same Pool to every call on a Stream.
+type Stream struct {
+	head     *segment // buffered out-of-order segments, sorted, not overlapping, all after next
+	next     uint32   // sequence number of the next byte to deliver
+	fin      uint32   // sequence number just after the last byte, when flagFIN is set
+	buffered uint32   // payload bytes in the head list
+	nseg     uint16   // segments in the head list
+	flags    uint8
+}
+
+// seqLT reports whether a comes before b in sequence space (modulo 2^32).
+func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
+
+// Buffered returns the out-of-order payload bytes s holds.
+func (s *Stream) Buffered() int { return int(s.buffered) }
+
+// Started reports whether s has seen its first segment.
+func (s *Stream) Started() bool { return s.flags&flagStarted != 0 }
+
+// Finished reports whether every byte up to the FIN has been delivered (or
+// reported as a gap), or Flush was called.
+func (s *Stream) Finished() bool {
+	return s.flags&flagClosed != 0 || (s.flags&flagFIN != 0 && s.next == s.fin)
+}
+
+// Add feeds one segment: its sequence number, its SYN and FIN flags and its
+// payload (which Add never keeps: out-of-order bytes are copied). In-order
+// bytes reach h before Add returns.
+func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, h Handler, p *Pool) {
+	if s.flags&flagClosed != 0 {
+		return
+	}
+	if syn {
+		seq++ // the SYN takes one sequence number; data starts after it
+	}
+	if s.flags&flagStarted == 0 {
+		s.next = seq
+		s.flags |= flagStarted
+	}
+	if d := seq - s.next; d > maxWindow && int32(d) > 0 {
+		p.stats.OutOfWindow++
+		return
+	}
+	if fin && s.flags&flagFIN == 0 {
+		end := seq + uint32(len(payload))
+		if !seqLT(end, s.next) { // a FIN before bytes already delivered is nonsense: ignore it
+			s.fin = end
+			s.flags |= flagFIN
+			s.trimAfterFIN(p)
+		}
+	}
+	if len(payload) == 0 {
+		return
+	}
+	if s.flags&flagFIN != 0 {
+		if !seqLT(seq, s.fin) {
+			p.stats.AfterFIN++
+			return
+		}
+		if d := s.fin - seq; uint32(len(payload)) > d {
+			payload = payload[:d]
+			p.stats.AfterFIN++
+		}
+	}
+	var st addState
+	s.add(seq, payload, &st, h, p)
+	switch {
+	case st.fresh == 0:
+		p.stats.Retransmitted++
+	case st.old > 0:
+		p.stats.Overlaps++
+	}
+	if st.inconsistent {
+		p.stats.Inconsistent++
+	}
+}
+
+// addState tallies what became of one segment's bytes.
+type addState struct {
+	fresh        int  // bytes delivered or buffered
+	old          int  // bytes already delivered or buffered
+	inconsistent bool // some old bytes differed from the buffered copy
+}
+
+func (s *Stream) add(seq uint32, data []byte, st *addState, h Handler, p *Pool) {
+	for len(data) > 0 {
+		if d := s.next - seq; int32(d) > 0 { // starts before next
+			if uint32(len(data)) <= d {
+				st.old += len(data)
+				return
+			}
+			st.old += int(d)
+			data = data[d:]
+			seq = s.next
+		}
+		if seq == s.next {
+			n := len(data)
+			if s.head != nil {
+				if d := s.head.seq - seq; d < uint32(n) {
+					n = int(d)
+				}
+			}
+			if n > 0 {
+				s.deliver(data[:n], h, p)
+				st.fresh += n
+				data = data[n:]
+				seq = s.next
+			}
+			data = s.drain(data, st, h, p)
+			seq = s.next
+			continue
+		}
+		var ok bool
+		seq, data, ok = s.insert(seq, data, st, p)
+		if ok {
+			return
+		}
+		// A cap is reached: stop waiting for the hole before the oldest data.
+		p.stats.DroppedOverCap++
+		if s.head == nil || seqLT(seq, s.head.seq) {
+			s.gap(seq-s.next, p, h) // the new data is the oldest: it goes next
+			s.next = seq
+		} else {
+			s.skipToHead(h, p)
+		}
+	}
+}
+
+// deliver hands in-order bytes to h and advances next.
+func (s *Stream) deliver(b []byte, h Handler, p *Pool) {
+	h.Data(b)
+	s.next += uint32(len(b))
+	p.stats.Delivered += uint64(len(b))
+}
+
+func (s *Stream) gap(n uint32, p *Pool, h Handler) {
+	if n == 0 {
+		return
+	}
+	h.Gap(int(n))
+	p.stats.Gaps++
+	p.stats.GapBytes += uint64(n)
+}
+
+// drain delivers the buffered segments that have become contiguous. data, if
+// not empty, is new bytes starting at next: they are compared with the
+// buffered ones (which win) and the compared part is cut from what is returned.
+func (s *Stream) drain(data []byte, st *addState, h Handler, p *Pool) []byte {
+	for g := s.head; g != nil && g.seq == s.next; g = s.head {
+		if len(data) > 0 {
+			n := min(len(g.data), len(data))
+			if !bytes.Equal(g.data[:n], data[:n]) {
+				st.inconsistent = true
+			}
+			st.old += n
+			data = data[n:]
+		}
+		s.head = g.next
+		s.buffered -= uint32(len(g.data))
+		s.nseg--
+		s.deliver(g.data, h, p)
+		p.put(g)
+	}
+	return data
+}
+
+// skipToHead reports the hole before the first buffered segment as a gap and
+// delivers from there.
+func (s *Stream) skipToHead(h Handler, p *Pool) {
+	s.gap(s.head.seq-s.next, p, h)
+	s.next = s.head.seq
+	s.drain(nil, nil, h, p)
+}
+
+// insert buffers the parts of data (which starts after next) that no buffered
+// segment holds yet, comparing the parts that one does. It returns ok=false
+// and what is left of data when a cap stops it.
+func (s *Stream) insert(seq uint32, data []byte, st *addState, p *Pool) (uint32, []byte, bool) {
+	cfg := &p.cfg
+	link := &s.head
+	for len(data) > 0 {
+		for *link != nil && !seqLT(seq, (*link).end()) { // segment ends at or before seq
+			link = &(*link).next
+		}
+		cur := *link
+		if cur != nil && !seqLT(seq, cur.seq) { // seq falls inside cur
+			off := seq - cur.seq
+			n := min(len(cur.data)-int(off), len(data))
+			if !bytes.Equal(cur.data[off:int(off)+n], data[:n]) {
+				st.inconsistent = true
+			}
+			st.old += n
+			data = data[n:]
+			seq += uint32(n)
+			continue
+		}
+		n := min(len(data), maxClassSize)
+		if cur != nil {
+			if d := cur.seq - seq; d < uint32(n) {
+				n = int(d)
+			}
+		}
+		if int(s.buffered)+n > cfg.MaxBufferedPerStream || int(s.nseg) >= cfg.MaxPendingSegments {
+			return seq, data, false
+		}
+		g := p.get(n)
+		if g == nil {
+			return seq, data, false
+		}
+		copy(g.data, data[:n])
+		g.seq = seq
+		g.next = cur
+		*link = g
+		link = &g.next
+		s.buffered += uint32(n)
+		s.nseg++
+		st.fresh += n
+		p.stats.OutOfOrder++
+		data = data[n:]
+		seq += uint32(n)
+	}
+	return seq, data, true
+}
+
+// trimAfterFIN drops buffered bytes at or after the FIN.
+func (s *Stream) trimAfterFIN(p *Pool) {
+	link := &s.head
+	for g := *link; g != nil; g = *link {
+		if seqLT(g.seq, s.fin) {
+			if d := s.fin - g.seq; uint32(len(g.data)) > d {
+				s.buffered -= uint32(len(g.data)) - d
+				g.data = g.data[:d]
+				p.stats.AfterFIN++
+			}
+			link = &g.next
+			continue
+		}
+		*link = g.next
+		s.buffered -= uint32(len(g.data))
+		s.nseg--
+		p.stats.AfterFIN++
+		p.put(g)
+	}
+}
+
+// Flush ends the stream: it delivers everything buffered, reporting the holes
+// before, between and after the buffered segments (up to a FIN seen) as gaps,
+// and releases the buffers. Later calls to Add are ignored until Reset.
+func (s *Stream) Flush(h Handler, p *Pool) {
+	if s.flags&flagClosed != 0 {
+		return
+	}
+	for s.head != nil {
+		s.skipToHead(h, p)
+	}
+	if s.flags&flagFIN != 0 && seqLT(s.next, s.fin) {
+		s.gap(s.fin-s.next, p, h)
+		s.next = s.fin
+	}
+	s.flags |= flagClosed
+}
+
+// Reset releases the buffers of s without delivering them and returns s to
+// its zero value, ready for a new stream.
+func (s *Stream) Reset(p *Pool) {
+	for g := s.head; g != nil; {
+		next := g.next
+		p.put(g)
+		g = next
+	}
+	*s = Stream{}
+}
