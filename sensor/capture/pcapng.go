@@ -53,6 +53,7 @@ func (f *ngFramer) Read(p []byte) (int, error) {
 			f.buf, f.pos = f.buf[:0], 0
 			return 0, err
 		}
+		f.pos = 0
 	}
 	n := copy(p, f.buf[f.pos:])
 	f.pos += n
