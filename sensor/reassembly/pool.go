@@ -106,6 +106,20 @@ func (p *Pool) InUse() int { return p.inUse }
 // kept on its free lists for reuse.
 func (p *Pool) Held() int { return p.held }
 
+// Trim lets the garbage collector have the buffers on the free lists, for
+// instance after a burst of out-of-order traffic has passed.
+func (p *Pool) Trim() {
+	for c := range p.free {
+		for g := p.free[c]; g != nil; {
+			next := g.next
+			g.next, g.data = nil, nil
+			p.held -= classSize(c)
+			g = next
+		}
+		p.free[c] = nil
+	}
+}
+
 // class returns the size class index for n bytes (0 < n <= maxClassSize).
 func class(n int) int {
 	if n <= 1<<minClassShift {

@@ -293,6 +293,13 @@ func TestResetReleasesBuffers(t *testing.T) {
 	if got := r.out.String(); got != "a" {
 		t.Errorf("expected %q, got %q", "a", got)
 	}
+	if p.Held() != 128+1024 {
+		t.Errorf("expected the free lists to keep 1152 bytes, got %d", p.Held())
+	}
+	p.Trim()
+	if p.Held() != 0 {
+		t.Errorf("expected nothing held after Trim, got %d", p.Held())
+	}
 }
 
 func TestFinished(t *testing.T) {
