@@ -319,3 +319,46 @@ func TestFinished(t *testing.T) {
 		t.Errorf("expected %q, got %q", "abcd", got)
 	}
 }
+
+func TestPoolEvictsFreeBuffersOfOtherClasses(t *testing.T) {
+	p := NewPool(Config{MaxPoolBytes: 1024})
+	var s Stream
+	var r recorder
+	s.Add(1, false, false, []byte("a"), &r, p)
+	s.Add(3, false, false, bytes.Repeat([]byte("c"), 1000), &r, p)
+	s.Flush(&r, p)
+	if p.Held() != 1024 || p.InUse() != 0 {
+		t.Fatalf("expected 1024 bytes held on the free list, got %d held, %d in use", p.Held(), p.InUse())
+	}
+	var s2 Stream
+	s2.Add(1, false, false, []byte("a"), &r, p)
+	s2.Add(3, false, false, []byte("c"), &r, p)
+	if p.Held() != 128 || p.InUse() != 128 || s2.Buffered() != 1 {
+		t.Errorf("expected the 1024-byte free buffer evicted for a 128-byte one, got %d held, %d in use, %d buffered",
+			p.Held(), p.InUse(), s2.Buffered())
+	}
+}
+
+func TestSteadyStateAllocatesNothing(t *testing.T) {
+	p := NewPool(Config{})
+	h := &sink{}
+	payload := make([]byte, benchMSS)
+	var s Stream
+	seq := uint32(1)
+	window := func() {
+		for i := 3; i >= 0; i-- { // reverse order: three buffered, then all delivered
+			s.Add(seq+uint32(i*benchMSS), false, false, payload, h, p)
+		}
+		seq += 4 * benchMSS
+	}
+	window()
+	if n := testing.AllocsPerRun(100, window); n != 0 {
+		t.Errorf("expected 0 allocations per out-of-order window, got %v", n)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		s.Add(seq, false, false, payload, h, p)
+		seq += benchMSS
+	}); n != 0 {
+		t.Errorf("expected 0 allocations per in-order segment, got %v", n)
+	}
+}
