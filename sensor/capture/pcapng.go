@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // pcapng block types and option codes that the framer validates.
@@ -114,36 +115,40 @@ func (f *ngFramer) nextBlock() error {
 		typ = f.u32(hdr)
 	}
 	total := f.u32(hdr[4:])
-	min := uint32(12)
+	minLen := uint32(12)
 	switch typ {
 	case ngBlockSHB:
-		min = 28
+		minLen = 28
 	case ngBlockIDB:
-		min = 20
+		minLen = 20
 	case ngBlockEPB, ngBlockPB:
-		min = 32
+		minLen = 32
 	case ngBlockSPB:
-		min = 16
+		minLen = 16
 	case ngBlockISB:
-		min = 24
+		minLen = 24
 	}
-	if total < min || total%4 != 0 || total > maxBlockLen {
-		return f.corrupt("block type %#x has length %d (want a multiple of 4 in [%d, %d])", typ, total, min, maxBlockLen)
+	if total < minLen || total%4 != 0 || total > maxBlockLen {
+		return f.corrupt("block type %#x has length %d (want a multiple of 4 in [%d, %d])", typ, total, minLen, maxBlockLen)
 	}
 	have := 8
 	if typ == ngBlockSHB {
 		have = 12
 	}
-	if cap(f.buf) < int(total) {
-		nb := make([]byte, total)
-		copy(nb, hdr[:have])
-		f.buf = nb
+	// Grow the buffer as bytes arrive, so that a length claimed by a
+	// hostile header costs memory only if the file really holds it.
+	b := f.buf[:have]
+	for len(b) < int(total) {
+		chunk := min(int(total)-len(b), 256<<10)
+		b = slices.Grow(b, chunk)
+		n, err := io.ReadFull(f.r, b[len(b):len(b)+chunk])
+		b = b[:len(b)+n]
+		if err != nil {
+			f.buf = b
+			return f.truncated(err)
+		}
 	}
-	f.buf = f.buf[:total]
-	b := f.buf
-	if _, err := io.ReadFull(f.r, b[have:]); err != nil {
-		return f.truncated(err)
-	}
+	f.buf = b
 	if trail := f.u32(b[total-4:]); trail != total {
 		return f.corrupt("trailing length %d differs from leading length %d", trail, total)
 	}
