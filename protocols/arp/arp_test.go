@@ -214,3 +214,5 @@ func BenchmarkFeed(b *testing.B) {
 		b.Fatal("nothing emitted")
 	}
 }
+
+func TestDependencies(t *testing.T) { corpustest.CheckDeps(t) }

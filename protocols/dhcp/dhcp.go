@@ -31,9 +31,10 @@ const (
 	HeaderLen = 240
 )
 
-// MaxMessageLen caps the datagram the decoder reads. An IPv4 UDP payload is at
-// most 65507 bytes; DHCP messages are normally under 1500.
-const MaxMessageLen = 65535
+// MaxMessageLen caps the datagram the decoder reads. DHCP messages fit one
+// frame (RFC 2131 §2: 576 bytes at least, rarely over 1500); anything larger
+// than a jumbo frame is refused with protocols.ErrTooLong.
+const MaxMessageLen = 9000
 
 // maxString caps every text value the decoder emits.
 const maxString = 255

@@ -271,6 +271,7 @@ var negatives = []struct {
 	{"ack in a BOOTREQUEST", msg("0101060000000001"+strings.Repeat("00", 20), strings.Repeat("00", 16), "350105ff"), true, protocols.ErrMalformed},
 	{"option runs past the end", msg("0101060000000001"+strings.Repeat("00", 20), strings.Repeat("00", 16), "3501010c20414243"), true, protocols.ErrMalformed},
 	{"option without length", msg("0101060000000001"+strings.Repeat("00", 20), strings.Repeat("00", 16), "3501010c"), true, protocols.ErrMalformed},
+	{"over the length cap", msg("0101060000000001"+strings.Repeat("00", 20), strings.Repeat("00", 16), "350101ff"+strings.Repeat("00", MaxMessageLen)), true, protocols.ErrTooLong},
 	{"message type length 2", msg("0101060000000001"+strings.Repeat("00", 20), strings.Repeat("00", 16), "35020101ff"), true, protocols.ErrMalformed},
 }
 
@@ -413,3 +414,5 @@ func BenchmarkFeed(b *testing.B) {
 		})
 	}
 }
+
+func TestDependencies(t *testing.T) { corpustest.CheckDeps(t) }

@@ -11,7 +11,9 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/gopacket"
@@ -235,4 +237,29 @@ func contains(s []uint16, v uint16) bool {
 		}
 	}
 	return false
+}
+
+// CheckDeps fails tb when the package in the working directory imports
+// anything but the standard library and the protocols contract package,
+// the rule for decoders. It skips when the go command is not on PATH.
+func CheckDeps(tb testing.TB) {
+	tb.Helper()
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		tb.Skip("go command not on PATH")
+	}
+	out, err := exec.Command(goCmd, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").Output()
+	if err != nil {
+		tb.Fatalf("go list -deps: %v", err)
+	}
+	self, err := exec.Command(goCmd, "list", ".").Output()
+	if err != nil {
+		tb.Fatalf("go list: %v", err)
+	}
+	const contract = "github.com/iomt-sensor/iomt-sensor/protocols"
+	for _, dep := range strings.Fields(string(out)) {
+		if dep != contract && dep != strings.TrimSpace(string(self)) {
+			tb.Errorf("decoder imports %s: decoders may import only the standard library and %s", dep, contract)
+		}
+	}
 }
