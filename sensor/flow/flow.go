@@ -1,0 +1,242 @@
+// Package flow keeps the bounded table of live flows of one worker: both
+// directions of a conversation share one Flow, flows expire after an idle
+// time measured in packet time, and the oldest flow is evicted when the table
+// is full. A Table belongs to one goroutine.
+package flow
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/iomt-sensor/iomt-sensor/protocols"
+	"github.com/iomt-sensor/iomt-sensor/sensor/reassembly"
+)
+
+// Key identifies a flow in both directions: the endpoints are stored in a
+// canonical order.
+type Key struct {
+	a, b   [16]byte
+	pa, pb uint16
+	proto  uint8
+}
+
+// MakeKey returns the key of the flow a packet belongs to, and whether the
+// packet's source is the key's first endpoint.
+func MakeKey(src, dst netip.Addr, srcPort, dstPort uint16, proto uint8) (Key, bool) {
+	s, d := src.As16(), dst.As16()
+	srcFirst := less(s, srcPort, d, dstPort)
+	if srcFirst {
+		return Key{a: s, b: d, pa: srcPort, pb: dstPort, proto: proto}, true
+	}
+	return Key{a: d, b: s, pa: dstPort, pb: srcPort, proto: proto}, false
+}
+
+func less(a [16]byte, pa uint16, b [16]byte, pb uint16) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return pa < pb
+}
+
+// Hash returns a hash of k that is the same for both directions, for
+// spreading flows over workers.
+func (k Key) Hash() uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for _, v := range k.a {
+		h = (h ^ uint64(v)) * prime
+	}
+	for _, v := range k.b {
+		h = (h ^ uint64(v)) * prime
+	}
+	h = (h ^ uint64(k.pa)) * prime
+	h = (h ^ uint64(k.pb)) * prime
+	return (h ^ uint64(k.proto)) * prime
+}
+
+// Side is one endpoint of a flow.
+type Side struct {
+	IP   netip.Addr
+	Port uint16
+	MAC  protocols.MAC
+}
+
+// Flow is one conversation. The flow's owner (a worker) reads and writes its
+// fields; the Table only links it.
+type Flow struct {
+	Key       Key
+	Transport protocols.Transport
+	// Client opened the flow (sent the SYN, or the first datagram); Server
+	// is the other side.
+	Client, Server Side
+	VLAN           uint16
+	First, Last    time.Time
+	Packets        [2]uint64 // by protocols.Direction
+	Bytes          [2]uint64
+
+	// TCP state.
+	Streams  [2]reassembly.Stream
+	ISN      [2]uint32
+	SYN      [2]bool
+	FIN      [2]bool
+	RST      bool
+	Answered bool // SYN-ACK seen (TCP) or a reply datagram (UDP)
+
+	// Protocol detection and decoding.
+	Protocol string // detected protocol, "" until known
+	Decoder  protocols.Decoder
+	Tried    [2]bool // detection was tried on the first payload of each direction
+	Done     bool    // no decoder will be attached (or it gave up)
+
+	// Reported is the packet time the inventory last heard of this flow.
+	Reported time.Time
+
+	prev, next *Flow
+}
+
+// Config bounds a Table.
+type Config struct {
+	MaxFlows    int           // default 262144
+	IdleTimeout time.Duration // in packet time; default 2 minutes
+}
+
+// Stats count what a Table did.
+type Stats struct {
+	Active  int
+	Created uint64
+	Expired uint64 // idle timeout
+	Evicted uint64 // table full: the least recently seen flow made room
+	Closed  uint64 // removed by their owner (FIN, RST)
+}
+
+// Table holds flows, most recently seen first.
+type Table struct {
+	cfg        Config
+	flows      map[Key]*Flow
+	head, tail *Flow // head: most recently seen
+	free       []*Flow
+	stats      Stats
+}
+
+// NewTable returns an empty table.
+func NewTable(cfg Config) *Table {
+	if cfg.MaxFlows <= 0 {
+		cfg.MaxFlows = 1 << 18
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 2 * time.Minute
+	}
+	return &Table{cfg: cfg, flows: make(map[Key]*Flow, min(cfg.MaxFlows, 1<<14))}
+}
+
+// Stats returns the table's counters.
+func (t *Table) Stats() Stats {
+	s := t.stats
+	s.Active = len(t.flows)
+	return s
+}
+
+// Len returns the number of flows.
+func (t *Table) Len() int { return len(t.flows) }
+
+// Get returns the flow for k and marks it most recently seen at ts, or nil.
+func (t *Table) Get(k Key, ts time.Time) *Flow {
+	f := t.flows[k]
+	if f == nil {
+		return nil
+	}
+	f.Last = ts
+	if t.head != f {
+		t.unlink(f)
+		t.pushFront(f)
+	}
+	return f
+}
+
+// Create adds a flow for k seen first at ts. When the table is full, the
+// least recently seen flow is passed to evict (which must release what the
+// flow holds) and its slot reused.
+func (t *Table) Create(k Key, ts time.Time, evict func(*Flow)) *Flow {
+	if len(t.flows) >= t.cfg.MaxFlows && t.tail != nil {
+		old := t.tail
+		evict(old)
+		t.remove(old)
+		t.stats.Evicted++
+	}
+	var f *Flow
+	if n := len(t.free); n > 0 {
+		f = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		f = new(Flow)
+	}
+	*f = Flow{Key: k, First: ts, Last: ts, Reported: ts}
+	t.flows[k] = f
+	t.pushFront(f)
+	t.stats.Created++
+	return f
+}
+
+// Close removes f, which its owner has finished with.
+func (t *Table) Close(f *Flow) {
+	t.remove(f)
+	t.stats.Closed++
+}
+
+// Expire passes every flow idle since before now-IdleTimeout to fn, then
+// removes it.
+func (t *Table) Expire(now time.Time, fn func(*Flow)) {
+	deadline := now.Add(-t.cfg.IdleTimeout)
+	for t.tail != nil && t.tail.Last.Before(deadline) {
+		f := t.tail
+		fn(f)
+		t.remove(f)
+		t.stats.Expired++
+	}
+}
+
+// All passes every flow to fn, least recently seen first, then empties the
+// table (end of capture).
+func (t *Table) All(fn func(*Flow)) {
+	for t.tail != nil {
+		f := t.tail
+		fn(f)
+		t.remove(f)
+	}
+}
+
+func (t *Table) remove(f *Flow) {
+	t.unlink(f)
+	delete(t.flows, f.Key)
+	*f = Flow{}
+	if len(t.free) < 4096 {
+		t.free = append(t.free, f)
+	}
+}
+
+func (t *Table) unlink(f *Flow) {
+	if f.prev != nil {
+		f.prev.next = f.next
+	} else {
+		t.head = f.next
+	}
+	if f.next != nil {
+		f.next.prev = f.prev
+	} else {
+		t.tail = f.prev
+	}
+	f.prev, f.next = nil, nil
+}
+
+func (t *Table) pushFront(f *Flow) {
+	f.next = t.head
+	if t.head != nil {
+		t.head.prev = f
+	}
+	t.head = f
+	if t.tail == nil {
+		t.tail = f
+	}
+}
