@@ -68,7 +68,7 @@ type Stats struct {
 	Delivered      uint64 // bytes handed to Handler.Data
 	Retransmitted  uint64 // segments whose bytes were all already seen
 	Overlaps       uint64 // segments trimmed because part of them was already seen
-	Inconsistent   uint64 // segments whose bytes differed from buffered bytes of the same range (first received won)
+	Inconsistent   uint64 // segments whose bytes differed from bytes already seen (first received won); see README
 	OutOfOrder     uint64 // segments (or pieces) copied into a buffer to wait for a hole
 	Gaps           uint64 // calls to Handler.Gap
 	GapBytes       uint64 // bytes reported lost through Handler.Gap

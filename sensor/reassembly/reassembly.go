@@ -15,7 +15,11 @@
 // data it has.
 package reassembly
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // Handler receives the in-order bytes of one direction of a stream.
 // Its methods must not call back into the Stream or Pool that calls them.
@@ -42,15 +46,42 @@ const (
 )
 
 // Stream reassembles one direction of a TCP stream. The zero value is ready
-// to use: the first Add starts it. A Stream with nothing buffered is 24 bytes.
+// to use: the first Add starts it. A Stream with nothing buffered is 40 bytes.
 // Pass the same Pool to every call on a Stream.
 type Stream struct {
 	head     *segment // buffered out-of-order segments, sorted, not overlapping, all after next
+	sample   uint64   // sample of the bytes of the last delivered chunk
 	next     uint32   // sequence number of the next byte to deliver
 	fin      uint32   // sequence number just after the last byte, when flagFIN is set
 	buffered uint32   // payload bytes in the head list
+	lastSeq  uint32   // sequence number of the last delivered chunk
+	lastLen  uint32   // length of the last delivered chunk
 	nseg     uint16   // segments in the head list
 	flags    uint8
+}
+
+// sampleOf returns a cheap fingerprint of b: 32 little-endian 64-bit words
+// at evenly spaced offsets (the first and last 8 bytes included), folded. It
+// covers all of a chunk up to 256 bytes and leaves at most (len(b)-8)/31-8
+// bytes unread between two words of a longer one, so two copies that differ
+// in a field longer than that are told apart. It tells an ambiguous
+// retransmission (same sequence number, other bytes) from a true one.
+func sampleOf(b []byte) uint64 {
+	n := len(b)
+	if n < 8 {
+		var v uint64
+		for _, c := range b {
+			v = v<<8 | uint64(c)
+		}
+		return v
+	}
+	step := n - 8
+	var x, y uint64 // two independent chains run faster than one
+	for i := 0; i < 32; i += 2 {
+		x = bits.RotateLeft64(x, 11) ^ binary.LittleEndian.Uint64(b[i*step/31:])
+		y = bits.RotateLeft64(y, 13) ^ binary.LittleEndian.Uint64(b[(i+1)*step/31:])
+	}
+	return x ^ bits.RotateLeft64(y, 32)
 }
 
 // seqLT reports whether a comes before b in sequence space (modulo 2^32).
@@ -128,6 +159,10 @@ type addState struct {
 }
 
 func (s *Stream) add(seq uint32, data []byte, st *addState, h Handler, p *Pool) {
+	if seq == s.lastSeq && s.lastLen > 0 && uint32(len(data)) >= s.lastLen && seqLT(seq, s.next) &&
+		sampleOf(data[:s.lastLen]) != s.sample {
+		st.inconsistent = true // resends the last delivered chunk with other bytes
+	}
 	for len(data) > 0 {
 		if d := s.next - seq; int32(d) > 0 { // starts before next
 			if uint32(len(data)) <= d {
@@ -173,6 +208,7 @@ func (s *Stream) add(seq uint32, data []byte, st *addState, h Handler, p *Pool) 
 
 // deliver hands in-order bytes to h and advances next.
 func (s *Stream) deliver(b []byte, h Handler, p *Pool) {
+	s.lastSeq, s.lastLen, s.sample = s.next, uint32(len(b)), sampleOf(b)
 	h.Data(b)
 	s.next += uint32(len(b))
 	p.stats.Delivered += uint64(len(b))

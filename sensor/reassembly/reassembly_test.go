@@ -32,6 +32,9 @@ type seg struct {
 	data     string
 }
 
+// hl7Header is an MLLP start byte and an HL7 v2 MSH segment.
+const hl7Header = "\x0bMSH|^~\\&|PUMP|ICU|EMR|HOSP|20110613083617||ADT^A01|934576120110613083617|P|2.3\r"
+
 func TestStream(t *testing.T) {
 	var wrapISN uint32 = 0xfffffffc // SYN at ...fc, first byte at ...fd, wraps after 3 bytes
 	big := strings.Repeat("0123456789abcdef", 70000/16)
@@ -181,6 +184,17 @@ func TestStream(t *testing.T) {
 			stats: Stats{Delivered: 19, OutOfOrder: 1, Overlaps: 1, Inconsistent: 1},
 		},
 		{
+			name: "ambiguous retransmission of delivered data (HL7): first received wins",
+			segs: []seg{
+				{seq: 100, syn: true},
+				{seq: 101, data: hl7Header + "PID|1||135769||MOUSE^MICKEY^||19281118|M\r\x1c\r"},
+				{seq: 101, data: hl7Header + "PID|1||135770||MOUSE^MINNIE^||19281118|F\r\x1c\r"},
+				{seq: 101, data: hl7Header + "PID|1||135769||MOUSE^MICKEY^||19281118|M\r\x1c\r"},
+			},
+			want:  [2]string{hl7Header + "PID|1||135769||MOUSE^MICKEY^||19281118|M\r\x1c\r"},
+			stats: Stats{Delivered: uint64(len(hl7Header) + 43), Retransmitted: 2, Inconsistent: 1},
+		},
+		{
 			name:  "inconsistent copies both out of order: first received wins",
 			segs:  []seg{{seq: 1, data: "x"}, {seq: 5, data: "BBBB"}, {seq: 5, data: "CCCC"}, {seq: 2, data: "yyy"}},
 			want:  [2]string{"xyyyBBBB"},
@@ -250,8 +264,8 @@ func TestStream(t *testing.T) {
 }
 
 func TestStreamSize(t *testing.T) {
-	if n := unsafe.Sizeof(Stream{}); n > 32 {
-		t.Errorf("expected a Stream of at most 32 bytes, got %d", n)
+	if n := unsafe.Sizeof(Stream{}); n > 40 {
+		t.Errorf("expected a Stream of at most 40 bytes, got %d", n)
 	}
 }
 
