@@ -123,9 +123,9 @@ func appendAssociate(a []byte, t byte, called, calling string, m *modality, impl
 
 // appendCommand appends a P-DATA-TF PDU holding one command PDV built by
 // body, with its (0000,0000) group length filled in.
-func appendCommandPDU(a []byte, body func([]byte) []byte) []byte {
+func appendCommandPDU(a []byte, pcid byte, body func([]byte) []byte) []byte {
 	pdu := len(a)
-	a = append(a, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x03)
+	a = append(a, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, pcid, 0x03)
 	gl := len(a)
 	a = append(a, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0) // (0000,0000) UL
 	a = body(a)
@@ -157,7 +157,34 @@ func (g *gen) setupDICOM(f *flow) {
 	f.lit(start)
 
 	study := g.rng.Uint64() >> 20
-	images := 1 + g.rng.IntN(3)
+	images := 1
+	switch g.rng.IntN(8) {
+	case 0:
+		images = 2
+	case 1, 2, 3, 4:
+		images = 0 // a C-ECHO: the modality checks its PACS link
+		g.msgID++
+		id := uint16(g.msgID)
+		f.begin(0)
+		start = len(f.arena)
+		f.arena = appendCommandPDU(f.arena, 3, func(a []byte) []byte {
+			a = appendElem(a, 0, 0x0002, uidVerification, 0)
+			a = appendUS(a, 0, 0x0100, 0x0030)
+			a = appendUS(a, 0, 0x0110, id)
+			return appendUS(a, 0, 0x0800, 0x0101)
+		})
+		f.lit(start)
+		f.begin(1)
+		start = len(f.arena)
+		f.arena = appendCommandPDU(f.arena, 3, func(a []byte) []byte {
+			a = appendElem(a, 0, 0x0002, uidVerification, 0)
+			a = appendUS(a, 0, 0x0100, 0x8030)
+			a = appendUS(a, 0, 0x0120, id)
+			a = appendUS(a, 0, 0x0800, 0x0101)
+			return appendUS(a, 0, 0x0900, 0)
+		})
+		f.lit(start)
+	}
 	for i := 0; i < images; i++ {
 		g.msgID++
 		id := uint16(g.msgID)
@@ -165,7 +192,7 @@ func (g *gen) setupDICOM(f *flow) {
 		f.begin(0)
 		a := f.arena
 		start = len(a)
-		a = appendCommandPDU(a, func(a []byte) []byte {
+		a = appendCommandPDU(a, 1, func(a []byte) []byte {
 			a = appendElem(a, 0, 0x0002, m.sopClass, 0)
 			a = appendUS(a, 0, 0x0100, 0x0001)
 			a = appendUS(a, 0, 0x0110, id)
@@ -174,7 +201,7 @@ func (g *gen) setupDICOM(f *flow) {
 			return appendUIDElem(a, 0, 0x1000, study, inst)
 		})
 		// First data PDV: the data set header; pixel data is filler.
-		rows := 256 + 64*g.rng.IntN(5)
+		rows := 256 + 64*g.rng.IntN(4)
 		pix := rows * rows * 2
 		pdu := len(a)
 		a = append(a, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0)
@@ -228,7 +255,7 @@ func (g *gen) setupDICOM(f *flow) {
 
 		f.begin(1)
 		start = len(f.arena)
-		f.arena = appendCommandPDU(f.arena, func(a []byte) []byte {
+		f.arena = appendCommandPDU(f.arena, 1, func(a []byte) []byte {
 			a = appendElem(a, 0, 0x0002, m.sopClass, 0)
 			a = appendUS(a, 0, 0x0100, 0x8001)
 			a = appendUS(a, 0, 0x0120, id)

@@ -90,7 +90,7 @@ func ParseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || n < 0 || n*float64(mult) > 1<<50 {
+	if err != nil || !(n >= 0 && n*float64(mult) <= 1<<50) { // also rejects NaN
 		return 0, fmt.Errorf("%w: size %q: want a number with an optional suffix such as 200MiB or 1GiB", ErrConfig, s)
 	}
 	return int64(n * float64(mult)), nil
@@ -113,6 +113,8 @@ type gen struct {
 	seen    []bool
 	free    []*flow
 	msgID   uint32
+
+	planBytes, planPkts int64 // estimated size of all flows started
 }
 
 // Generate writes a pcap to w according to cfg and returns what it wrote.
@@ -144,14 +146,28 @@ func Generate(w io.Writer, cfg Config) (Stats, error) {
 	g.text = makeText(fillLen)
 	g.writeHeader()
 
-	active := make([]*flow, concurrency)
+	// Small captures get fewer concurrent flows so that they still hold
+	// complete conversations.
+	n := min(max(cfg.Size>>16, 16), concurrency)
+	active := make([]*flow, n)
 	for i := range active {
 		active[i] = g.newFlow()
 	}
 	for !g.stopped {
 		i := g.rng.IntN(len(active))
-		if g.step(active[i]) {
-			g.free = append(g.free, active[i])
+		f := active[i]
+		// A flow in its data phase sends a short burst, as a sender with
+		// an open window does.
+		burst := 1
+		if f.st == stData {
+			burst = 1 + g.rng.IntN(24)
+		}
+		done := false
+		for ; burst > 0 && !done; burst-- {
+			done = g.step(f)
+		}
+		if done {
+			g.free = append(g.free, f)
 			active[i] = g.newFlow()
 		}
 	}
@@ -215,27 +231,34 @@ func (g *gen) emit(n int, src int) {
 // kindWeights is the base flow mix, per kind.
 var kindWeights = [NumKinds]int{
 	KindARP: 16, KindDHCP: 3, KindDNS: 28, KindTLS: 24, KindHTTP: 8,
-	KindDICOM: 3, KindHL7: 14, KindSMB: 2,
+	KindDICOM: 3, KindHL7: 14, KindSMB: 1,
 }
 
 // pickKind draws a flow kind, steering bulk flows so that the mean frame
 // size stays near targetAvg.
 func (g *gen) pickKind() (flowKind, bool) {
+	// Steer on the planned composition of all flows started so far: bulk
+	// flows take long to drain, so the written average lags behind.
 	avg := float64(targetAvg)
-	if g.stats.Packets > 200 {
-		avg = g.stats.AvgPacketSize()
+	if g.planPkts > 0 {
+		avg = float64(g.planBytes) / float64(g.planPkts)
 	}
-	bulkScale := 1
-	switch {
-	case avg > targetAvg+30:
-		bulkScale = 0
-	case avg < targetAvg-30:
-		bulkScale = 4
+	// Flows still running hold back bulk bytes: correct the plan by how
+	// far the written average trails it.
+	target := float64(targetAvg)
+	if g.stats.Packets > 1000 {
+		target += min(max(targetAvg-g.stats.AvgPacketSize(), -60), 60)
 	}
+	// Without SMB and bulk TLS the mix averages about 650 bytes a frame,
+	// with them well above 800.
 	w := kindWeights
-	w[KindDICOM] *= bulkScale
-	w[KindSMB] *= bulkScale
-	bulkTLS := 2 * bulkScale
+	bulkTLS := 1
+	switch {
+	case avg > target+15:
+		bulkTLS, w[KindSMB] = 0, 0
+	case avg < target-15:
+		bulkTLS, w[KindSMB] = 4, 4
+	}
 	total := bulkTLS
 	for _, x := range w {
 		total += x
@@ -286,7 +309,42 @@ func (g *gen) newFlow() *flow {
 	case KindSMB:
 		g.setupSMB(f)
 	}
+	g.plan(f)
 	return f
+}
+
+// plan adds the estimated frame count and bytes of f to the totals that
+// steer the flow mix.
+func (g *gen) plan(f *flow) {
+	const ack = ethLen + ipv4Len + tcpLenOpt
+	switch f.kind {
+	case KindARP:
+		g.planPkts += 2
+		g.planBytes += 120
+		return
+	case KindDNS:
+		g.planPkts += 2
+		g.planBytes += 180
+		return
+	case KindDHCP:
+		g.planPkts += 4
+		g.planBytes += 4 * 342
+		return
+	}
+	// Handshake (two 74-byte SYNs, one ACK) and FIN teardown; then the
+	// data segments and the ACKs stepData sends.
+	pkts, bytes := int64(7), int64(5*ack+2*(ethLen+ipv4Len+tcpLenSyn))
+	for i, m := range f.msgs {
+		segs := int64((m.n + mss - 1) / mss)
+		acks := (segs - 1) / 2
+		if i == len(f.msgs)-1 || f.msgs[i+1].from == m.from {
+			acks++
+		}
+		pkts += segs + acks
+		bytes += int64(m.n) + (segs+acks)*ack
+	}
+	g.planPkts += pkts
+	g.planBytes += bytes
 }
 
 // step emits the next packet of f and reports whether f is finished.

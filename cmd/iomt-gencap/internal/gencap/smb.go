@@ -41,7 +41,7 @@ func (g *gen) setupSMB(f *flow) {
 	binary.LittleEndian.PutUint64(fileID[:], g.rng.Uint64())
 	binary.LittleEndian.PutUint64(fileID[8:], g.rng.Uint64())
 	const block = 65536
-	ops := 8 + g.rng.IntN(64)
+	ops := 4 + g.rng.IntN(24)
 	msgID := uint64(10 + g.rng.IntN(100))
 	for i := 0; i < ops; i++ {
 		off := uint64(i) * block

@@ -121,7 +121,7 @@ func (g *gen) setupTLS(f *flow, bulk bool) {
 		f.begin(1)
 		n := 200 + g.rng.IntN(12000)
 		if bulk && r == 0 {
-			n = 200_000 + g.rng.IntN(3_000_000)
+			n = 100_000 + g.rng.IntN(1_500_000)
 		}
 		g.tlsRecords(f, n)
 	}
