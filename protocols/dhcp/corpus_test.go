@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -397,4 +398,66 @@ var corpusWant = []wantMsg{
 	{File: "device-mixed/ndpi-iphone.pcap", Frame: 30, Obs: []wantObs{{About: protocols.Receiver, Source: "dhcp.offer", Role: "client", MAC: "c4:61:8b:35:82:a9", Facts: []string{"dhcp.message_type=offer"}}, {About: protocols.Sender, Source: "dhcp.offer", Role: "server", IP: "192.168.2.1", Facts: []string{"dhcp.message_type=offer", "dhcp.server_id=192.168.2.1"}}}},
 	{File: "device-mixed/ndpi-iphone.pcap", Frame: 35, Obs: []wantObs{{About: protocols.Sender, Source: "dhcp.request", Role: "client", MAC: "c4:61:8b:35:82:a9", Hostname: "Lucas-iPhone", Facts: []string{"dhcp.message_type=request", "dhcp.hostname=Lucas-iPhone", "dhcp.client_id=01:c4:61:8b:35:82:a9", "dhcp.param_list=1,121,3,6,15,119,252", "dhcp.requested_ip=192.168.2.17", "dhcp.max_message_size=1500"}}}},
 	{File: "device-mixed/ndpi-iphone.pcap", Frame: 36, Obs: []wantObs{{About: protocols.Receiver, Source: "dhcp.ack", Role: "client", MAC: "c4:61:8b:35:82:a9", IP: "192.168.2.17", Facts: []string{"dhcp.message_type=ack"}}, {About: protocols.Sender, Source: "dhcp.ack", Role: "server", IP: "192.168.2.1", Facts: []string{"dhcp.message_type=ack", "dhcp.server_id=192.168.2.1"}}}},
+}
+
+// repoCapture returns the path of the repository's own testdata/captures
+// file name, found by walking up to go.mod, or skips.
+func repoCapture(t *testing.T, name string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			p := filepath.Join(dir, "testdata", "captures", name)
+			if _, err := os.Stat(p); err != nil {
+				t.Skipf("repository capture missing: %v", err)
+			}
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("repository root (go.mod) not found")
+		}
+		dir = parent
+	}
+}
+
+// TestRepoCaptures checks the DHCP exchanges of the repository's netns
+// captures (dnsmasq, ISC dhclient, busybox udhcpc): the stable device facts,
+// and every datagram against tshark when it is installed.
+func TestRepoCaptures(t *testing.T) {
+	path := repoCapture(t, "dhcp-dnsmasq.pcap")
+	var got []wantMsg
+	for _, d := range corpustest.UDP(t, path, ServerPort, ClientPort) {
+		obs, err := decode(d.Payload)
+		m := wantMsg{File: "dhcp-dnsmasq.pcap", Frame: d.Frame, Err: protocols.Reason(err)}
+		for _, o := range obs {
+			m.Obs = append(m.Obs, compact(o))
+		}
+		got = append(got, m)
+	}
+	facts := []struct{ mac, fact string }{
+		{"00:1b:21:77:00:07", "dhcp.hostname=INFUSION-07"},
+		{"00:1b:21:77:00:07", "dhcp.vendor_class=BD-Alaris-PCU"},
+		{"00:1b:21:77:00:07", "dhcp.param_list=1,28,2,3,15,6,12,42"},
+		{"00:09:fb:77:00:03", "dhcp.hostname=ICU-MONITOR-3"},
+		{"00:09:fb:77:00:03", "dhcp.vendor_class=Philips-IntelliVue"},
+		{"00:09:fb:77:00:03", "dhcp.client_id=01:00:09:fb:77:00:03"},
+	}
+	for i, tc := range facts {
+		found := false
+		for _, m := range got {
+			for _, o := range m.Obs {
+				found = found || (o.MAC == tc.mac && slices.Contains(o.Facts, tc.fact))
+			}
+		}
+		if !found {
+			t.Errorf("Test %d: expected %s for %s, not found", i, tc.fact, tc.mac)
+		}
+	}
+	if tshark, err := exec.LookPath("tshark"); err == nil {
+		compareMsgs(t, got, tsharkExpect(t, tshark, "dhcp-dnsmasq.pcap", path))
+	}
 }
