@@ -1,0 +1,389 @@
+package inventory
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iomt-sensor/iomt-sensor/protocols"
+)
+
+// Schema is the schema name of Asset.
+const Schema = "iomt.asset/v1"
+
+// Asset is one device of the inventory, as published (SPEC.md, "Asset").
+// Lists are sorted and never null; the identity fields, the dicom and hl7
+// sections, owner and advisories are left empty here and filled by later
+// stages (fingerprint, RACI, advisories).
+type Asset struct {
+	Schema     string     `json:"schema"`
+	ID         string     `json:"id"`
+	Sensor     string     `json:"sensor"`
+	MAC        string     `json:"mac,omitempty"`
+	IPs        []string   `json:"ips"`
+	Hostnames  []string   `json:"hostnames"`
+	Vendor     string     `json:"vendor,omitempty"`
+	Model      string     `json:"model,omitempty"`
+	Serial     string     `json:"serial,omitempty"`
+	Firmware   string     `json:"firmware,omitempty"`
+	OS         string     `json:"os,omitempty"`
+	Category   string     `json:"category"`
+	Confidence float64    `json:"confidence"`
+	Medical    bool       `json:"medical"`
+	Protocols  []string   `json:"protocols"`
+	Services   []Service  `json:"services"`
+	DICOM      *DICOM     `json:"dicom,omitempty"`
+	HL7        *HL7       `json:"hl7,omitempty"`
+	Peers      []Peer     `json:"peers"`
+	Evidence   []Evidence `json:"evidence"`
+	Owner      *Owner     `json:"owner,omitempty"`
+	Advisories []Advisory `json:"advisories,omitempty"`
+	Risk       float64    `json:"risk"`
+	FirstSeen  string     `json:"first_seen"` // RFC 3339, UTC, packet time
+	LastSeen   string     `json:"last_seen"`
+}
+
+// Service is a port on which the asset answered.
+type Service struct {
+	Transport string `json:"transport"`
+	Port      uint16 `json:"port"`
+	Protocol  string `json:"protocol,omitempty"`
+	Role      string `json:"role"`
+}
+
+// Peer is an asset or external address this asset talked to. Role is the
+// peer's role: "server" when this asset opened the flow, "client" otherwise.
+type Peer struct {
+	Asset    string `json:"asset"`
+	Protocol string `json:"protocol"`
+	Role     string `json:"role"`
+}
+
+// Evidence is one fact learned about the asset, with the packet time it was
+// first seen.
+type Evidence struct {
+	Source string `json:"source"`
+	Fact   string `json:"fact"`
+	Value  string `json:"value"`
+	Time   string `json:"time"`
+}
+
+// DICOM is the DICOM section of an asset.
+type DICOM struct {
+	AETitles               []string `json:"ae_titles,omitempty"`
+	ImplementationClassUID string   `json:"implementation_class_uid,omitempty"`
+	ImplementationVersion  string   `json:"implementation_version,omitempty"`
+	Modalities             []string `json:"modalities,omitempty"`
+	SOPClasses             []string `json:"sop_classes,omitempty"`
+}
+
+// HL7 is the HL7 v2 section of an asset.
+type HL7 struct {
+	Applications []string `json:"applications,omitempty"`
+	Facilities   []string `json:"facilities,omitempty"`
+	MessageTypes []string `json:"message_types,omitempty"`
+	Versions     []string `json:"versions,omitempty"`
+}
+
+// Owner says who is responsible for the asset (RACI).
+type Owner struct {
+	Responsible string   `json:"responsible,omitempty"`
+	Accountable string   `json:"accountable,omitempty"`
+	Consulted   []string `json:"consulted,omitempty"`
+	Informed    []string `json:"informed,omitempty"`
+}
+
+// Advisory is a known vulnerability matched to the asset.
+type Advisory struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Source   string `json:"source"`
+}
+
+// assetKey names an asset without allocating: mac set for "mac:<mac>",
+// else ip for "ip:<ip>".
+type assetKey struct {
+	mac protocols.MAC
+	ip  netip.Addr
+}
+
+func (a assetKey) String() string {
+	if !a.mac.IsZero() {
+		return "mac:" + a.mac.String()
+	}
+	return "ip:" + a.ip.String()
+}
+
+// group returns the asset an endpoint belongs to, or false when it belongs
+// to none (an external host behind a router, or without a MAC).
+func (inv *Inventory) group(k epKey) (assetKey, bool) {
+	if !k.mac.IsZero() {
+		if !k.ip.IsValid() {
+			return assetKey{mac: k.mac}, true
+		}
+		mi := inv.macs.get(k.mac)
+		if mi == nil || !mi.router {
+			return assetKey{mac: k.mac}, true
+		}
+		if _, bound := slicesIndex(mi.bound, k.ip, netip.Addr.Compare); bound {
+			return assetKey{mac: k.mac}, true
+		}
+	}
+	if inv.internal(k.ip) {
+		return assetKey{ip: k.ip}, true
+	}
+	return assetKey{}, false
+}
+
+// peerID names the peer at k: its asset, or "ip:<ip>" for an external host.
+func (inv *Inventory) peerID(k epKey) (string, bool) {
+	if a, ok := inv.group(k); ok {
+		return a.String(), true
+	}
+	if k.ip.IsValid() {
+		return "ip:" + k.ip.String(), true
+	}
+	return "", false
+}
+
+// builder gathers the endpoints of one asset.
+type builder struct {
+	key         assetKey
+	first, last time.Time
+	ips         []netip.Addr
+	hostnames   []string
+	protocols   []string
+	services    []service
+	peers       []peer
+	evidence    []evidence
+}
+
+func (b *builder) add(k epKey, ep *endpoint) {
+	if b.first.IsZero() || ep.first.Before(b.first) {
+		b.first = ep.first
+	}
+	if ep.last.After(b.last) {
+		b.last = ep.last
+	}
+	if k.ip.IsValid() {
+		b.ips = append(b.ips, k.ip)
+	}
+	b.hostnames = append(b.hostnames, ep.hostnames...)
+	b.protocols = append(b.protocols, ep.protocols...)
+	b.services = append(b.services, ep.services...)
+	b.peers = append(b.peers, ep.peers...)
+	b.evidence = append(b.evidence, ep.evidence...)
+}
+
+// buildAll groups every endpoint into assets.
+func (inv *Inventory) buildAll() map[assetKey]*builder {
+	bs := make(map[assetKey]*builder)
+	for k, it := range inv.endpoints.items {
+		a, ok := inv.group(k)
+		if !ok {
+			continue
+		}
+		b := bs[a]
+		if b == nil {
+			b = &builder{key: a}
+			bs[a] = b
+		}
+		b.add(k, &it.val)
+	}
+	return bs
+}
+
+// buildOne gathers the endpoints of asset a through the address indexes.
+func (inv *Inventory) buildOne(a assetKey) (*builder, bool) {
+	b := &builder{key: a}
+	found := false
+	try := func(k epKey) {
+		if g, ok := inv.group(k); ok && g == a {
+			if ep := inv.endpoints.get(k); ep != nil {
+				b.add(k, ep)
+				found = true
+			}
+		}
+	}
+	if !a.mac.IsZero() {
+		for _, ip := range inv.byMAC[a.mac] {
+			try(epKey{mac: a.mac, ip: ip})
+		}
+	} else {
+		for _, mac := range inv.byIP[a.ip] {
+			try(epKey{mac: mac, ip: a.ip})
+		}
+	}
+	return b, found
+}
+
+func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// asset turns the gathered endpoints into the published Asset: merged,
+// de-duplicated, sorted and capped, all as functions of the sets alone.
+func (inv *Inventory) asset(b *builder) Asset {
+	cfg := &inv.cfg
+	a := Asset{
+		Schema:    Schema,
+		ID:        b.key.String(),
+		Sensor:    cfg.Sensor,
+		Category:  "unknown",
+		FirstSeen: timeString(b.first),
+		LastSeen:  timeString(b.last),
+	}
+	if !b.key.mac.IsZero() {
+		a.MAC = b.key.mac.String()
+		if mi := inv.macs.get(b.key.mac); mi != nil {
+			b.ips = append(b.ips, mi.bound...)
+		}
+	}
+
+	slices.SortFunc(b.ips, netip.Addr.Compare)
+	b.ips = capped(slices.Compact(b.ips), cfg.MaxIPs)
+	a.IPs = make([]string, len(b.ips))
+	for i, ip := range b.ips {
+		a.IPs[i] = ip.String()
+	}
+	a.Hostnames = sortedStrings(b.hostnames, cfg.MaxHostnames)
+	a.Protocols = sortedStrings(b.protocols, 64)
+
+	// Services: one per (transport, port, protocol, role) with its first
+	// sighting; an entry without a protocol goes when the same port has one.
+	slices.SortFunc(b.services, func(x, y service) int {
+		return cmp.Or(compareService(x, y), x.first.Compare(y.first))
+	})
+	b.services = slices.CompactFunc(b.services, func(x, y service) bool { return compareService(x, y) == 0 })
+	b.services = slices.DeleteFunc(b.services, func(s service) bool {
+		return s.protocol == "" && slices.ContainsFunc(b.services, func(o service) bool {
+			return o.protocol != "" && o.transport == s.transport && o.port == s.port && o.role == s.role
+		})
+	})
+	b.services = capped(b.services, cfg.MaxServices)
+	a.Services = make([]Service, len(b.services))
+	for i, s := range b.services {
+		a.Services[i] = Service{Transport: s.transport.String(), Port: s.port, Protocol: s.protocol, Role: s.role}
+		// A confirmed service is evidence too.
+		b.evidence = append(b.evidence, evidence{source: "flow", fact: "service",
+			value: s.transport.String() + "/" + strconv.Itoa(int(s.port)), first: s.first})
+	}
+
+	a.Peers = inv.peers(b)
+
+	slices.SortFunc(b.evidence, func(x, y evidence) int {
+		return cmp.Or(compareEvidence(x, y), x.first.Compare(y.first))
+	})
+	b.evidence = slices.CompactFunc(b.evidence, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })
+	b.evidence = capped(b.evidence, cfg.MaxEvidence)
+	a.Evidence = make([]Evidence, len(b.evidence))
+	for i, e := range b.evidence {
+		a.Evidence[i] = Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: timeString(e.first)}
+	}
+	return a
+}
+
+// peers names the peers of b. A peer seen both before and after its
+// protocol was detected keeps only the detected protocol for that port.
+func (inv *Inventory) peers(b *builder) []Peer {
+	type named struct {
+		id        string
+		transport protocols.Transport
+		port      uint16
+		protocol  string
+		role      string
+	}
+	self := b.key.String()
+	ns := make([]named, 0, len(b.peers))
+	for _, p := range b.peers {
+		id, ok := inv.peerID(p.key)
+		if !ok || id == self {
+			continue
+		}
+		ns = append(ns, named{id, p.transport, p.port, p.protocol, p.role})
+	}
+	port := func(x, y named) int {
+		return cmp.Or(strings.Compare(x.id, y.id), cmp.Compare(x.transport, y.transport),
+			cmp.Compare(x.port, y.port), strings.Compare(x.role, y.role))
+	}
+	// Sort so that, per (id, transport, port, role), named protocols come
+	// last; then drop an unnamed entry followed by a named one of the same port.
+	slices.SortFunc(ns, func(x, y named) int { return cmp.Or(port(x, y), strings.Compare(x.protocol, y.protocol)) })
+	out := make([]Peer, 0, len(ns))
+	for i, n := range ns {
+		if n.protocol == "" && i+1 < len(ns) && port(n, ns[i+1]) == 0 {
+			continue
+		}
+		proto := n.protocol
+		if proto == "" {
+			proto = n.transport.String()
+		}
+		out = append(out, Peer{Asset: n.id, Protocol: proto, Role: n.role})
+	}
+	slices.SortFunc(out, func(x, y Peer) int {
+		return cmp.Or(strings.Compare(x.Asset, y.Asset), strings.Compare(x.Protocol, y.Protocol), strings.Compare(x.Role, y.Role))
+	})
+	out = slices.Compact(out)
+	return capped(out, inv.cfg.MaxPeers)
+}
+
+func sortedStrings(s []string, max int) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	s = capped(slices.Compact(s), max)
+	if s == nil {
+		s = []string{}
+	}
+	return s
+}
+
+func capped[T any](s []T, max int) []T {
+	if len(s) > max {
+		return s[:max]
+	}
+	return s
+}
+
+// Assets returns a snapshot of the inventory, sorted by ID: the MaxAssets
+// smallest IDs when there are more.
+func (inv *Inventory) Assets() []Asset {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	return capped(inv.assetsLocked(), inv.cfg.MaxAssets)
+}
+
+// assetsLocked builds every asset, sorted by ID, without the MaxAssets cap.
+func (inv *Inventory) assetsLocked() []Asset {
+	bs := inv.buildAll()
+	out := make([]Asset, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, inv.asset(b))
+	}
+	slices.SortFunc(out, func(x, y Asset) int { return strings.Compare(x.ID, y.ID) })
+	return out
+}
+
+// Stats returns the inventory's counters.
+func (inv *Inventory) Stats() Stats {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	st := inv.stats
+	all := inv.assetsLocked()
+	if len(all) > inv.cfg.MaxAssets {
+		st.AssetsDropped = uint64(len(all) - inv.cfg.MaxAssets)
+		all = all[:inv.cfg.MaxAssets]
+	}
+	st.Assets = len(all)
+	st.Endpoints = inv.endpoints.len()
+	st.ByCategory = make(map[string]int)
+	for _, a := range all {
+		st.ByCategory[a.Category]++
+		if a.Medical {
+			st.Medical++
+		} else {
+			st.NonMedical++
+		}
+	}
+	return st
+}

@@ -1,0 +1,202 @@
+package inventory
+
+import (
+	"encoding/json"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Event kinds.
+const (
+	KindNew    = "asset.new"
+	KindUpdate = "asset.update"
+)
+
+// Event is an asset published because it is new or changed.
+type Event struct {
+	Kind  string    `json:"kind"` // KindNew or KindUpdate
+	Time  time.Time `json:"time"` // packet time of the Advance or Flush
+	Asset Asset     `json:"asset"`
+}
+
+// events is the bookkeeping of what was emitted and what is due.
+type events struct {
+	// fresh holds the assets touched since the last Advance.
+	fresh map[assetKey]struct{}
+	// pending holds changed assets waiting for their update interval.
+	pending map[assetKey]time.Time
+	nextDue time.Time // earliest time in pending
+	// emitted holds, per asset, the hash of its last emitted JSON and when.
+	emitted map[assetKey]emitted
+	// allDirty says grouping changed (a router found, a binding to a router,
+	// an endpoint pushed out): every asset is reconsidered.
+	allDirty bool
+}
+
+type emitted struct {
+	hash uint64
+	at   time.Time
+}
+
+func (e *events) init() {
+	e.fresh = make(map[assetKey]struct{})
+	e.pending = make(map[assetKey]time.Time)
+	e.emitted = make(map[assetKey]emitted)
+}
+
+// markDirty notes that the asset of endpoint k may have changed.
+func (inv *Inventory) markDirty(k epKey) {
+	if inv.ev.allDirty {
+		return
+	}
+	if a, ok := inv.group(k); ok {
+		inv.ev.fresh[a] = struct{}{}
+	}
+}
+
+func hashAsset(a *Asset) uint64 {
+	b, err := json.Marshal(a)
+	if err != nil { // cannot happen: Asset holds only strings, numbers and slices
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
+}
+
+// Advance tells the inventory that packet time reached now. It emits
+// asset.new at once for every asset never emitted, and asset.update for a
+// changed asset at most once per UpdateInterval. Events of one call are
+// sorted by asset ID.
+func (inv *Inventory) Advance(now time.Time) {
+	inv.emitMu.Lock()
+	defer inv.emitMu.Unlock()
+	inv.mu.Lock()
+	out := inv.advance(now)
+	inv.mu.Unlock()
+	inv.send(out)
+}
+
+func (inv *Inventory) advance(now time.Time) []Event {
+	ev := &inv.ev
+	if len(ev.fresh) == 0 && !ev.allDirty && (len(ev.pending) == 0 || now.Before(ev.nextDue)) {
+		return nil // the common case: nothing to do
+	}
+	built := map[assetKey]*builder(nil)
+	if ev.allDirty {
+		built = inv.buildAll()
+		for a := range built {
+			ev.fresh[a] = struct{}{}
+		}
+		for a := range ev.emitted {
+			if built[a] == nil {
+				delete(ev.emitted, a) // regrouped away or pushed out
+				delete(ev.pending, a)
+			}
+		}
+		ev.allDirty = false
+	}
+	build := func(a assetKey) (*builder, bool) {
+		if built != nil {
+			b, ok := built[a]
+			return b, ok
+		}
+		return inv.buildOne(a)
+	}
+
+	var out []Event
+	for a := range ev.fresh {
+		st, ok := ev.emitted[a]
+		if !ok {
+			if b, ok := build(a); ok {
+				asset := inv.asset(b)
+				ev.emitted[a] = emitted{hash: hashAsset(&asset), at: now}
+				out = append(out, Event{Kind: KindNew, Time: now, Asset: asset})
+			}
+			continue
+		}
+		due := st.at.Add(inv.cfg.UpdateInterval)
+		if cur, ok := ev.pending[a]; ok && !due.Before(cur) {
+			continue
+		}
+		ev.pending[a] = due
+		if len(ev.pending) == 1 || due.Before(ev.nextDue) {
+			ev.nextDue = due
+		}
+	}
+	clear(ev.fresh)
+
+	if len(ev.pending) > 0 && !now.Before(ev.nextDue) {
+		var next time.Time
+		for a, due := range ev.pending {
+			if now.Before(due) {
+				if next.IsZero() || due.Before(next) {
+					next = due
+				}
+				continue
+			}
+			delete(ev.pending, a)
+			b, ok := build(a)
+			if !ok {
+				continue // regrouped away
+			}
+			asset := inv.asset(b)
+			if h := hashAsset(&asset); h != ev.emitted[a].hash {
+				ev.emitted[a] = emitted{hash: h, at: now}
+				out = append(out, Event{Kind: KindUpdate, Time: now, Asset: asset})
+			}
+		}
+		ev.nextDue = next
+	}
+	return out
+}
+
+// Flush emits every pending change at the end of input: asset.new for
+// assets never emitted and asset.update for every asset whose JSON differs
+// from the last one emitted, regardless of the update interval.
+func (inv *Inventory) Flush(now time.Time) {
+	inv.emitMu.Lock()
+	defer inv.emitMu.Unlock()
+	inv.mu.Lock()
+	ev := &inv.ev
+	var out []Event
+	seen := make(map[assetKey]bool)
+	for a, b := range inv.buildAll() {
+		seen[a] = true
+		asset := inv.asset(b)
+		h := hashAsset(&asset)
+		st, ok := ev.emitted[a]
+		switch {
+		case !ok:
+			out = append(out, Event{Kind: KindNew, Time: now, Asset: asset})
+		case st.hash != h:
+			out = append(out, Event{Kind: KindUpdate, Time: now, Asset: asset})
+		default:
+			continue
+		}
+		ev.emitted[a] = emitted{hash: h, at: now}
+	}
+	for a := range ev.emitted {
+		if !seen[a] {
+			delete(ev.emitted, a) // regrouped away or pushed out
+		}
+	}
+	clear(ev.fresh)
+	clear(ev.pending)
+	ev.allDirty = false
+	inv.mu.Unlock()
+	inv.send(out)
+}
+
+// send hands events to emit, sorted by asset ID.
+func (inv *Inventory) send(out []Event) {
+	if inv.emit == nil || len(out) == 0 {
+		return
+	}
+	slices.SortFunc(out, func(x, y Event) int { return strings.Compare(x.Asset.ID, y.Asset.ID) })
+	for _, e := range out {
+		inv.emit(e)
+	}
+}

@@ -1,0 +1,555 @@
+// Package inventory merges flows and decoder observations into the asset
+// inventory of SPEC.md ("Asset", schema iomt.asset/v1) and emits asset.new
+// and asset.update events, coalesced by packet time.
+//
+// Packet workers call it concurrently, in whatever order their packets come,
+// so the inventory is built to give byte-identical output for the same set of
+// calls in any order:
+//
+//   - State is kept per endpoint, a (MAC, IP) pair as seen on the wire or as a
+//     message states it, not per asset. Every merge into that state is a set
+//     union, a minimum (first seen) or a maximum (last seen).
+//   - Grouping endpoints into assets happens only when assets are output: an
+//     endpoint of a unicast MAC is asset "mac:<mac>", unless that MAC is a
+//     router (it carries more than RouterMinIPs IPv4 addresses not bound to it
+//     by ARP or DHCP); then endpoints whose IP is not bound to the router
+//     become "ip:<ip>" assets when the IP is internal, and are no asset at all
+//     (only a peer "ip:<ip>" of the assets that talked to them) when it is
+//     external. Endpoints without a MAC (raw IP, loopback) are "ip:<ip>"
+//     assets when internal.
+//   - Every bounded set keeps its smallest elements by a total order (see
+//     sets.go), so which elements survive a cap does not depend on order
+//     either. Counts of what was dropped (Stats) are approximate in that
+//     respect: they count drop events.
+//
+// Calls are rare (per flow event and per decoded message, never per packet),
+// so one mutex guards everything.
+package inventory
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iomt-sensor/iomt-sensor/protocols"
+)
+
+// Endpoint is one side of a flow or message as seen on the wire. Either
+// address may be zero: raw-IP links have no MAC, a DHCP DISCOVER has no IP.
+type Endpoint struct {
+	MAC protocols.MAC
+	IP  netip.Addr
+	// Transport and Port, when set, are the transport-layer port of this
+	// endpoint. Observe uses them to record a server-role observation as a
+	// service (a DHCP server answering from udp/67). Flow ignores them: a
+	// FlowSeen has its own Transport and ServerPort.
+	Transport protocols.Transport
+	Port      uint16
+}
+
+// Config tunes the inventory. Zero values take the defaults documented on
+// each field.
+type Config struct {
+	// Sensor is the sensor name, copied into every asset.
+	Sensor string
+	// InternalNets are the networks of the site. Default: 10/8, 172.16/12,
+	// 192.168/16, 100.64/10, 169.254/16, 127/8, fc00::/7, fe80::/10, ::1/128.
+	InternalNets []netip.Prefix
+	// RouterMinIPs: a MAC that carries more than this many distinct IPv4
+	// addresses, not counting those bound to it by ARP or DHCP, is a router.
+	// Default 4.
+	RouterMinIPs int
+	// MaxAssets caps the assets output (default 16384). The endpoint table
+	// behind them holds at most MaxEndpoints entries (default 4*MaxAssets);
+	// endpoints with external addresses are the first to go.
+	MaxAssets    int
+	MaxEndpoints int
+	// Per-asset caps: evidence entries (default 64), peers (256), services
+	// (64), hostnames (16) and IP addresses (32).
+	MaxEvidence  int
+	MaxPeers     int
+	MaxServices  int
+	MaxHostnames int
+	MaxIPs       int
+	// UpdateInterval is the least packet time between two asset.update events
+	// of one asset (default 30s).
+	UpdateInterval time.Duration
+}
+
+// maxName caps the length of hostnames and evidence strings kept.
+const maxName = 255
+
+func (c Config) withDefaults() Config {
+	if c.InternalNets == nil {
+		for _, s := range []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+			"169.254.0.0/16", "127.0.0.0/8", "fc00::/7", "fe80::/10", "::1/128"} {
+			c.InternalNets = append(c.InternalNets, netip.MustParsePrefix(s))
+		}
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.RouterMinIPs, 4)
+	def(&c.MaxAssets, 16384)
+	def(&c.MaxEndpoints, 4*c.MaxAssets)
+	def(&c.MaxEvidence, 64)
+	def(&c.MaxPeers, 256)
+	def(&c.MaxServices, 64)
+	def(&c.MaxHostnames, 16)
+	def(&c.MaxIPs, 32)
+	if c.UpdateInterval <= 0 {
+		c.UpdateInterval = 30 * time.Second
+	}
+	return c
+}
+
+// FlowSeen reports a flow to the inventory.
+type FlowSeen struct {
+	// Time is the packet time of the event (the last packet's when it ends).
+	Time time.Time
+	// Client opened the flow; Server is the other side.
+	Client, Server Endpoint
+	// Transport is protocols.TCP or protocols.UDP.
+	Transport  protocols.Transport
+	ServerPort uint16
+	// Protocol is the detected application protocol, "" while unknown.
+	Protocol string
+	// Answered says the server answered (SYN-ACK for TCP, a reply datagram for
+	// UDP): the port is then a service of Server.
+	Answered bool
+	VLAN     uint16
+}
+
+// Stats counts what the inventory holds and what it dropped over its caps.
+type Stats struct {
+	Assets     int
+	ByCategory map[string]int
+	Medical    int
+	NonMedical int
+	// Endpoints is the size of the endpoint table.
+	Endpoints int
+	// Drop events over caps.
+	EndpointsDropped uint64
+	AssetsDropped    uint64
+	EvidenceDropped  uint64
+	PeersDropped     uint64
+	ServicesDropped  uint64
+	HostnamesDropped uint64
+	IPsDropped       uint64
+}
+
+// epKey names an endpoint: a unicast MAC and/or a unicast IP.
+type epKey struct {
+	mac protocols.MAC
+	ip  netip.Addr
+}
+
+// endpoint is what the inventory knows about one (MAC, IP) pair. Every slice
+// is sorted and capped (see insertSorted).
+type endpoint struct {
+	first, last time.Time
+	protocols   []string
+	hostnames   []string
+	services    []service
+	peers       []peer
+	evidence    []evidence
+}
+
+type service struct {
+	transport protocols.Transport
+	port      uint16
+	protocol  string // "" while unknown
+	role      string
+	first     time.Time
+}
+
+type peer struct {
+	key       epKey
+	transport protocols.Transport
+	port      uint16 // the server port of the flow
+	protocol  string // "" while unknown
+	role      string // role of the peer relative to the endpoint holding it
+}
+
+type evidence struct {
+	source, fact, value string
+	first               time.Time
+}
+
+// macInfo is what decides whether a MAC is a router.
+type macInfo struct {
+	carried []netip.Addr // smallest IPv4 addresses carried by the MAC
+	bound   []netip.Addr // addresses strongly bound to it (ARP, DHCP ACK)
+	router  bool
+}
+
+// Inventory is the asset inventory. It is safe for concurrent use.
+type Inventory struct {
+	cfg  Config
+	emit func(Event)
+
+	mu        sync.Mutex
+	endpoints *table[epKey, endpoint]
+	macs      *table[protocols.MAC, macInfo]
+	// Indexes from an address to the endpoints holding it, to build one
+	// asset without scanning the table.
+	byMAC map[protocols.MAC][]netip.Addr
+	byIP  map[netip.Addr][]protocols.MAC
+	stats Stats
+	ev    events
+
+	// emitMu serialises Advance and Flush so that events reach emit in
+	// order while Flow and Observe go on.
+	emitMu sync.Mutex
+}
+
+// New returns an empty inventory. emit receives the events of Advance and
+// Flush, outside the inventory's lock but one at a time; it may call Assets
+// and Stats but not Advance or Flush. emit may be nil.
+func New(cfg Config, emit func(Event)) *Inventory {
+	cfg = cfg.withDefaults()
+	inv := &Inventory{
+		cfg:       cfg,
+		emit:      emit,
+		endpoints: newTable[epKey, endpoint](cfg.MaxEndpoints, nil),
+		macs:      newTable[protocols.MAC, macInfo](cfg.MaxEndpoints, compareMAC),
+		byMAC:     make(map[protocols.MAC][]netip.Addr),
+		byIP:      make(map[netip.Addr][]protocols.MAC),
+	}
+	inv.endpoints.heap.cmp = inv.compareEndpoints
+	inv.ev.init()
+	return inv
+}
+
+// internal reports whether ip is in one of the site's networks.
+func (inv *Inventory) internal(ip netip.Addr) bool {
+	for _, p := range inv.cfg.InternalNets {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// compareEndpoints orders endpoint keys for the table's cap: endpoints with
+// an external IP come last (they are pushed out first), then by MAC and IP.
+func (inv *Inventory) compareEndpoints(a, b epKey) int {
+	ea := a.ip.IsValid() && !inv.internal(a.ip)
+	eb := b.ip.IsValid() && !inv.internal(b.ip)
+	if ea != eb {
+		if ea {
+			return 1
+		}
+		return -1
+	}
+	return compareKeys(a, b)
+}
+
+func compareKeys(a, b epKey) int {
+	if c := compareMAC(a.mac, b.mac); c != 0 {
+		return c
+	}
+	return a.ip.Compare(b.ip)
+}
+
+func compareMAC(a, b protocols.MAC) int { return strings.Compare(string(a[:]), string(b[:])) }
+
+// normalize returns the key of e, or false when e can never be an asset:
+// group MACs, and IPs that are unspecified, multicast or the limited
+// broadcast, are dropped; an endpoint left with neither address is none.
+func normalize(mac protocols.MAC, ip netip.Addr) (epKey, bool) {
+	if mac.IsMulticast() {
+		return epKey{}, false
+	}
+	ip = ip.Unmap().WithZone("")
+	if !ip.IsValid() || ip.IsUnspecified() || ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		ip = netip.Addr{}
+	}
+	k := epKey{mac: mac, ip: ip}
+	return k, !mac.IsZero() || ip.IsValid()
+}
+
+// touch returns the endpoint of k, creating it, and updates its times. It
+// returns nil when the table is full of smaller keys.
+func (inv *Inventory) touch(k epKey, ts time.Time) *endpoint {
+	ep, evicted, dropped := inv.endpoints.add(k)
+	if dropped {
+		inv.stats.EndpointsDropped++
+		if ep != nil {
+			inv.unindex(evicted)
+			inv.ev.allDirty = true // the evicted endpoint's asset changed
+		}
+	}
+	if ep == nil {
+		return nil
+	}
+	if ep.first.IsZero() {
+		inv.index(k)
+		ep.first, ep.last = ts, ts
+	}
+	if ts.Before(ep.first) {
+		ep.first = ts
+	}
+	if ts.After(ep.last) {
+		ep.last = ts
+	}
+	inv.markDirty(k)
+	return ep
+}
+
+func (inv *Inventory) index(k epKey) {
+	if !k.mac.IsZero() || !k.ip.IsValid() {
+		inv.byMAC[k.mac], _, _ = insertSorted(inv.byMAC[k.mac], k.ip, netip.Addr.Compare, 1<<30)
+	}
+	if k.ip.IsValid() {
+		inv.byIP[k.ip], _, _ = insertSorted(inv.byIP[k.ip], k.mac, compareMAC, 1<<30)
+	}
+}
+
+func (inv *Inventory) unindex(k epKey) {
+	remove := func(s []netip.Addr) []netip.Addr {
+		if i, ok := slicesIndex(s, k.ip, netip.Addr.Compare); ok {
+			return append(s[:i], s[i+1:]...)
+		}
+		return s
+	}
+	if s := remove(inv.byMAC[k.mac]); len(s) > 0 {
+		inv.byMAC[k.mac] = s
+	} else {
+		delete(inv.byMAC, k.mac)
+	}
+	if k.ip.IsValid() {
+		s := inv.byIP[k.ip]
+		if i, ok := slicesIndex(s, k.mac, compareMAC); ok {
+			s = append(s[:i], s[i+1:]...)
+		}
+		if len(s) > 0 {
+			inv.byIP[k.ip] = s
+		} else {
+			delete(inv.byIP, k.ip)
+		}
+	}
+}
+
+// carry records that mac carried the IPv4 address ip on the wire.
+func (inv *Inventory) carry(k epKey) {
+	if k.mac.IsZero() || !k.ip.Is4() {
+		return
+	}
+	mi, _, dropped := inv.macs.add(k.mac)
+	if mi == nil {
+		return
+	}
+	if dropped {
+		inv.ev.allDirty = true
+	}
+	var added bool
+	mi.carried, added = addAddr(mi.carried, k.ip, inv.cfg.RouterMinIPs+1+inv.cfg.MaxIPs)
+	if added {
+		inv.updateRouter(mi)
+	}
+}
+
+// bind records a strong binding of ip to mac (ARP, DHCP ACK).
+func (inv *Inventory) bind(k epKey) {
+	mi, _, dropped := inv.macs.add(k.mac)
+	if mi == nil {
+		return
+	}
+	if dropped {
+		inv.ev.allDirty = true
+	}
+	var added bool
+	mi.bound, added = addAddr(mi.bound, k.ip, inv.cfg.MaxIPs)
+	if added {
+		if mi.router {
+			inv.ev.allDirty = true // an ip: asset folds into the router's
+		}
+		inv.updateRouter(mi)
+	}
+}
+
+// addAddr offers ip to the capped set s and reports whether s changed.
+func addAddr(s []netip.Addr, ip netip.Addr, max int) ([]netip.Addr, bool) {
+	n := len(s)
+	s, i, dropped := insertSorted(s, ip, netip.Addr.Compare, max)
+	return s, i >= 0 && (dropped || len(s) != n)
+}
+
+// updateRouter recomputes whether mi is a router; a change regroups
+// endpoints, so every asset is rebuilt at the next Advance.
+func (inv *Inventory) updateRouter(mi *macInfo) {
+	n := 0
+	for _, ip := range mi.carried {
+		if _, ok := slicesIndex(mi.bound, ip, netip.Addr.Compare); !ok {
+			n++
+		}
+	}
+	if r := n > inv.cfg.RouterMinIPs; r != mi.router {
+		mi.router = r
+		inv.ev.allDirty = true
+	}
+}
+
+// Flow records a flow event: the endpoints, their peer relation, the
+// detected protocol and, once the server answered, the service.
+func (inv *Inventory) Flow(f FlowSeen) {
+	ck, cok := normalize(f.Client.MAC, f.Client.IP)
+	sk, sok := normalize(f.Server.MAC, f.Server.IP)
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if cok {
+		inv.carry(ck)
+		if ep := inv.touch(ck, f.Time); ep != nil {
+			inv.addProtocol(ep, f.Protocol)
+			if sok {
+				inv.addPeer(ep, peer{key: sk, transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "server"})
+			}
+		}
+	}
+	if sok {
+		inv.carry(sk)
+		if ep := inv.touch(sk, f.Time); ep != nil {
+			inv.addProtocol(ep, f.Protocol)
+			if cok {
+				inv.addPeer(ep, peer{key: ck, transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "client"})
+			}
+			if f.Answered {
+				inv.addService(ep, service{transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "server", first: f.Time})
+			}
+		}
+	}
+}
+
+// Observe records what a decoder learned from one message between sender
+// and receiver. o.About picks the endpoint the facts are about; o.MAC, when
+// set, names the device instead of the frame's addresses (with o.IP, which
+// is then strongly bound to it); o.IP alone replaces the frame's IP.
+func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protocols.Observation) {
+	e := sender
+	if o.About == protocols.Receiver {
+		e = receiver
+	}
+	mac, ip := e.MAC, e.IP
+	if !o.MAC.IsZero() {
+		mac, ip = o.MAC, o.IP
+	} else if o.IP.IsValid() {
+		ip = o.IP
+	}
+	k, ok := normalize(mac, ip)
+	if !ok {
+		return
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	if !o.MAC.IsZero() && k.ip.IsValid() {
+		inv.bind(k)
+	} else if o.About == protocols.Sender && o.MAC.IsZero() {
+		inv.carry(k) // the frame's source addresses
+	}
+	ep := inv.touch(k, ts)
+	if ep == nil {
+		return
+	}
+	inv.addProtocol(ep, o.Protocol)
+	if o.Hostname != "" && len(o.Hostname) <= maxName {
+		var dropped bool
+		ep.hostnames, _, dropped = insertSorted(ep.hostnames, o.Hostname, strings.Compare, inv.cfg.MaxHostnames)
+		inv.count(&inv.stats.HostnamesDropped, dropped)
+	}
+	if o.Role == "server" && e.Port != 0 && (e.Transport == protocols.TCP || e.Transport == protocols.UDP) {
+		inv.addService(ep, service{transport: e.Transport, port: e.Port, protocol: o.Protocol, role: "server", first: ts})
+	}
+	for _, f := range o.Facts {
+		if f.Name == "" || len(f.Value) > maxName || len(o.Source) > maxName || len(f.Name) > maxName {
+			continue
+		}
+		inv.addEvidence(ep, evidence{source: o.Source, fact: f.Name, value: f.Value, first: ts})
+	}
+}
+
+func (inv *Inventory) count(c *uint64, dropped bool) {
+	if dropped {
+		*c++
+	}
+}
+
+func (inv *Inventory) addProtocol(ep *endpoint, name string) {
+	if name != "" {
+		ep.protocols, _, _ = insertSorted(ep.protocols, name, strings.Compare, 64)
+	}
+}
+
+func (inv *Inventory) addPeer(ep *endpoint, p peer) {
+	var dropped bool
+	ep.peers, _, dropped = insertSorted(ep.peers, p, comparePeer, inv.cfg.MaxPeers)
+	inv.count(&inv.stats.PeersDropped, dropped)
+}
+
+func (inv *Inventory) addService(ep *endpoint, s service) {
+	var i int
+	var dropped bool
+	ep.services, i, dropped = insertSorted(ep.services, s, compareService, inv.cfg.MaxServices)
+	inv.count(&inv.stats.ServicesDropped, dropped)
+	if i >= 0 && s.first.Before(ep.services[i].first) {
+		ep.services[i].first = s.first
+	}
+}
+
+func (inv *Inventory) addEvidence(ep *endpoint, e evidence) {
+	var i int
+	var dropped bool
+	ep.evidence, i, dropped = insertSorted(ep.evidence, e, compareEvidence, inv.cfg.MaxEvidence)
+	inv.count(&inv.stats.EvidenceDropped, dropped)
+	if i >= 0 && e.first.Before(ep.evidence[i].first) {
+		ep.evidence[i].first = e.first
+	}
+}
+
+func comparePeer(a, b peer) int {
+	if c := compareKeys(a.key, b.key); c != 0 {
+		return c
+	}
+	if a.transport != b.transport {
+		return int(a.transport) - int(b.transport)
+	}
+	if a.port != b.port {
+		return int(a.port) - int(b.port)
+	}
+	if c := strings.Compare(a.protocol, b.protocol); c != 0 {
+		return c
+	}
+	return strings.Compare(a.role, b.role)
+}
+
+func compareService(a, b service) int {
+	if a.transport != b.transport {
+		return int(a.transport) - int(b.transport)
+	}
+	if a.port != b.port {
+		return int(a.port) - int(b.port)
+	}
+	if c := strings.Compare(a.protocol, b.protocol); c != 0 {
+		return c
+	}
+	return strings.Compare(a.role, b.role)
+}
+
+func compareEvidence(a, b evidence) int {
+	if c := strings.Compare(a.source, b.source); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.fact, b.fact); c != 0 {
+		return c
+	}
+	return strings.Compare(a.value, b.value)
+}
+
+// slicesIndex finds v in the sorted slice s.
+func slicesIndex[T any](s []T, v T, cmp func(a, b T) int) (int, bool) {
+	return slices.BinarySearchFunc(s, v, cmp)
+}
