@@ -53,20 +53,19 @@ const (
 
 // Option codes the decoder reads.
 const (
-	optPad          = 0
-	optHostname     = 12  // RFC 2132 §3.14
-	optRequestedIP  = 50  // RFC 2132 §9.1
-	optMessageType  = 53  // RFC 2132 §9.6
-	optServerID     = 54  // RFC 2132 §9.7
-	optParamList    = 55  // RFC 2132 §9.8
-	optMaxMsgSize   = 57  // RFC 2132 §9.10
-	optVendorClass  = 60  // RFC 2132 §9.13
-	optClientID     = 61  // RFC 2132 §9.14, RFC 4361
-	optUserClass    = 77  // RFC 3004
-	optClientFQDN   = 81  // RFC 4702
-	optMUDURL       = 161 // RFC 8520 §10
-	optEnd          = 255
-	numOptsRecorded = 11
+	optPad         = 0
+	optHostname    = 12  // RFC 2132 §3.14
+	optRequestedIP = 50  // RFC 2132 §9.1
+	optMessageType = 53  // RFC 2132 §9.6
+	optServerID    = 54  // RFC 2132 §9.7
+	optParamList   = 55  // RFC 2132 §9.8
+	optMaxMsgSize  = 57  // RFC 2132 §9.10
+	optVendorClass = 60  // RFC 2132 §9.13
+	optClientID    = 61  // RFC 2132 §9.14, RFC 4361
+	optUserClass   = 77  // RFC 3004
+	optClientFQDN  = 81  // RFC 4702
+	optMUDURL      = 161 // RFC 8520 §10
+	optEnd         = 255
 )
 
 // Fact names.
@@ -142,6 +141,9 @@ func (Decoder) Gap(protocols.Direction, int, time.Time, protocols.Emit) {}
 
 // Close does nothing: the decoder keeps no state.
 func (Decoder) Close(time.Time, protocols.Emit) {}
+
+// numOptsRecorded is how many distinct option codes recorded accepts.
+const numOptsRecorded = 10
 
 // options holds the first instance of each option the decoder reads, in
 // wire order (RFC 3396 concatenation of split options is not done).
