@@ -3,12 +3,14 @@ package reassembly
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -371,4 +373,100 @@ func TestCorpusDICOMLargePDU(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCorpusAgainstTshark compares each complete direction (no gap, no
+// inconsistent copy) with what tshark's "follow tcp" reassembles, when tshark
+// is installed.
+func TestCorpusAgainstTshark(t *testing.T) {
+	root := corpusDir(t)
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark not installed, skipping the cross-check")
+	}
+	if testing.Short() {
+		t.Skip("skipping the tshark cross-check in -short mode")
+	}
+	var files []string
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng")) {
+			files = append(files, path)
+		}
+		return err
+	})
+	compared := 0
+	for _, f := range files {
+		segs, err := readTCP(f)
+		if err != nil || len(segs) == 0 {
+			continue
+		}
+		follow, err := tsharkFollow(tshark, f)
+		if err != nil {
+			t.Errorf("%s: tshark: %v", f, err)
+			continue
+		}
+		dirs, m := byDirection(segs)
+		for _, d := range dirs {
+			got, r, st := reassemble(m[d], bigCaps)
+			want, ok := follow[d]
+			if r.gapBytes > 0 || st.Inconsistent > 0 || !ok {
+				continue
+			}
+			compared++
+			if got != want {
+				t.Errorf("%s %s: got %d bytes %.60q, tshark follows %d bytes %.60q",
+					filepath.Base(f), d, len(got), got, len(want), want)
+			}
+		}
+	}
+	if compared == 0 {
+		t.Fatalf("no direction compared with tshark")
+	}
+	t.Logf("%d directions identical to tshark's follow tcp", compared)
+}
+
+// tsharkFollow returns the bytes of each direction ("src:port>dst:port") of
+// every TCP stream in a capture, as "tshark -z follow,tcp,raw" prints them.
+func tsharkFollow(tshark, path string) (map[string]string, error) {
+	out, err := exec.Command(tshark, "-r", path, "-T", "fields", "-e", "tcp.stream").Output()
+	if err != nil {
+		return nil, err
+	}
+	streams := map[string]bool{}
+	args := []string{"-r", path, "-q"}
+	for _, s := range strings.Fields(string(out)) {
+		if !streams[s] {
+			streams[s] = true
+			args = append(args, "-z", "follow,tcp,raw,"+s)
+		}
+	}
+	res := map[string]string{}
+	if len(streams) == 0 {
+		return res, nil
+	}
+	out, err = exec.Command(tshark, args...).Output()
+	if err != nil {
+		return nil, err
+	}
+	var node [2]string
+	for _, line := range strings.Split(string(out), "\n") {
+		switch {
+		case strings.HasPrefix(line, "Node 0: "):
+			node[0] = strings.TrimPrefix(line, "Node 0: ")
+		case strings.HasPrefix(line, "Node 1: "):
+			node[1] = strings.TrimPrefix(line, "Node 1: ")
+		case strings.HasPrefix(line, "====="), line == "", strings.Contains(line, ":"):
+		default:
+			dir := node[0] + ">" + node[1]
+			if strings.HasPrefix(line, "\t") {
+				dir = node[1] + ">" + node[0]
+			}
+			b, err := hex.DecodeString(strings.TrimSpace(line))
+			if err != nil {
+				return nil, fmt.Errorf("follow output line %.40q: %w", line, err)
+			}
+			res[dir] += string(b)
+		}
+	}
+	return res, nil
 }
