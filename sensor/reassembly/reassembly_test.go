@@ -376,3 +376,37 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 		t.Errorf("expected 0 allocations per in-order segment, got %v", n)
 	}
 }
+
+func TestSampleOfCoverage(t *testing.T) {
+	buf := make([]byte, 1460)
+	for i := range buf {
+		buf[i] = byte(i*31 + 7)
+	}
+	// Up to 256 bytes every byte is read.
+	for n := 1; n <= 256; n++ {
+		b := buf[:n]
+		want := sampleOf(b)
+		for i := range n {
+			b[i] ^= 0x20
+			if sampleOf(b) == want {
+				t.Fatalf("length %d: a change at offset %d goes unseen", n, i)
+			}
+			b[i] ^= 0x20
+		}
+	}
+	// Longer: any changed run of (n-8)/31 bytes is seen.
+	n := len(buf)
+	run := (n - 8) / 31
+	want := sampleOf(buf)
+	for i := 0; i+run <= n; i++ {
+		for k := i; k < i+run; k++ {
+			buf[k] ^= 0x20
+		}
+		if sampleOf(buf) == want {
+			t.Fatalf("length %d: a change of bytes [%d,%d) goes unseen", n, i, i+run)
+		}
+		for k := i; k < i+run; k++ {
+			buf[k] ^= 0x20
+		}
+	}
+}
