@@ -1,0 +1,511 @@
+// Package sensor runs the packet path: decode, flows, reassembly and the
+// protocol decoders, feeding observations into the inventory. Each Worker
+// owns its flows and is driven by one goroutine; workers share only the
+// inventory, which they touch per flow and per message, never per packet.
+package sensor
+
+import (
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iomt-sensor/iomt-sensor/protocols"
+	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
+	"github.com/iomt-sensor/iomt-sensor/sensor/decode"
+	"github.com/iomt-sensor/iomt-sensor/sensor/flow"
+	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
+	"github.com/iomt-sensor/iomt-sensor/sensor/reassembly"
+)
+
+// Config tunes a Worker.
+type Config struct {
+	Flow       flow.Config
+	Reassembly reassembly.Config
+	// ReportInterval is how often, in packet time, a long-lived flow tells
+	// the inventory it is still alive. Default one minute.
+	ReportInterval time.Duration
+}
+
+// Worker processes packets of the flows hashed to it.
+type Worker struct {
+	cfg     Config
+	dec     *decode.Decoder
+	pkt     decode.Packet
+	flows   *flow.Table
+	pool    *reassembly.Pool
+	inv     *inventory.Inventory
+	specs   []protocols.Spec
+	byPort  map[portKey][]int // transport+port -> spec indexes, hinted first
+	byTrans [4][]int          // transport -> spec indexes
+	ether   map[uint16]int    // EtherType -> spec index
+	etherD  []protocols.Decoder
+	stats   *Stats
+
+	now       time.Time
+	nextSweep time.Time
+
+	// Context of the decoder call in progress, for emit and the stream handler.
+	cur    *flow.Flow
+	curDir protocols.Direction
+	curPkt bool // the call is about a frame with no flow (Ethernet protocols)
+	emit   protocols.Emit
+	stream streamHandler
+}
+
+type portKey struct {
+	t    protocols.Transport
+	port uint16
+}
+
+// NewWorker returns a worker that decodes with specs and reports into inv.
+func NewWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory) *Worker {
+	if cfg.ReportInterval <= 0 {
+		cfg.ReportInterval = time.Minute
+	}
+	w := &Worker{
+		cfg:    cfg,
+		dec:    decode.New(),
+		flows:  flow.NewTable(cfg.Flow),
+		pool:   reassembly.NewPool(cfg.Reassembly),
+		inv:    inv,
+		specs:  specs,
+		byPort: make(map[portKey][]int),
+		ether:  make(map[uint16]int),
+		etherD: make([]protocols.Decoder, len(specs)),
+		stats:  newStats(specs),
+	}
+	w.emit = w.observe
+	w.stream.w = w
+	for i, s := range specs {
+		if s.Transport == protocols.Ethernet {
+			for _, et := range s.EtherTypes {
+				w.ether[et] = i
+			}
+			w.etherD[i] = s.New(protocols.FlowInfo{Transport: protocols.Ethernet})
+			continue
+		}
+		w.byTrans[s.Transport] = append(w.byTrans[s.Transport], i)
+		for _, p := range s.Ports {
+			k := portKey{s.Transport, p}
+			w.byPort[k] = append(w.byPort[k], i)
+		}
+	}
+	return w
+}
+
+// Stats returns the worker's counters, safe to read from other goroutines.
+func (w *Worker) Stats() *Stats { return w.stats }
+
+// Process handles one captured frame.
+func (w *Worker) Process(p capture.Packet) {
+	w.stats.Packets.Add(1)
+	w.stats.Bytes.Add(uint64(p.Length))
+	err := w.dec.Decode(p.Data, p.LinkType, p.Timestamp, p.Length, &w.pkt)
+	if p.Timestamp.After(w.now) {
+		w.now = p.Timestamp
+		if !w.now.Before(w.nextSweep) {
+			w.sweep()
+		}
+	}
+	if err != nil {
+		e := err.(*decode.Error)
+		w.stats.DecodeErrors[e.Layer][e.Reason].Add(1)
+	}
+	switch w.pkt.Transport {
+	case protocols.TCP:
+		w.tcp()
+	case protocols.UDP:
+		w.udp()
+	case protocols.Ethernet:
+		w.frame()
+	}
+}
+
+// Close ends every flow (end of capture or shutdown) and publishes the
+// final counters.
+func (w *Worker) Close() {
+	w.flows.All(w.end)
+	w.publishStats()
+}
+
+// sweep runs once a second of packet time: expire idle flows and publish
+// counters.
+func (w *Worker) sweep() {
+	w.nextSweep = w.now.Add(time.Second)
+	w.flows.Expire(w.now, w.end)
+	w.publishStats()
+	w.inv.Advance(w.now)
+}
+
+func (w *Worker) publishStats() {
+	w.stats.mu.Lock()
+	w.stats.flow = w.flows.Stats()
+	w.stats.reassembly = w.pool.Stats()
+	w.stats.reassemblyBytes = w.pool.Held()
+	w.stats.mu.Unlock()
+}
+
+func (w *Worker) tcp() {
+	p := &w.pkt
+	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
+	f := w.flows.Get(key, p.Timestamp)
+	syn, ack, fin, rst := p.TCPFlags&decode.SYN != 0, p.TCPFlags&decode.ACK != 0, p.TCPFlags&decode.FIN != 0, p.TCPFlags&decode.RST != 0
+	if f == nil {
+		if rst {
+			return // a reset of a flow we never saw tells nothing
+		}
+		f = w.flows.Create(key, p.Timestamp, w.end)
+		// The SYN's sender is the client; a SYN-ACK's receiver is. Joined
+		// mid-stream, guess that the lower (well-known) port is the server.
+		srcIsClient := syn && !ack || !syn && p.SrcPort > p.DstPort || !syn && p.SrcPort == p.DstPort
+		w.start(f, protocols.TCP, srcIsClient)
+	}
+	dir := w.direction(f)
+	w.count(f, dir)
+	if syn {
+		f.SYN[dir], f.ISN[dir] = true, p.Seq
+		if ack && dir == protocols.FromServer && !f.Answered {
+			f.Answered = true
+			w.report(f)
+		}
+	}
+	if fin {
+		f.FIN[dir] = true
+	}
+	if len(p.Payload) > 0 && !f.Done && f.Decoder == nil {
+		w.detect(f, dir, p.Payload)
+	}
+	if f.Decoder != nil && (len(p.Payload) > 0 || fin || p.Missing > 0) {
+		w.cur, w.curDir = f, dir
+		f.Streams[dir].Add(p.Seq, syn, fin, p.Payload, &w.stream, w.pool)
+		if f.Decoder == nil { // gave up during the call
+			w.release(f)
+		}
+	}
+	if rst || f.FIN[0] && f.FIN[1] {
+		w.end(f)
+		w.flows.Close(f)
+		return
+	}
+	w.keepalive(f)
+}
+
+func (w *Worker) udp() {
+	p := &w.pkt
+	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
+	f := w.flows.Get(key, p.Timestamp)
+	if f == nil {
+		f = w.flows.Create(key, p.Timestamp, w.end)
+		// The first datagram's sender is the client, unless it comes from a
+		// well-known port to an ephemeral one (a reply whose request we
+		// missed).
+		w.start(f, protocols.UDP, !(p.SrcPort < 1024 && p.DstPort >= 1024))
+	}
+	dir := w.direction(f)
+	w.count(f, dir)
+	if dir == protocols.FromServer && !f.Answered && !p.DstIP.IsMulticast() {
+		f.Answered = true
+		w.report(f)
+	}
+	if len(p.Payload) > 0 && !f.Done {
+		if f.Decoder == nil {
+			w.detect(f, dir, p.Payload)
+		}
+		if f.Decoder != nil {
+			w.cur, w.curDir = f, dir
+			w.feed(f, dir, p.Payload)
+		}
+	}
+	w.keepalive(f)
+}
+
+// frame hands a non-IP frame to the decoder of its EtherType.
+func (w *Worker) frame() {
+	i, ok := w.ether[w.pkt.EtherType]
+	if !ok || len(w.pkt.Payload) == 0 {
+		return
+	}
+	w.cur, w.curPkt = nil, true
+	defer func() {
+		w.curPkt = false
+		if r := recover(); r != nil {
+			w.stats.Panics.Add(1)
+		}
+	}()
+	if err := w.etherD[i].Feed(protocols.FromClient, w.pkt.Payload, w.now, w.emit); err != nil {
+		w.stats.protocolError(i, err)
+	}
+}
+
+// start fills a new flow's endpoints from the packet that created it.
+func (w *Worker) start(f *flow.Flow, t protocols.Transport, srcIsClient bool) {
+	p := &w.pkt
+	src := flow.Side{IP: p.SrcIP, Port: p.SrcPort, MAC: p.SrcMAC}
+	dst := flow.Side{IP: p.DstIP, Port: p.DstPort, MAC: p.DstMAC}
+	f.Transport, f.VLAN = t, p.VLAN
+	f.Client, f.Server = src, dst
+	if !srcIsClient {
+		f.Client, f.Server = dst, src
+	}
+	w.report(f)
+}
+
+func (w *Worker) direction(f *flow.Flow) protocols.Direction {
+	if w.pkt.SrcPort == f.Client.Port && w.pkt.SrcIP == f.Client.IP {
+		return protocols.FromClient
+	}
+	return protocols.FromServer
+}
+
+func (w *Worker) count(f *flow.Flow, dir protocols.Direction) {
+	f.Packets[dir]++
+	f.Bytes[dir] += uint64(w.pkt.Length)
+}
+
+// keepalive tells the inventory a long-lived flow is still alive.
+func (w *Worker) keepalive(f *flow.Flow) {
+	if f.Last.Sub(f.Reported) >= w.cfg.ReportInterval {
+		w.report(f)
+	}
+}
+
+// detect looks for a decoder for the flow on the first payload seen in dir:
+// protocols hinted by the ports first, then every protocol of the transport.
+// After both directions were tried without success, the flow is done: its
+// packets are counted and nothing more.
+func (w *Worker) detect(f *flow.Flow, dir protocols.Direction, first []byte) {
+	if f.Tried[dir] {
+		f.Done = f.Tried[dir.Reverse()]
+		return
+	}
+	f.Tried[dir] = true
+	i := w.match(f, dir, first)
+	if i < 0 {
+		f.Done = f.Tried[dir.Reverse()]
+		return
+	}
+	s := &w.specs[i]
+	f.Protocol = s.Name
+	f.Decoder = s.New(protocols.FlowInfo{
+		Transport: f.Transport,
+		Client:    netip.AddrPortFrom(f.Client.IP, f.Client.Port),
+		Server:    netip.AddrPortFrom(f.Server.IP, f.Server.Port),
+		ClientMAC: f.Client.MAC,
+		ServerMAC: f.Server.MAC,
+	})
+	w.stats.Detected[i].Add(1)
+	if f.Transport == protocols.TCP {
+		// Start both streams at their ISN where the handshake was seen, so
+		// that nothing before this segment is mistaken for a gap.
+		for d := range f.Streams {
+			if f.SYN[d] {
+				f.Streams[d].Add(f.ISN[d], true, false, nil, &w.stream, w.pool)
+			}
+		}
+	}
+	w.report(f)
+}
+
+func (w *Worker) match(f *flow.Flow, dir protocols.Direction, first []byte) int {
+	try := func(i int) bool {
+		defer func() {
+			if r := recover(); r != nil {
+				w.stats.Panics.Add(1)
+			}
+		}()
+		return w.specs[i].Detect(dir, first)
+	}
+	server := w.byPort[portKey{f.Transport, f.Server.Port}]
+	client := w.byPort[portKey{f.Transport, f.Client.Port}]
+	for _, i := range server {
+		if try(i) {
+			return i
+		}
+	}
+	for _, i := range client {
+		if !slices.Contains(server, i) && try(i) {
+			return i
+		}
+	}
+	for _, i := range w.byTrans[f.Transport] {
+		if !slices.Contains(server, i) && !slices.Contains(client, i) && try(i) {
+			return i
+		}
+	}
+	return -1
+}
+
+// feed gives data to the flow's decoder, recovering from a panic in it.
+func (w *Worker) feed(f *flow.Flow, dir protocols.Direction, data []byte) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.stats.Panics.Add(1)
+			w.giveUp(f)
+		}
+	}()
+	if err := f.Decoder.Feed(dir, data, w.now, w.emit); err != nil {
+		w.stats.protocolError(w.specIndex(f.Protocol), err)
+		// A bad datagram spoils only itself: many hosts share a broadcast
+		// flow (every DHCP DISCOVER). A bad TCP stream is given up on.
+		if f.Transport == protocols.TCP {
+			w.giveUp(f)
+		}
+	}
+}
+
+func (w *Worker) gap(f *flow.Flow, dir protocols.Direction, n int) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.stats.Panics.Add(1)
+			w.giveUp(f)
+		}
+	}()
+	f.Decoder.Gap(dir, n, w.now, w.emit)
+}
+
+// giveUp detaches the decoder; buffers are released after the reassembler
+// call in progress returns.
+func (w *Worker) giveUp(f *flow.Flow) {
+	f.Decoder, f.Done = nil, true
+}
+
+func (w *Worker) release(f *flow.Flow) {
+	f.Streams[0].Reset(w.pool)
+	f.Streams[1].Reset(w.pool)
+}
+
+// end finishes a flow leaving the table: deliver what reassembly holds,
+// close the decoder, tell the inventory when the flow was last seen.
+func (w *Worker) end(f *flow.Flow) {
+	if f.Decoder != nil {
+		for d := range f.Streams {
+			w.cur, w.curDir = f, protocols.Direction(d)
+			f.Streams[d].Flush(&w.stream, w.pool)
+		}
+		if f.Decoder != nil {
+			w.cur = f
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						w.stats.Panics.Add(1)
+					}
+				}()
+				f.Decoder.Close(f.Last, w.emit)
+			}()
+		}
+	}
+	w.release(f)
+	w.report(f)
+}
+
+func (w *Worker) report(f *flow.Flow) {
+	f.Reported = f.Last
+	w.inv.Flow(inventory.FlowSeen{
+		Time:       f.Last,
+		Client:     inventory.Endpoint{MAC: f.Client.MAC, IP: f.Client.IP},
+		Server:     inventory.Endpoint{MAC: f.Server.MAC, IP: f.Server.IP},
+		Transport:  f.Transport,
+		ServerPort: f.Server.Port,
+		Protocol:   f.Protocol,
+		Answered:   f.Answered,
+		VLAN:       f.VLAN,
+	})
+}
+
+// observe receives a decoder's observation and passes it to the inventory
+// with the endpoints of the data that produced it.
+func (w *Worker) observe(o protocols.Observation) {
+	w.stats.Observations[w.specIndex(o.Protocol)].Add(1)
+	var sender, receiver inventory.Endpoint
+	switch {
+	case w.curPkt:
+		sender = inventory.Endpoint{MAC: w.pkt.SrcMAC, IP: w.pkt.SrcIP}
+		receiver = inventory.Endpoint{MAC: w.pkt.DstMAC, IP: w.pkt.DstIP}
+	case w.cur != nil:
+		sender = inventory.Endpoint{MAC: w.cur.Client.MAC, IP: w.cur.Client.IP}
+		receiver = inventory.Endpoint{MAC: w.cur.Server.MAC, IP: w.cur.Server.IP}
+		if w.curDir == protocols.FromServer {
+			sender, receiver = receiver, sender
+		}
+	}
+	w.inv.Observe(w.now, sender, receiver, o)
+}
+
+func (w *Worker) specIndex(name string) int {
+	for i := range w.specs {
+		if w.specs[i].Name == name {
+			return i
+		}
+	}
+	return len(w.specs) // "other"
+}
+
+// streamHandler receives reassembled bytes for the flow and direction in
+// w.cur and w.curDir.
+type streamHandler struct{ w *Worker }
+
+func (h *streamHandler) Data(p []byte) {
+	if f := h.w.cur; f != nil && f.Decoder != nil {
+		h.w.feed(f, h.w.curDir, p)
+	}
+}
+
+func (h *streamHandler) Gap(n int) {
+	if f := h.w.cur; f != nil && f.Decoder != nil {
+		h.w.gap(f, h.w.curDir, n)
+	}
+}
+
+// Stats are a worker's counters. Counters are atomic; the flow and
+// reassembly figures are copies refreshed once a second of packet time.
+type Stats struct {
+	Packets, Bytes atomic.Uint64
+	DecodeErrors   [decode.NumLayers][decode.NumReasons]atomic.Uint64
+	Panics         atomic.Uint64 // decoder panics recovered
+	// Indexed like the spec list, with one more slot for unknown names.
+	Detected       []atomic.Uint64
+	Observations   []atomic.Uint64
+	ProtocolErrors [][4]atomic.Uint64 // by protocols.Reason: malformed, too_long, unsupported, other
+
+	mu              sync.Mutex
+	flow            flow.Stats
+	reassembly      reassembly.Stats
+	reassemblyBytes int
+}
+
+func newStats(specs []protocols.Spec) *Stats {
+	n := len(specs) + 1
+	return &Stats{
+		Detected:       make([]atomic.Uint64, n),
+		Observations:   make([]atomic.Uint64, n),
+		ProtocolErrors: make([][4]atomic.Uint64, n),
+	}
+}
+
+// ProtocolErrorReasons names the columns of Stats.ProtocolErrors.
+var ProtocolErrorReasons = [4]string{"malformed", "too_long", "unsupported", "other"}
+
+func (s *Stats) protocolError(i int, err error) {
+	r := 3
+	switch protocols.Reason(err) {
+	case "malformed":
+		r = 0
+	case "too_long":
+		r = 1
+	case "unsupported":
+		r = 2
+	}
+	s.ProtocolErrors[i][r].Add(1)
+}
+
+// Flows returns the latest flow table and reassembly figures.
+func (s *Stats) Flows() (flow.Stats, reassembly.Stats, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flow, s.reassembly, s.reassemblyBytes
+}
+
+// Now returns the latest packet time the worker has seen.
+func (w *Worker) Now() time.Time { return w.now }
