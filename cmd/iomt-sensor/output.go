@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/iomt-sensor/iomt-sensor/sensor"
+	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
+)
+
+var csvHeader = []string{"id", "mac", "ips", "hostnames", "vendor", "model", "os", "category", "medical", "protocols", "services", "first_seen", "last_seen"}
+
+// printInventory writes assets in the chosen format.
+func printInventory(w io.Writer, format string, assets []inventory.Asset) error {
+	switch format {
+	case "json":
+		return writeJSON(w, assets)
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write(csvHeader)
+		for _, a := range assets {
+			cw.Write(assetRow(a))
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ASSET\tIP\tHOSTNAME\tVENDOR\tCATEGORY\tPROTOCOLS\tSERVICES\tLAST SEEN")
+	for _, a := range assets {
+		r := assetRow(a)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r[0], dash(r[2]), dash(r[3]), dash(r[4]), dash(r[7]), dash(r[9]), dash(r[10]), r[12])
+	}
+	fmt.Fprintf(tw, "\n%d assets\n", len(assets))
+	return tw.Flush()
+}
+
+func assetRow(a inventory.Asset) []string {
+	var services []string
+	for _, s := range a.Services {
+		v := s.Transport + "/" + strconv.Itoa(int(s.Port))
+		if s.Protocol != "" {
+			v += "(" + s.Protocol + ")"
+		}
+		services = append(services, v)
+	}
+	return []string{a.ID, a.MAC, strings.Join(a.IPs, " "), strings.Join(a.Hostnames, " "), a.Vendor, a.Model, a.OS,
+		a.Category, strconv.FormatBool(a.Medical), strings.Join(a.Protocols, " "), strings.Join(services, " "),
+		a.FirstSeen, a.LastSeen}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeInventoryFile writes the inventory JSON array to path.
+func writeInventoryFile(path string, assets []inventory.Asset) error {
+	if assets == nil {
+		assets = []inventory.Asset{}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--inventory: %w", err)
+	}
+	if err := writeJSON(f, assets); err != nil {
+		f.Close()
+		return fmt.Errorf("--inventory %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// startProgress draws a progress line on a terminal until the returned
+// function is called. The fraction is estimated from the bytes of packets
+// read against the files' sizes (exact for uncompressed pcap).
+func startProgress(term *os.File, files []string, st *sensor.Stats) func() {
+	var total int64
+	for _, name := range files {
+		if fi, err := os.Stat(name); err == nil && !strings.HasSuffix(name, ".gz") {
+			total += fi.Size()
+		} else {
+			total = 0
+			break
+		}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		started := time.Now()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(term, "\r\033[K")
+				return
+			case <-tick.C:
+			}
+			pkts, bytes := st.Packets.Load(), st.Bytes.Load()
+			rate := float64(pkts) / time.Since(started).Seconds()
+			line := fmt.Sprintf("%d packets, %.1f MB, %.0f packets/s", pkts, float64(bytes)/1e6, rate)
+			if total > 0 {
+				frac := min(float64(bytes+16*pkts+24)/float64(total), 1)
+				const width = 30
+				n := int(frac * width)
+				line = fmt.Sprintf("[%s%s] %3.0f%% %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), frac*100, line)
+			}
+			fmt.Fprint(term, "\r\033[K"+line)
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}

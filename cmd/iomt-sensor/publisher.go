@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/iomt-sensor/iomt-sensor/publish"
+	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
+)
+
+// publisher turns inventory events into messages for the configured sinks:
+// NATS (embedded or remote) and the --events file.
+type publisher struct {
+	sensor   string
+	log      *zap.Logger
+	sink     publish.Sink
+	embedded *publish.Embedded
+	tempDir  string
+	count    atomic.Uint64
+}
+
+// openPublisher starts the embedded server when no URL is configured, and
+// connects the JetStream sink; with --nats off only the events file is
+// written.
+func openPublisher(ctx context.Context, cfg Config, eventsPath string, replay bool, log *zap.Logger) (*publisher, error) {
+	p := &publisher{sensor: cfg.Sensor.Name, log: log}
+	var sinks []publish.Sink
+	if eventsPath != "" {
+		f, err := publish.NewFileSink(eventsPath)
+		if err != nil {
+			return nil, fmt.Errorf("--events: %w", err)
+		}
+		sinks = append(sinks, f)
+	}
+	urls := cfg.NATS.URLs
+	off := len(urls) == 1 && urls[0] == "off"
+	if !off {
+		if len(urls) == 0 {
+			if err := p.startEmbedded(cfg, replay); err != nil {
+				p.shutdown()
+				return nil, err
+			}
+			urls = []string{p.embedded.ClientURL()}
+		}
+		js, err := publish.NewJetStream(publish.JetStreamOptions{
+			URLs:     urls,
+			Stream:   cfg.NATS.Stream,
+			Subjects: cfg.NATS.Subjects,
+			Replicas: cfg.NATS.Replicas,
+			Conn: publish.ConnOptions{
+				Name:         "iomt-sensor " + cfg.Sensor.Name,
+				CAFile:       cfg.NATS.TLS.CA,
+				CertFile:     cfg.NATS.TLS.Cert,
+				KeyFile:      cfg.NATS.TLS.Key,
+				CredsFile:    cfg.NATS.Creds,
+				NKeySeedFile: cfg.NATS.NKey,
+				User:         cfg.NATS.User,
+				Password:     cfg.NATS.Password,
+			},
+		}, log)
+		if err != nil {
+			p.shutdown()
+			return nil, fmt.Errorf("nats: %w", err)
+		}
+		sinks = append(sinks, js)
+	}
+	p.sink = publish.Tee(sinks...)
+	return p, nil
+}
+
+func (p *publisher) startEmbedded(cfg Config, replay bool) error {
+	listen, dir := cfg.NATS.Embedded.Listen, cfg.NATS.Embedded.DataDir
+	if replay && listen == defaultConfig().NATS.Embedded.Listen {
+		listen = "127.0.0.1:-1" // a replay must not collide with a running sensor
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "iomt-sensor-jetstream-")
+		if err != nil {
+			return fmt.Errorf("embedded NATS: data directory: %w", err)
+		}
+		p.tempDir, dir = d, d
+	}
+	e, err := publish.StartEmbedded(publish.EmbeddedOptions{
+		Listen: listen, DataDir: filepath.Clean(dir), ServerName: cfg.Sensor.Name, Logger: p.log.Named("nats").WithOptions(zap.IncreaseLevel(zapcore.WarnLevel)),
+	})
+	if err != nil {
+		return fmt.Errorf("embedded NATS on %s (set nats.embedded.listen or --nats URL): %w", listen, err)
+	}
+	p.embedded = e
+	p.log.Info("embedded NATS server started", zap.String("url", e.ClientURL()), zap.String("data_dir", dir))
+	return nil
+}
+
+// emit publishes one inventory event. The message id is derived from the
+// event's content, so a retried publish is stored once.
+func (p *publisher) emit(ev inventory.Event) {
+	data, err := json.Marshal(ev.Asset)
+	if err != nil {
+		p.log.Error("encoding asset", zap.Error(err))
+		return
+	}
+	var subject string
+	switch ev.Kind {
+	case "asset.new":
+		subject, err = publish.AssetNewSubject(p.sensor)
+	default:
+		subject, err = publish.AssetUpdateSubject(p.sensor)
+	}
+	if err != nil {
+		p.log.Error("subject", zap.Error(err))
+		return
+	}
+	sum := sha256.Sum256(data)
+	id := ev.Asset.ID + "/" + ev.Kind + "/" + hex.EncodeToString(sum[:8])
+	if err := p.sink.Publish(publish.Message{Subject: subject, ID: id, Data: data}); err != nil {
+		p.log.Warn("publish", zap.String("subject", subject), zap.Error(err))
+		return
+	}
+	p.count.Add(1)
+}
+
+// close flushes the sinks, waiting at most 30 seconds.
+func (p *publisher) close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if p.sink == nil {
+		return nil
+	}
+	err := p.sink.Close(ctx)
+	p.sink = nil
+	return err
+}
+
+// shutdown stops the embedded server and removes a temporary store.
+func (p *publisher) shutdown() {
+	if p.sink != nil {
+		_ = p.close(context.Background())
+	}
+	if p.embedded != nil {
+		p.embedded.Shutdown()
+		p.embedded = nil
+	}
+	if p.tempDir != "" {
+		os.RemoveAll(p.tempDir)
+		p.tempDir = ""
+	}
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/iomt-sensor/iomt-sensor/sensor"
+	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
+	"github.com/iomt-sensor/iomt-sensor/sensor/flow"
+	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
+	"github.com/iomt-sensor/iomt-sensor/sensor/reassembly"
+)
+
+// commonFlags are the flags replay and run share.
+type commonFlags struct {
+	config, events, nats, sensor string
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "YAML configuration `FILE`")
+	fs.StringVar(&c.events, "events", "", "write every published event as JSON lines to `FILE`")
+	fs.StringVar(&c.nats, "nats", "", "NATS server `URLs`, comma-separated; \"off\" publishes nothing (default: the embedded server)")
+	fs.StringVar(&c.sensor, "sensor", "", "sensor `name` in subjects and assets (default: config sensor.name, else the host name)")
+}
+
+// load reads the configuration and applies the flags over it.
+func (c *commonFlags) load() (Config, error) {
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return cfg, err
+	}
+	if c.sensor != "" {
+		cfg.Sensor.Name = c.sensor
+		if err := cfg.validate("", nil); err != nil {
+			return cfg, fmt.Errorf("--sensor: %w", err)
+		}
+	}
+	if c.nats != "" {
+		cfg.NATS.URLs = splitList(c.nats)
+	}
+	return cfg, nil
+}
+
+func workerConfig(cfg Config) sensor.Config {
+	return sensor.Config{
+		Flow: flow.Config{MaxFlows: cfg.Flows.MaxFlows, IdleTimeout: cfg.Flows.IdleTimeout},
+		Reassembly: reassembly.Config{
+			MaxBufferedPerStream: cfg.Reassembly.MaxBufferedPerStream,
+			MaxPendingSegments:   cfg.Reassembly.MaxPendingSegments,
+			MaxPoolBytes:         cfg.Reassembly.MaxBytes,
+		},
+	}
+}
+
+func inventoryConfig(cfg Config) inventory.Config {
+	return inventory.Config{
+		Sensor:         cfg.Sensor.Name,
+		InternalNets:   cfg.internalNets(),
+		RouterMinIPs:   cfg.Inventory.RouterMinIPs,
+		MaxAssets:      cfg.Inventory.MaxAssets,
+		UpdateInterval: cfg.Inventory.UpdateInterval,
+	}
+}
+
+func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var common commonFlags
+	common.register(fs)
+	format := fs.String("format", "table", "inventory printed at the end: table, json or csv")
+	inventoryPath := fs.String("inventory", "", "write the final inventory as a JSON array of assets to `FILE`")
+	realtime := fs.Bool("realtime", false, "replay at the capture's own pace instead of as fast as possible")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: iomt-sensor replay [flags] FILE...\n\nReplays pcap or pcapng files (gzip-compressed or not), merged in timestamp order.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "iomt-sensor replay: name at least one capture file")
+		fs.Usage()
+		return errUsage
+	}
+	switch *format {
+	case "table", "json", "csv":
+	default:
+		return fmt.Errorf("--format %q: use table, json or csv", *format)
+	}
+	cfg, err := common.load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	defer log.Sync()
+
+	src, err := capture.OpenFiles(fs.Args(), func(err error) {
+		log.Warn("capture file is cut short; processed the packets it holds", zap.Error(err))
+	})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if *realtime {
+		src = &paced{Source: src, ctx: ctx}
+	}
+
+	pub, err := openPublisher(ctx, cfg, common.events, true, log)
+	if err != nil {
+		return err
+	}
+	defer pub.shutdown()
+	inv := inventory.New(inventoryConfig(cfg), pub.emit)
+	w := sensor.NewWorker(workerConfig(cfg), protocolSpecs(), inv)
+
+	var stopProgress func()
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		stopProgress = startProgress(f, fs.Args(), w.Stats())
+	}
+	started := time.Now()
+	runErr := sensor.Run(ctx, src, w)
+	if stopProgress != nil {
+		stopProgress()
+	}
+	inv.Flush(w.Now())
+	if err := pub.close(ctx); err != nil {
+		log.Warn("publishing did not finish", zap.Error(err))
+	}
+	if runErr != nil {
+		return runErr
+	}
+	elapsed := time.Since(started)
+	st := w.Stats()
+	log.Info("replay finished",
+		zap.Uint64("packets", st.Packets.Load()),
+		zap.Uint64("bytes", st.Bytes.Load()),
+		zap.Duration("elapsed", elapsed),
+		zap.Int("assets", len(inv.Assets())),
+		zap.Uint64("events", pub.count.Load()),
+		zap.Uint64("decoder_panics", st.Panics.Load()))
+
+	assets := inv.Assets()
+	if *inventoryPath != "" {
+		if err := writeInventoryFile(*inventoryPath, assets); err != nil {
+			return err
+		}
+	}
+	return printInventory(stdout, *format, assets)
+}
+
+// paced delays packets to follow their capture timestamps (--realtime).
+type paced struct {
+	capture.Source
+	ctx         context.Context
+	first       time.Time
+	wallStarted time.Time
+}
+
+func (p *paced) Next() (capture.Packet, error) {
+	pkt, err := p.Source.Next()
+	if err != nil {
+		return pkt, err
+	}
+	if p.first.IsZero() {
+		p.first, p.wallStarted = pkt.Timestamp, time.Now()
+		return pkt, nil
+	}
+	if wait := time.Until(p.wallStarted.Add(pkt.Timestamp.Sub(p.first))); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-p.ctx.Done():
+		}
+	}
+	return pkt, nil
+}
