@@ -37,13 +37,18 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	cfg := gencap.Config{Size: n, Hosts: *hosts, Seed: *seed}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	f, err := os.Create(*out)
 	if err != nil {
 		return err
 	}
-	st, err := gencap.Generate(f, gencap.Config{Size: n, Hosts: *hosts, Seed: *seed})
+	st, err := gencap.Generate(f, cfg)
 	if err != nil {
 		f.Close()
+		os.Remove(*out)
 		return err
 	}
 	if err := f.Close(); err != nil {

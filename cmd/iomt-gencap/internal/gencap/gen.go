@@ -73,6 +73,7 @@ func (s Stats) String() string {
 // ParseSize parses a byte count with an optional suffix: K, M, G, KB, MB,
 // GB (powers of 1000) or KiB, MiB, GiB (powers of 1024).
 func ParseSize(s string) (int64, error) {
+	orig := s
 	s = strings.TrimSpace(s)
 	units := []struct {
 		suffix string
@@ -91,9 +92,22 @@ func ParseSize(s string) (int64, error) {
 	}
 	n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil || !(n >= 0 && n*float64(mult) <= 1<<50) { // also rejects NaN
-		return 0, fmt.Errorf("%w: size %q: want a number with an optional suffix such as 200MiB or 1GiB", ErrConfig, s)
+		return 0, fmt.Errorf("%w: size %q: want a number with an optional suffix such as 200MiB or 1GiB", ErrConfig, orig)
 	}
 	return int64(n * float64(mult)), nil
+}
+
+// Validate reports whether cfg can be generated; errors wrap ErrConfig.
+func (cfg Config) Validate() error {
+	switch {
+	case cfg.Hosts < minHosts:
+		return fmt.Errorf("%w: %d hosts, need at least %d", ErrConfig, cfg.Hosts, minHosts)
+	case cfg.Hosts > 60000:
+		return fmt.Errorf("%w: %d hosts do not fit in 10.0.0.0/16, use at most 60000", ErrConfig, cfg.Hosts)
+	case cfg.Size < pcapHeaderLen:
+		return fmt.Errorf("%w: size %d is below the pcap header size", ErrConfig, cfg.Size)
+	}
+	return nil
 }
 
 // gen is the state of one generation run.
@@ -120,14 +134,8 @@ type gen struct {
 // Generate writes a pcap to w according to cfg and returns what it wrote.
 // Memory use does not depend on cfg.Size.
 func Generate(w io.Writer, cfg Config) (Stats, error) {
-	if cfg.Hosts < minHosts {
-		return Stats{}, fmt.Errorf("%w: %d hosts, need at least %d", ErrConfig, cfg.Hosts, minHosts)
-	}
-	if cfg.Hosts > 60000 {
-		return Stats{}, fmt.Errorf("%w: %d hosts do not fit in 10.0.0.0/16, use at most 60000", ErrConfig, cfg.Hosts)
-	}
-	if cfg.Size < pcapHeaderLen {
-		return Stats{}, fmt.Errorf("%w: size %d is below the pcap header size", ErrConfig, cfg.Size)
+	if err := cfg.Validate(); err != nil {
+		return Stats{}, err
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
 	g := &gen{
@@ -231,7 +239,7 @@ func (g *gen) emit(n int, src int) {
 // kindWeights is the base flow mix, per kind.
 var kindWeights = [NumKinds]int{
 	KindARP: 16, KindDHCP: 3, KindDNS: 28, KindTLS: 24, KindHTTP: 8,
-	KindDICOM: 3, KindHL7: 14, KindSMB: 1,
+	KindDICOM: 2, KindHL7: 14, KindSMB: 2,
 }
 
 // pickKind draws a flow kind, steering bulk flows so that the mean frame
