@@ -27,6 +27,7 @@
 package inventory
 
 import (
+	"bytes"
 	"net/netip"
 	"slices"
 	"strings"
@@ -256,7 +257,7 @@ func compareKeys(a, b epKey) int {
 	return a.ip.Compare(b.ip)
 }
 
-func compareMAC(a, b protocols.MAC) int { return strings.Compare(string(a[:]), string(b[:])) }
+func compareMAC(a, b protocols.MAC) int { return bytes.Compare(a[:], b[:]) }
 
 // normalize returns the key of e, or false when e can never be an asset:
 // group MACs, and IPs that are unspecified, multicast or the limited
@@ -280,8 +281,10 @@ func (inv *Inventory) touch(k epKey, ts time.Time) *endpoint {
 	if dropped {
 		inv.stats.EndpointsDropped++
 		if ep != nil {
+			// The evicted endpoint's asset lost its part. Peers naming it
+			// are unaffected: a peer's ID depends on its key alone.
 			inv.unindex(evicted)
-			inv.ev.allDirty = true // the evicted endpoint's asset changed
+			inv.markDirty(evicted)
 		}
 	}
 	if ep == nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -437,5 +438,37 @@ func TestEventsMatchAssets(t *testing.T) {
 				t.Errorf("seed %d: %s: last event differs from final state", seed, a.ID)
 			}
 		}
+	}
+}
+
+// TestConcurrent feeds the calls from several goroutines, as packet workers
+// do, while another one advances time and reads snapshots: the result must
+// equal the sequential one (run with -race).
+func TestConcurrent(t *testing.T) {
+	calls := append(mixedCalls(), capCalls()...)
+	want := assetsJSON(t, run(Config{}, calls))
+	inv := New(Config{}, func(Event) {})
+	var wg sync.WaitGroup
+	const workers = 4
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(calls); i += workers {
+				calls[i](inv)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 50 {
+			inv.Advance(at(i))
+			inv.Stats()
+		}
+	}()
+	wg.Wait()
+	<-done
+	inv.Flush(at(1000))
+	if got := assetsJSON(t, inv); !bytes.Equal(got, want) {
+		t.Errorf("concurrent output differs:\n%s\n%s", want, got)
 	}
 }
