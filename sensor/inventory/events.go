@@ -140,7 +140,8 @@ func (inv *Inventory) advance(now time.Time) []Event {
 			delete(ev.pending, a)
 			b, ok := build(a)
 			if !ok {
-				continue // regrouped away
+				delete(ev.emitted, a) // regrouped away or pushed out
+				continue
 			}
 			asset := inv.asset(b)
 			if h := hashAsset(&asset); h != ev.emitted[a].hash {
