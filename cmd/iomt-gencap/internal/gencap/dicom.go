@@ -93,11 +93,10 @@ func appendAssociate(a []byte, t byte, called, calling string, m *modality, impl
 	a = appendAE(a, calling)
 	a = append(a, zeros[:32]...)
 	a = appendItem(a, 0x10, uidAppContext)
-	for i, ctx := range [2]struct {
+	for _, ctx := range [2]struct {
 		id  byte
 		sop string
 	}{{1, m.sopClass}, {3, uidVerification}} {
-		_ = i
 		item := len(a)
 		if t == 0x01 {
 			a = append(a, 0x20, 0, 0, 0, ctx.id, 0, 0, 0)

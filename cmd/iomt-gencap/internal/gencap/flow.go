@@ -1,11 +1,11 @@
 package gencap
 
-// flowKind is the application protocol of one generated flow.
-type flowKind uint8
+// Kind is the application protocol of one generated flow.
+type Kind uint8
 
 // Flow kinds, in the order Stats reports them.
 const (
-	KindARP flowKind = iota
+	KindARP Kind = iota
 	KindDHCP
 	KindDNS
 	KindTLS
@@ -19,7 +19,7 @@ const (
 var kindNames = [NumKinds]string{"arp", "dhcp", "dns", "tls", "http", "dicom", "hl7", "smb"}
 
 // String returns the short protocol name of k.
-func (k flowKind) String() string {
+func (k Kind) String() string {
 	if k < NumKinds {
 		return kindNames[k]
 	}
@@ -72,14 +72,13 @@ type message struct {
 // flow is one conversation. Flows are recycled; their slices keep their
 // capacity so that steady-state generation does not allocate.
 type flow struct {
-	kind     flowKind
+	kind     Kind
 	cli, srv endpoint
 	step     int
 	xid      uint32
 	aux      int // kind-specific: target host, remote index, ...
 	answer   bool
 
-	tcp        bool
 	st         tcpState
 	seq        [2]uint32
 	tsBase     [2]uint32
@@ -101,7 +100,7 @@ type flow struct {
 
 func (f *flow) reset() {
 	f.step, f.aux, f.answer = 0, 0, false
-	f.tcp, f.st = false, stSyn
+	f.st = stSyn
 	f.msgs = f.msgs[:0]
 	f.chunks = f.chunks[:0]
 	f.arena = f.arena[:0]

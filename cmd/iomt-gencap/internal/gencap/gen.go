@@ -17,8 +17,9 @@ import (
 	"time"
 )
 
-// StartTime is the timestamp of the first packet of every capture.
-var StartTime = time.Date(2024, time.March, 11, 8, 0, 0, 0, time.UTC)
+// StartUnix is the capture clock origin (2024-03-11 08:00:00 UTC) in Unix
+// seconds; every packet is stamped strictly after it.
+const StartUnix = 1710144000
 
 const (
 	pcapHeaderLen = 24
@@ -63,7 +64,7 @@ func (s Stats) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "packets: %d\nfile bytes: %d\naverage packet size: %.1f bytes\n", s.Packets, s.FileBytes, s.AvgPacketSize())
 	fmt.Fprintf(&b, "hosts: %d (%d sent traffic)\ncapture span: %s\nflows:", s.Hosts, s.HostsSeen, s.Duration)
-	for k := flowKind(0); k < NumKinds; k++ {
+	for k := Kind(0); k < NumKinds; k++ {
 		fmt.Fprintf(&b, " %s=%d", k, s.Flows[k])
 	}
 	b.WriteByte('\n')
@@ -220,7 +221,7 @@ func (g *gen) emit(n int, src int) {
 		return
 	}
 	g.now += 1 + int64(g.rng.IntN(40))
-	t := StartTime.Unix()*1e6 + g.now
+	t := StartUnix*1e6 + g.now
 	binary.LittleEndian.PutUint32(g.pkt[0:], uint32(t/1e6))
 	binary.LittleEndian.PutUint32(g.pkt[4:], uint32(t%1e6))
 	binary.LittleEndian.PutUint32(g.pkt[8:], uint32(n))
@@ -244,7 +245,7 @@ var kindWeights = [NumKinds]int{
 
 // pickKind draws a flow kind, steering bulk flows so that the mean frame
 // size stays near targetAvg.
-func (g *gen) pickKind() (flowKind, bool) {
+func (g *gen) pickKind() (Kind, bool) {
 	// Steer on the planned composition of all flows started so far: bulk
 	// flows take long to drain, so the written average lags behind.
 	avg := float64(targetAvg)
@@ -278,7 +279,7 @@ func (g *gen) pickKind() (flowKind, bool) {
 	r -= bulkTLS
 	for k, x := range w {
 		if r < x {
-			return flowKind(k), false
+			return Kind(k), false
 		}
 		r -= x
 	}
@@ -413,7 +414,6 @@ func (g *gen) ephemeral(hi int) uint16 {
 
 // initTCP prepares the TCP state of a flow between cli and srv.
 func (g *gen) initTCP(f *flow, cli, srv endpoint, dport uint16) {
-	f.tcp = true
 	f.cli, f.srv = cli, srv
 	f.cli.port = g.ephemeral(cli.host)
 	f.srv.port = dport

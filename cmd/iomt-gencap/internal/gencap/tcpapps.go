@@ -197,7 +197,7 @@ func (g *gen) setupHTTP(f *flow) {
 
 // clock is the current packet time.
 func (g *gen) clock() time.Time {
-	return StartTime.Add(time.Duration(g.now) * time.Microsecond)
+	return time.UnixMicro(StartUnix*1e6 + g.now).UTC()
 }
 
 // --- HL7 v2 over MLLP on 2575 ---
