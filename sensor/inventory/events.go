@@ -25,6 +25,9 @@ type Event struct {
 type events struct {
 	// fresh holds the assets touched since the last Advance.
 	fresh map[assetKey]struct{}
+	// urgent holds the fresh assets whose identity changed (a new MAC/IP
+	// binding or hostname): their update skips the interval.
+	urgent map[assetKey]struct{}
 	// pending holds changed assets waiting for their update interval.
 	pending map[assetKey]time.Time
 	nextDue time.Time // earliest time in pending
@@ -42,6 +45,7 @@ type emitted struct {
 
 func (e *events) init() {
 	e.fresh = make(map[assetKey]struct{})
+	e.urgent = make(map[assetKey]struct{})
 	e.pending = make(map[assetKey]time.Time)
 	e.emitted = make(map[assetKey]emitted)
 }
@@ -53,6 +57,14 @@ func (inv *Inventory) markDirty(k epKey) {
 	}
 	if a, ok := inv.group(k); ok {
 		inv.ev.fresh[a] = struct{}{}
+	}
+}
+
+// markUrgent notes that the identity of the asset of endpoint k changed.
+func (inv *Inventory) markUrgent(k epKey) {
+	if a, ok := inv.group(k); ok {
+		inv.ev.fresh[a] = struct{}{}
+		inv.ev.urgent[a] = struct{}{}
 	}
 }
 
@@ -68,8 +80,9 @@ func hashAsset(a *Asset) uint64 {
 
 // Advance tells the inventory that packet time reached now. It emits
 // asset.new at once for every asset never emitted, and asset.update for a
-// changed asset at most once per UpdateInterval. Events of one call are
-// sorted by asset ID.
+// changed asset at most once per UpdateInterval, or at once when its identity
+// changed (a new MAC/IP binding or hostname). Events of one call are sorted
+// by asset ID.
 func (inv *Inventory) Advance(now time.Time) {
 	inv.emitMu.Lock()
 	defer inv.emitMu.Unlock()
@@ -118,6 +131,9 @@ func (inv *Inventory) advance(now time.Time) []Event {
 			continue
 		}
 		due := st.at.Add(inv.cfg.UpdateInterval)
+		if _, ok := ev.urgent[a]; ok {
+			due = now
+		}
 		if cur, ok := ev.pending[a]; ok && !due.Before(cur) {
 			continue
 		}
@@ -127,6 +143,7 @@ func (inv *Inventory) advance(now time.Time) []Event {
 		}
 	}
 	clear(ev.fresh)
+	clear(ev.urgent)
 
 	if len(ev.pending) > 0 && !now.Before(ev.nextDue) {
 		var next time.Time
@@ -185,6 +202,7 @@ func (inv *Inventory) Flush(now time.Time) {
 		}
 	}
 	clear(ev.fresh)
+	clear(ev.urgent)
 	clear(ev.pending)
 	ev.allDirty = false
 	inv.mu.Unlock()

@@ -369,6 +369,7 @@ func (inv *Inventory) bind(k epKey) {
 	var added bool
 	mi.bound, added = addAddr(mi.bound, k.ip, inv.cfg.MaxIPs)
 	if added {
+		inv.markUrgent(k) // a new MAC/IP pairing is an identity change
 		if mi.router {
 			inv.ev.allDirty = true // an ip: asset folds into the router's
 		}
@@ -460,9 +461,14 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 	}
 	inv.addProtocol(ep, o.Protocol)
 	if o.Hostname != "" && len(o.Hostname) <= maxName {
+		n := len(ep.hostnames)
+		var i int
 		var dropped bool
-		ep.hostnames, _, dropped = insertSorted(ep.hostnames, o.Hostname, strings.Compare, inv.cfg.MaxHostnames)
+		ep.hostnames, i, dropped = insertSorted(ep.hostnames, o.Hostname, strings.Compare, inv.cfg.MaxHostnames)
 		inv.count(&inv.stats.HostnamesDropped, dropped)
+		if i >= 0 && (dropped || len(ep.hostnames) != n) {
+			inv.markUrgent(k) // a new name is an identity change
+		}
 	}
 	if o.Role == "server" && e.Port != 0 && (e.Transport == protocols.TCP || e.Transport == protocols.UDP) {
 		inv.addService(ep, service{transport: e.Transport, port: e.Port, protocol: o.Protocol, role: "server", first: ts})

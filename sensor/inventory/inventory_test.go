@@ -400,7 +400,10 @@ func TestEvents(t *testing.T) {
 			inv.Advance(at(72))
 		},
 			[]string{"asset.new mac:" + dhcpMAC + " 72"}},
-		{func() { inv.Flush(at(80)) }, []string{"asset.update mac:" + ctMAC + " 80"}},
+		// A new MAC/IP binding is an identity change: no waiting.
+		{func() { arp(73, ctMAC, "10.0.0.31")(inv); inv.Advance(at(73)) }, []string{"asset.update mac:" + ctMAC + " 73"}},
+		{func() { flow(74, a, b, protocols.TCP, 2762, "dicom", true)(inv); inv.Advance(at(74)) }, nil},
+		{func() { inv.Flush(at(80)) }, []string{"asset.update mac:" + pacsMAC + " 80", "asset.update mac:" + ctMAC + " 80"}},
 		{func() { inv.Flush(at(81)) }, nil},
 	}
 	for i, s := range steps {
