@@ -257,6 +257,9 @@ func NewJetStream(opts JetStreamOptions, log *zap.Logger) (*JetStreamSink, error
 	log = log.With(zap.String("stream", opts.Stream))
 	nopts = append(nopts,
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return // closed on purpose
+			}
 			log.Warn("NATS disconnected; queueing events", zap.Error(err))
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
@@ -510,6 +513,7 @@ func (s *JetStreamSink) run() {
 			select {
 			case <-f.paf.Ok():
 			case err = <-f.paf.Err():
+				f.err = err // the channel yields the error only once
 			case <-refill:
 				continue
 			case <-s.stop:
