@@ -152,6 +152,12 @@ func (w *Worker) tcp() {
 	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
 	f := w.flows.Get(key, p.Timestamp)
 	syn, ack, fin, rst := p.TCPFlags&decode.SYN != 0, p.TCPFlags&decode.ACK != 0, p.TCPFlags&decode.FIN != 0, p.TCPFlags&decode.RST != 0
+	if f != nil && syn && !ack && f.SYN[protocols.FromClient] && f.ISN[protocols.FromClient] != p.Seq {
+		// A new connection reusing the ports of one we still hold.
+		w.end(f)
+		w.flows.Close(f)
+		f = nil
+	}
 	if f == nil {
 		if rst {
 			return // a reset of a flow we never saw tells nothing
