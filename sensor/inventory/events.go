@@ -2,7 +2,7 @@ package inventory
 
 import (
 	"encoding/json"
-	"hash/fnv"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +33,7 @@ type events struct {
 	nextDue time.Time // earliest time in pending
 	// emitted holds, per asset, the hash of its last emitted JSON and when.
 	emitted map[assetKey]emitted
+	seed    maphash.Seed
 	// allDirty says grouping changed (a router found, a binding to a router,
 	// an endpoint pushed out): every asset is reconsidered.
 	allDirty bool
@@ -44,6 +45,7 @@ type emitted struct {
 }
 
 func (e *events) init() {
+	e.seed = maphash.MakeSeed()
 	e.fresh = make(map[assetKey]struct{})
 	e.urgent = make(map[assetKey]struct{})
 	e.pending = make(map[assetKey]time.Time)
@@ -68,14 +70,14 @@ func (inv *Inventory) markUrgent(k epKey) {
 	}
 }
 
-func hashAsset(a *Asset) uint64 {
+// hash returns a hash of the JSON of a, to tell whether it changed since it
+// was last emitted. The seed is per inventory: hashes never leave it.
+func (e *events) hash(a *Asset) uint64 {
 	b, err := json.Marshal(a)
 	if err != nil { // cannot happen: Asset holds only strings, numbers and slices
 		return 0
 	}
-	h := fnv.New64a()
-	h.Write(b)
-	return h.Sum64()
+	return maphash.Bytes(e.seed, b)
 }
 
 // Advance tells the inventory that packet time reached now. It emits
@@ -125,7 +127,7 @@ func (inv *Inventory) advance(now time.Time) []Event {
 		if !ok {
 			if b, ok := build(a); ok {
 				asset := inv.asset(b)
-				ev.emitted[a] = emitted{hash: hashAsset(&asset), at: now}
+				ev.emitted[a] = emitted{hash: ev.hash(&asset), at: now}
 				out = append(out, Event{Kind: KindNew, Time: now, Asset: asset})
 			}
 			continue
@@ -161,7 +163,7 @@ func (inv *Inventory) advance(now time.Time) []Event {
 				continue
 			}
 			asset := inv.asset(b)
-			if h := hashAsset(&asset); h != ev.emitted[a].hash {
+			if h := ev.hash(&asset); h != ev.emitted[a].hash {
 				ev.emitted[a] = emitted{hash: h, at: now}
 				out = append(out, Event{Kind: KindUpdate, Time: now, Asset: asset})
 			}
@@ -184,7 +186,7 @@ func (inv *Inventory) Flush(now time.Time) {
 	for a, b := range inv.buildAll() {
 		seen[a] = true
 		asset := inv.asset(b)
-		h := hashAsset(&asset)
+		h := ev.hash(&asset)
 		st, ok := ev.emitted[a]
 		switch {
 		case !ok:
