@@ -164,8 +164,11 @@ func (w *Worker) tcp() {
 		}
 		f = w.flows.Create(key, p.Timestamp, w.end)
 		// The SYN's sender is the client; a SYN-ACK's receiver is. Joined
-		// mid-stream, guess that the lower (well-known) port is the server.
-		srcIsClient := syn && !ack || !syn && p.SrcPort > p.DstPort || !syn && p.SrcPort == p.DstPort
+		// mid-stream, guess from the ports.
+		srcIsClient := syn && !ack
+		if !syn {
+			srcIsClient = !w.serverSide(protocols.TCP, p.SrcPort, p.DstPort)
+		}
 		w.start(f, protocols.TCP, srcIsClient)
 	}
 	dir := w.direction(f)
@@ -204,10 +207,10 @@ func (w *Worker) udp() {
 	f := w.flows.Get(key, p.Timestamp)
 	if f == nil {
 		f = w.flows.Create(key, p.Timestamp, w.end)
-		// The first datagram's sender is the client, unless it comes from a
-		// well-known port to an ephemeral one (a reply whose request we
-		// missed).
-		w.start(f, protocols.UDP, !(p.SrcPort < 1024 && p.DstPort >= 1024))
+		// The first datagram's sender is the client, unless its port looks
+		// like the server's (a reply whose request we did not see, or a DHCP
+		// server's unicast reply from 67 to 68).
+		w.start(f, protocols.UDP, !w.serverSide(protocols.UDP, p.SrcPort, p.DstPort))
 	}
 	dir := w.direction(f)
 	w.count(f, dir)
@@ -256,6 +259,24 @@ func (w *Worker) start(f *flow.Flow, t protocols.Transport, srcIsClient bool) {
 		f.Client, f.Server = dst, src
 	}
 	w.report(f)
+}
+
+// serverSide reports whether the port src looks like the server's end of a
+// conversation with port dst: a well-known or protocol-hinted port talking
+// to one that is not, or the lower of two well-known ports (DHCP's 67 and 68).
+func (w *Worker) serverSide(t protocols.Transport, src, dst uint16) bool {
+	known := func(p uint16) bool {
+		if p < 1024 {
+			return true
+		}
+		_, ok := w.byPort[portKey{t, p}]
+		return ok
+	}
+	ks, kd := known(src), known(dst)
+	if ks != kd {
+		return ks
+	}
+	return ks && src < dst
 }
 
 func (w *Worker) direction(f *flow.Flow) protocols.Direction {
@@ -430,8 +451,9 @@ func (w *Worker) observe(o protocols.Observation) {
 		sender = inventory.Endpoint{MAC: w.pkt.SrcMAC, IP: w.pkt.SrcIP}
 		receiver = inventory.Endpoint{MAC: w.pkt.DstMAC, IP: w.pkt.DstIP}
 	case w.cur != nil:
-		sender = inventory.Endpoint{MAC: w.cur.Client.MAC, IP: w.cur.Client.IP}
-		receiver = inventory.Endpoint{MAC: w.cur.Server.MAC, IP: w.cur.Server.IP}
+		f := w.cur
+		sender = inventory.Endpoint{MAC: f.Client.MAC, IP: f.Client.IP, Transport: f.Transport, Port: f.Client.Port}
+		receiver = inventory.Endpoint{MAC: f.Server.MAC, IP: f.Server.IP, Transport: f.Transport, Port: f.Server.Port}
 		if w.curDir == protocols.FromServer {
 			sender, receiver = receiver, sender
 		}

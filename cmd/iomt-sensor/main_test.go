@@ -140,6 +140,14 @@ func TestReplayGolden(t *testing.T) {
 	if n := len(assets); n != 5 {
 		t.Errorf("expected 5 assets, got %d", n)
 	}
+	dhcpd := assets["mac:00:50:56:77:00:01"]
+	if len(dhcpd.Services) != 1 || dhcpd.Services[0].Port != 67 || dhcpd.Services[0].Protocol != "dhcp" {
+		t.Errorf("expected the DHCP server's service udp/67 dhcp, got %+v", dhcpd.Services)
+	}
+	pump := assets["mac:00:1b:21:77:00:07"]
+	if len(pump.Peers) != 1 || pump.Peers[0].Asset != dhcpd.ID || pump.Peers[0].Role != "server" {
+		t.Errorf("expected the pump's peer to be the DHCP server in role server, got %+v", pump.Peers)
+	}
 	web := assets["mac:00:50:56:77:00:0a"]
 	if len(web.Services) != 1 || web.Services[0].Transport != "tcp" || web.Services[0].Port != 80 {
 		t.Errorf("expected the web server's service tcp/80, got %+v", web.Services)
