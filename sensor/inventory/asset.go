@@ -176,6 +176,9 @@ func (b *builder) add(k epKey, ep *endpoint) {
 	b.services = append(b.services, ep.services...)
 	b.peers = append(b.peers, ep.peers...)
 	b.evidence = append(b.evidence, ep.evidence...)
+	for _, v := range ep.vlans {
+		b.evidence = append(b.evidence, evidence{source: "flow", fact: "vlan", value: strconv.Itoa(int(v.id)), first: v.first})
+	}
 }
 
 // buildAll groups every endpoint into assets.

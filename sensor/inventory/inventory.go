@@ -158,7 +158,19 @@ type endpoint struct {
 	services    []service
 	peers       []peer
 	evidence    []evidence
+	vlans       []vlanSeen
 }
+
+// vlanSeen is an 802.1Q VLAN an endpoint was seen on, from when.
+type vlanSeen struct {
+	id    uint16
+	first time.Time
+}
+
+func compareVLAN(a, b vlanSeen) int { return int(a.id) - int(b.id) }
+
+// maxVLANs caps the VLANs kept per endpoint.
+const maxVLANs = 8
 
 type service struct {
 	transport protocols.Transport
@@ -410,6 +422,7 @@ func (inv *Inventory) Flow(f FlowSeen) {
 		inv.carry(ck)
 		if ep := inv.touch(ck, f.Time); ep != nil {
 			inv.addProtocol(ep, f.Protocol)
+			inv.addVLAN(ep, f.VLAN, f.Time)
 			if sok {
 				inv.addPeer(ep, peer{key: sk, transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "server"})
 			}
@@ -419,6 +432,7 @@ func (inv *Inventory) Flow(f FlowSeen) {
 		inv.carry(sk)
 		if ep := inv.touch(sk, f.Time); ep != nil {
 			inv.addProtocol(ep, f.Protocol)
+			inv.addVLAN(ep, f.VLAN, f.Time)
 			if cok {
 				inv.addPeer(ep, peer{key: ck, transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "client"})
 			}
@@ -490,6 +504,18 @@ func (inv *Inventory) count(c *uint64, dropped bool) {
 func (inv *Inventory) addProtocol(ep *endpoint, name string) {
 	if name != "" {
 		ep.protocols, _, _ = insertSorted(ep.protocols, name, strings.Compare, 64)
+	}
+}
+
+// addVLAN records the 802.1Q VLAN an endpoint was seen on (its segment).
+func (inv *Inventory) addVLAN(ep *endpoint, vlan uint16, ts time.Time) {
+	if vlan == 0 {
+		return
+	}
+	var i int
+	ep.vlans, i, _ = insertSorted(ep.vlans, vlanSeen{id: vlan, first: ts}, compareVLAN, maxVLANs)
+	if i >= 0 && ts.Before(ep.vlans[i].first) {
+		ep.vlans[i].first = ts
 	}
 }
 

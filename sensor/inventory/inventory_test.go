@@ -118,6 +118,10 @@ func mixedCalls() []call {
 		flow(24, ct, ep(routerMAC, "10.9.0.1"), protocols.TCP, 22, "", false),
 		flow(25, ep("", "127.0.0.1"), ep("", "127.0.0.1"), protocols.TCP, 8080, "http", true),
 		flow(26, ct, ep("ff:ff:ff:ff:ff:ff", "10.0.0.255"), protocols.UDP, 137, "", false),
+		func(inv *Inventory) {
+			inv.Flow(FlowSeen{Time: at(28), Client: ct, Server: ep(pacsMAC, "10.0.0.20"), Transport: protocols.TCP,
+				ServerPort: 104, Protocol: "dicom", Answered: true, VLAN: 20})
+		},
 		observe(27, ct, ep(pacsMAC, "10.0.0.20"), protocols.Observation{
 			Protocol: "dicom", Source: "dicom.a-associate-rq", About: protocols.Sender, Role: "scu",
 			Facts: []protocols.Fact{{Name: "dicom.calling_ae", Value: "CT_ROOM2"}, {Name: "dicom.implementation_class_uid", Value: "1.2.840.113619.6.94"}}}),
