@@ -118,9 +118,10 @@ func newFileSource(path string, f *os.File) (*fileSource, error) {
 		if err != nil {
 			return nil, s.readErr(err)
 		}
-		if sl := r.Snaplen(); sl == 0 || sl > maxSnapLen {
-			r.SetSnaplen(maxSnapLen)
-		}
+		// Like libpcap, accept packets longer than the header's snap
+		// length (some writers do not enforce it) up to maxSnapLen, and
+		// no longer: pcapgo sizes its buffer from this value.
+		r.SetSnaplen(maxSnapLen)
 		s.r = r
 		s.linkType = lt
 	case magicPcapNG:

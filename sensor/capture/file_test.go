@@ -98,6 +98,24 @@ func TestOpenFilePcapVariants(t *testing.T) {
 	}
 }
 
+// TestOpenFileOverSnaplen reads a pcap whose packets exceed the snap length
+// in its header, as some writers produce and tcpdump accepts.
+func TestOpenFileOverSnaplen(t *testing.T) {
+	pkts := samplePkts(3, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	b, _ := buildPcap(binary.LittleEndian, false, 1, pkts)
+	binary.LittleEndian.PutUint32(b[16:], 16) // snaplen 16, packets are 20+ bytes
+	s, err := OpenFile(writeTemp(t, t.TempDir(), "small-snap.pcap", b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := readAll(t, s)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	checkPackets(t, got, pkts, time.Microsecond, []LinkType{LinkEthernet}, "small-snap.pcap")
+}
+
 func TestOpenFilePcapng(t *testing.T) {
 	base := time.Date(2023, 7, 9, 8, 7, 6, 0, time.UTC)
 	ifaces := []ngIface{{link: 1}, {link: 101, tsresol: 9}, {link: 0, tsresol: 3}, {link: 276, tsresol: 6}}
@@ -362,32 +380,71 @@ func TestFileNextNoAlloc(t *testing.T) {
 	}
 }
 
-func BenchmarkFileNext(b *testing.B) {
-	p := writeBenchPcap(b, 5000)
-	s, err := OpenFile(p)
+// writeBenchPcapng writes n packets with pcapgo's pcapng writer.
+func writeBenchPcapng(t testing.TB, n int) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "bench.pcapng")
+	f, err := os.Create(p)
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	b.ReportAllocs()
-	var n int64
-	for b.Loop() {
-		pkt, err := s.Next()
-		if err == io.EOF {
-			b.StopTimer()
-			s.Close()
-			if s, err = OpenFile(p); err != nil {
+	w, err := pcapgo.NewNgWriter(f, layers.LinkTypeEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 1514)
+	base := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	for i := range n {
+		size := 60 + i*37%1454
+		ci := gopacket.CaptureInfo{Timestamp: base.Add(time.Duration(i) * time.Millisecond), CaptureLength: size, Length: size}
+		if err := w.WritePacket(ci, data[:size]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkFileNext reads generated captures packet by packet (one op is
+// one Next), reopening at the end.
+func BenchmarkFileNext(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		write func(testing.TB, int) string
+	}{{"pcap", writeBenchPcap}, {"pcapng", writeBenchPcapng}} {
+		b.Run(bc.name, func(b *testing.B) {
+			p := bc.write(b, 20000)
+			s, err := OpenFile(p)
+			if err != nil {
 				b.Fatal(err)
 			}
-			b.StartTimer()
-			continue
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += int64(len(pkt.Data))
+			b.ReportAllocs()
+			var n int64
+			for b.Loop() {
+				pkt, err := s.Next()
+				if err == io.EOF {
+					b.StopTimer()
+					s.Close()
+					if s, err = OpenFile(p); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					continue
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += int64(len(pkt.Data))
+			}
+			b.SetBytes(n / int64(max(b.N, 1)))
+			s.Close()
+		})
 	}
-	b.SetBytes(n / int64(max(b.N, 1)))
-	s.Close()
 }
 
 func FuzzOpenFile(f *testing.F) {

@@ -33,6 +33,9 @@ type LiveOptions struct {
 	PollTimeout time.Duration
 	// Filter, if not empty, is a classic BPF program (see CompileFilter)
 	// run by the kernel on each frame; only frames it accepts are captured.
+	// The kernel runs it before VLAN tags stripped by the NIC (or veth) are
+	// put back, so on such links "vlan" matches nothing and "ip" also
+	// matches tagged IPv4.
 	Filter []bpf.RawInstruction
 	// NoPromiscuous leaves the interface out of promiscuous mode.
 	NoPromiscuous bool
