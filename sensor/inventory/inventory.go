@@ -316,8 +316,9 @@ func (inv *Inventory) touch(k epKey, ts time.Time) *endpoint {
 	return ep
 }
 
+// index adds k to the address indexes; unindex removes it.
 func (inv *Inventory) index(k epKey) {
-	if !k.mac.IsZero() || !k.ip.IsValid() {
+	if !k.mac.IsZero() {
 		inv.byMAC[k.mac], _, _ = insertSorted(inv.byMAC[k.mac], k.ip, netip.Addr.Compare, 1<<30)
 	}
 	if k.ip.IsValid() {
@@ -332,10 +333,12 @@ func (inv *Inventory) unindex(k epKey) {
 		}
 		return s
 	}
-	if s := remove(inv.byMAC[k.mac]); len(s) > 0 {
-		inv.byMAC[k.mac] = s
-	} else {
-		delete(inv.byMAC, k.mac)
+	if !k.mac.IsZero() {
+		if s := remove(inv.byMAC[k.mac]); len(s) > 0 {
+			inv.byMAC[k.mac] = s
+		} else {
+			delete(inv.byMAC, k.mac)
+		}
 	}
 	if k.ip.IsValid() {
 		s := inv.byIP[k.ip]

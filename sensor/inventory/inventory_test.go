@@ -226,6 +226,10 @@ func TestRouter(t *testing.T) {
 	if len(p.Services) != 1 || p.Services[0] != (Service{"tcp", 104, "dicom", "server"}) {
 		t.Errorf("pacs: expected service tcp/104 dicom, got %v", p.Services)
 	}
+	st := inv.Stats()
+	if st.Assets != 4 || st.ByCategory["unknown"] != 4 || st.NonMedical != 4 || st.Medical != 0 {
+		t.Errorf("expected stats of 4 unknown non-medical assets, got %+v", st)
+	}
 	// With only 4 source IPs the MAC is no router: one asset carries them all.
 	inv = run(Config{}, routerCalls()[:5])
 	if got := ids(inv.Assets()); len(got) != 2 {
