@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -303,22 +304,32 @@ func NewJetStream(opts JetStreamOptions, log *zap.Logger) (*JetStreamSink, error
 	return s, nil
 }
 
-// ensureStream creates or updates the stream, or binds to an existing
-// one when this client may not change it.
+// ensureStream binds to the stream if it exists, leaving its
+// configuration to its operators, or creates it.
 func (s *JetStreamSink) ensureStream(ctx context.Context) error {
-	cfg := jetstream.StreamConfig{
-		Name:       s.opts.Stream,
-		Subjects:   s.opts.Subjects,
-		Storage:    jetstream.FileStorage,
-		Replicas:   s.opts.Replicas,
-		Duplicates: s.opts.DuplicateWindow,
-	}
-	_, err := s.js.CreateOrUpdateStream(ctx, cfg)
-	if err != nil {
-		if _, berr := s.js.Stream(ctx, s.opts.Stream); berr != nil {
-			return fmt.Errorf("publish: JetStream stream %q over %v: %w", s.opts.Stream, s.opts.Subjects, err)
+	st, err := s.js.Stream(ctx, s.opts.Stream)
+	switch {
+	case err == nil:
+		if got := st.CachedInfo().Config.Subjects; !slices.Equal(got, s.opts.Subjects) {
+			s.log.Warn("existing stream has other subjects; using it as is",
+				zap.Strings("stream_subjects", got), zap.Strings("wanted", s.opts.Subjects))
 		}
-		s.log.Warn("using the existing stream as is; could not update it", zap.Error(err))
+	case errors.Is(err, jetstream.ErrStreamNotFound):
+		cfg := jetstream.StreamConfig{
+			Name:       s.opts.Stream,
+			Subjects:   s.opts.Subjects,
+			Storage:    jetstream.FileStorage,
+			Replicas:   s.opts.Replicas,
+			Duplicates: s.opts.DuplicateWindow,
+		}
+		// Another sensor may create it at the same time; creating a
+		// stream with the same configuration succeeds.
+		if _, err := s.js.CreateStream(ctx, cfg); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return fmt.Errorf("publish: creating JetStream stream %q over %v: %w", s.opts.Stream, s.opts.Subjects, err)
+		}
+		s.log.Info("created stream", zap.Strings("subjects", s.opts.Subjects))
+	default:
+		return fmt.Errorf("publish: looking up JetStream stream %q: %w", s.opts.Stream, err)
 	}
 	s.streamReady = true
 	return nil

@@ -286,3 +286,41 @@ func TestJetStreamQueueBound(t *testing.T) {
 		t.Errorf("expected 100 published, got %+v", st)
 	}
 }
+
+// TestJetStreamBindsExistingStream checks that a stream made by its
+// operators is used as is, not reconfigured.
+func TestJetStreamBindsExistingStream(t *testing.T) {
+	srv := startServer(t, t.TempDir(), "127.0.0.1:-1")
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := jetstream.StreamConfig{Name: "OPS", Subjects: []string{"iomt.>"}, Storage: jetstream.MemoryStorage, Duplicates: time.Minute}
+	if _, err := js.CreateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	sink, err := NewJetStream(JetStreamOptions{URLs: []string{srv.ClientURL()}, Stream: "OPS"}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := sink.Publish(testMessage("s1", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeSink(t, sink)
+	st, err := js.Stream(ctx, "OPS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := st.CachedInfo()
+	if got.Config.Storage != jetstream.MemoryStorage || got.Config.Subjects[0] != "iomt.>" || got.State.Msgs != 10 {
+		t.Errorf("expected the memory stream over iomt.> with 10 messages, got %v %v %d", got.Config.Storage, got.Config.Subjects, got.State.Msgs)
+	}
+}
