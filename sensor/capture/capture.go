@@ -45,7 +45,8 @@ type Packet struct {
 type Source interface {
 	// Next returns the next packet, or io.EOF when there are no more.
 	Next() (Packet, error)
-	// Stats returns counters so far.
+	// Stats returns counters so far. Unlike Next, it may be called from
+	// any goroutine (a metrics scrape, say), also while Next waits.
 	Stats() Stats
 	Close() error
 }

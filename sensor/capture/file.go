@@ -48,7 +48,7 @@ type fileSource struct {
 	ng       bool
 	linkType LinkType // pcap only; pcapng has it per interface
 	framer   *ngFramer
-	stats    Stats
+	count    counters
 	err      error // sticky once Next failed
 }
 
@@ -149,13 +149,13 @@ func (s *fileSource) notCapture(got string) error {
 func (s *fileSource) readErr(err error) error {
 	switch {
 	case errors.Is(err, ErrTruncated), errors.Is(err, errCorrupt):
-		return fmt.Errorf("read capture %s after %d packets: %w", s.path, s.stats.Packets, err)
+		return fmt.Errorf("read capture %s after %d packets: %w", s.path, s.count.packets.Load(), err)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return fmt.Errorf("read capture %s after %d packets: %w", s.path, s.stats.Packets, ErrTruncated)
+		return fmt.Errorf("read capture %s after %d packets: %w", s.path, s.count.packets.Load(), ErrTruncated)
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader):
-		return fmt.Errorf("read capture %s after %d packets: %w: %w", s.path, s.stats.Packets, errCorrupt, err)
+		return fmt.Errorf("read capture %s after %d packets: %w: %w", s.path, s.count.packets.Load(), errCorrupt, err)
 	}
-	return fmt.Errorf("read capture %s after %d packets: %w: %v", s.path, s.stats.Packets, errCorrupt, err)
+	return fmt.Errorf("read capture %s after %d packets: %w: %v", s.path, s.count.packets.Load(), errCorrupt, err)
 }
 
 // Next returns the next packet. Data is valid until the next call.
@@ -181,8 +181,7 @@ func (s *fileSource) Next() (Packet, error) {
 		// last packet block is this packet's.
 		lt = s.framer.pktLinkType
 	}
-	s.stats.Packets++
-	s.stats.Bytes += uint64(len(data))
+	s.count.add(len(data))
 	return Packet{
 		Data:      data,
 		Timestamp: ci.Timestamp,
@@ -192,8 +191,9 @@ func (s *fileSource) Next() (Packet, error) {
 	}, nil
 }
 
-// Stats returns the packets and bytes read so far.
-func (s *fileSource) Stats() Stats { return s.stats }
+// Stats returns the packets and bytes read so far. It is safe to call from
+// any goroutine.
+func (s *fileSource) Stats() Stats { return s.count.stats() }
 
 // Close closes the file.
 func (s *fileSource) Close() error {

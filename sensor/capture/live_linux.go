@@ -45,25 +45,30 @@ const (
 
 // liveSource reads a TPACKET_V3 ring.
 type liveSource struct {
-	iface    string
-	link     LinkType
-	snap     int
-	pollMs   int
-	fd       int
-	efd      int // eventfd that Close writes to wake a pending poll
-	ring     []byte
-	blkSize  int
-	numBlk   int
-	cur      int  // current block
-	inBlock  bool // cur is ours (TP_STATUS_USER) and being read
-	left     int  // packets left in cur
-	off      int  // offset in cur of the next packet
-	pfds     [2]unix.PollFd
-	vlanBuf  []byte
-	mu       sync.Mutex // held by Next, Stats and Close's teardown
-	closed   atomic.Bool
-	stats    Stats
-	tornDown bool
+	iface   string
+	link    LinkType
+	snap    int
+	pollMs  int
+	fd      int
+	efd     int // eventfd that Close writes to wake a pending poll
+	ring    []byte
+	blkSize int
+	numBlk  int
+	cur     int  // current block
+	inBlock bool // cur is ours (TP_STATUS_USER) and being read
+	left    int  // packets left in cur
+	off     int  // offset in cur of the next packet
+	pfds    [2]unix.PollFd
+	vlanBuf []byte
+	mu      sync.Mutex // held by Next, Stats and Close's teardown
+	closed  atomic.Bool
+	count   counters
+	// statsMu guards the fd for PACKET_STATISTICS and the kernel totals,
+	// so that Stats never waits for a Next blocked in poll.
+	statsMu       sync.Mutex
+	kernelDrops   uint64
+	kernelFreezes uint64
+	tornDown      bool
 }
 
 // OpenLive captures from a network interface with an AF_PACKET socket and a
@@ -300,28 +305,32 @@ func (s *liveSource) packet() (Packet, bool) {
 	if len(data) > s.snap {
 		data = data[:s.snap]
 	}
-	s.stats.Packets++
-	s.stats.Bytes += uint64(len(data))
+	s.count.add(len(data))
 	return Packet{Data: data, Timestamp: ts, Length: wire, LinkType: s.link, Interface: s.iface}, true
 }
 
 // Stats returns the packets and bytes delivered and the kernel's drop and
 // freeze counts so far (the kernel resets its counters on each read, so
-// they are summed here).
+// they are summed here). It is safe to call from any goroutine, also while
+// Next waits.
 func (s *liveSource) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
 	s.readKernelStats()
-	return s.stats
+	st := s.count.stats()
+	st.KernelDrops, st.KernelFreezes = s.kernelDrops, s.kernelFreezes
+	return st
 }
 
+// readKernelStats adds the kernel's counters since the last read; statsMu
+// must be held.
 func (s *liveSource) readKernelStats() {
-	if s.tornDown {
+	if s.fd < 0 {
 		return
 	}
 	if st, err := unix.GetsockoptTpacketStatsV3(s.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
-		s.stats.KernelDrops += uint64(st.Drops)
-		s.stats.KernelFreezes += uint64(st.Freeze_q_cnt)
+		s.kernelDrops += uint64(st.Drops)
+		s.kernelFreezes += uint64(st.Freeze_q_cnt)
 	}
 }
 
@@ -339,7 +348,6 @@ func (s *liveSource) Close() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.readKernelStats()
 	return s.teardown()
 }
 
@@ -348,12 +356,16 @@ func (s *liveSource) teardown() error {
 		return nil
 	}
 	s.tornDown = true
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	s.readKernelStats() // keep the last counts for Stats after Close
 	var errs []error
 	if s.ring != nil {
 		errs = append(errs, unix.Munmap(s.ring))
 		s.ring = nil
 	}
 	errs = append(errs, unix.Close(s.fd))
+	s.fd = -1
 	if s.efd >= 0 {
 		errs = append(errs, unix.Close(s.efd))
 	}

@@ -282,6 +282,9 @@ func TestLiveCloseUnblocksNext(t *testing.T) {
 		done <- err
 	}()
 	<-started
+	if st := s.Stats(); st.Packets != 0 { // must not wait for the pending Next
+		t.Errorf("stats %+v, want no packets", st)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

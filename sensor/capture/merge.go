@@ -13,7 +13,7 @@ type mergeSource struct {
 	heap  []int    // indexes into srcs, ordered by (heads[i].Timestamp, i)
 	last  int      // source whose packet Next returned last, or -1
 	warn  func(error)
-	stats Stats
+	count counters
 }
 
 // OpenFiles opens several capture files (see OpenFile) and merges their
@@ -118,13 +118,13 @@ func (m *mergeSource) Next() (Packet, error) {
 	m.down(0)
 	m.last = i
 	p := m.heads[i]
-	m.stats.Packets++
-	m.stats.Bytes += uint64(len(p.Data))
+	m.count.add(len(p.Data))
 	return p, nil
 }
 
-// Stats returns the packets and bytes delivered so far.
-func (m *mergeSource) Stats() Stats { return m.stats }
+// Stats returns the packets and bytes delivered so far. It is safe to call
+// from any goroutine.
+func (m *mergeSource) Stats() Stats { return m.count.stats() }
 
 // Close closes every file.
 func (m *mergeSource) Close() error {
