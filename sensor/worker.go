@@ -42,6 +42,11 @@ type Worker struct {
 	ether   map[uint16]int    // EtherType -> spec index
 	etherD  []protocols.Decoder
 	stats   *Stats
+	// Inventory updates go in batches to the feeder goroutine.
+	batch []invOp
+	ops   chan []invOp
+	free  chan []invOp
+	fed   chan struct{}
 
 	now       time.Time
 	nextSweep time.Time
@@ -75,7 +80,15 @@ func NewWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory) *Wo
 		ether:  make(map[uint16]int),
 		etherD: make([]protocols.Decoder, len(specs)),
 		stats:  newStats(specs),
+		ops:    make(chan []invOp, 2),
+		free:   make(chan []invOp, 3),
+		fed:    make(chan struct{}),
 	}
+	w.batch = make([]invOp, 0, opBatch)
+	for range 3 {
+		w.free <- make([]invOp, 0, opBatch)
+	}
+	go w.feeder()
 	w.emit = w.observe
 	w.stream.w = w
 	for i, s := range specs {
@@ -123,11 +136,15 @@ func (w *Worker) Process(p capture.Packet) {
 	}
 }
 
-// Close ends every flow (end of capture or shutdown) and publishes the
-// final counters.
+// Close ends every flow (end of capture or shutdown), waits until the
+// inventory has every update and publishes the final counters. The worker
+// cannot be used afterwards.
 func (w *Worker) Close() {
 	w.flows.All(w.end)
 	w.publishStats()
+	w.handOver()
+	close(w.ops)
+	<-w.fed
 }
 
 // sweep runs once a second of packet time: expire idle flows and publish
@@ -136,7 +153,8 @@ func (w *Worker) sweep() {
 	w.nextSweep = w.now.Add(time.Second)
 	w.flows.Expire(w.now, w.end)
 	w.publishStats()
-	w.inv.Advance(w.now)
+	w.queue(invOp{advance: w.now})
+	w.handOver()
 }
 
 func (w *Worker) publishStats() {
@@ -427,9 +445,13 @@ func (w *Worker) end(f *flow.Flow) {
 	w.report(f)
 }
 
+// report queues what the inventory should know of a flow: its endpoints,
+// service port, protocol and whether it was answered, at its latest time.
+// Called when a flow starts, is answered, gets a protocol, ends, and once
+// per ReportInterval while it lives.
 func (w *Worker) report(f *flow.Flow) {
 	f.Reported = f.Last
-	w.inv.Flow(inventory.FlowSeen{
+	w.queue(invOp{flow: inventory.FlowSeen{
 		Time:       f.Last,
 		Client:     inventory.Endpoint{MAC: f.Client.MAC, IP: f.Client.IP},
 		Server:     inventory.Endpoint{MAC: f.Server.MAC, IP: f.Server.IP},
@@ -438,7 +460,58 @@ func (w *Worker) report(f *flow.Flow) {
 		Protocol:   f.Protocol,
 		Answered:   f.Answered,
 		VLAN:       f.VLAN,
-	})
+	}})
+}
+
+// invOp is one inventory update, applied in order by the feeder goroutine:
+// a flow report, an observation (obs.Protocol set) or a clock advance.
+type invOp struct {
+	flow             inventory.FlowSeen
+	obs              protocols.Observation
+	sender, receiver inventory.Endpoint
+	advance          time.Time
+}
+
+// opBatch is the number of updates handed over at once.
+const opBatch = 1024
+
+// queue adds an update to the current batch, handing it over when full.
+func (w *Worker) queue(op invOp) {
+	w.batch = append(w.batch, op)
+	if len(w.batch) >= opBatch {
+		w.handOver()
+	}
+}
+
+// handOver sends the current batch to the feeder and takes a recycled one.
+func (w *Worker) handOver() {
+	if len(w.batch) == 0 {
+		return
+	}
+	w.ops <- w.batch
+	w.batch = (<-w.free)[:0]
+}
+
+// feed applies batches to the inventory. It runs in its own goroutine so
+// that inventory work, which takes a lock and merges sorted sets, overlaps
+// the packet path instead of adding to it.
+func (w *Worker) feeder() {
+	defer close(w.fed)
+	for batch := range w.ops {
+		for i := range batch {
+			op := &batch[i]
+			switch {
+			case !op.advance.IsZero():
+				w.inv.Advance(op.advance)
+			case op.obs.Protocol != "":
+				w.inv.Observe(op.flow.Time, op.sender, op.receiver, op.obs)
+			default:
+				w.inv.Flow(op.flow)
+			}
+			*op = invOp{} // drop references to facts
+		}
+		w.free <- batch
+	}
 }
 
 // observe receives a decoder's observation and passes it to the inventory
@@ -458,7 +531,7 @@ func (w *Worker) observe(o protocols.Observation) {
 			sender, receiver = receiver, sender
 		}
 	}
-	w.inv.Observe(w.now, sender, receiver, o)
+	w.queue(invOp{flow: inventory.FlowSeen{Time: w.now}, obs: o, sender: sender, receiver: receiver})
 }
 
 func (w *Worker) specIndex(name string) int {

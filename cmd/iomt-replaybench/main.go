@@ -11,10 +11,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -30,11 +32,17 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench FILE (an Ethernet pcap, e.g. from iomt-gencap)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sensor run to `FILE`")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench [-cpuprofile FILE] CAPTURE (an Ethernet pcap, e.g. from iomt-gencap)")
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
 		os.Exit(2)
 	}
-	if err := bench(os.Args[1]); err != nil {
+	profile = *cpuprofile
+	if err := bench(flag.Arg(0)); err != nil {
 		fmt.Fprintln(os.Stderr, "iomt-replaybench:", err)
 		os.Exit(1)
 	}
@@ -107,12 +115,23 @@ func bare(path string) (result, error) {
 	return r, nil
 }
 
+var profile string
+
 func full(path string) (result, int, error) {
 	src, err := capture.OpenFile(path)
 	if err != nil {
 		return result{}, 0, err
 	}
 	defer src.Close()
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return result{}, 0, err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	inv := inventory.New(inventory.Config{Sensor: "bench"}, func(inventory.Event) {})
 	w := sensor.NewWorker(sensor.Config{}, []protocols.Spec{arp.Spec(), dhcp.Spec()}, inv)
 	start := time.Now()
