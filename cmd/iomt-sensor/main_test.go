@@ -283,3 +283,14 @@ func TestReplayPublishesEvents(t *testing.T) {
 		t.Errorf("publishing reported errors: %s", stderr)
 	}
 }
+
+// TestDeployConfigLoads keeps the example configuration valid.
+func TestDeployConfigLoads(t *testing.T) {
+	cfg, err := loadConfig("../../deploy/sensor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sensor.Name != "icu-span-1" || cfg.Capture.Workers != 2 {
+		t.Errorf("unexpected values %+v", cfg)
+	}
+}

@@ -7,7 +7,6 @@ package metrics
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 	"github.com/iomt-sensor/iomt-sensor/sensor"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
@@ -219,9 +219,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if invStats != nil {
 		st := invStats()
 		for cat, v := range st.ByCategory {
-			// Medical follows from the category (SPEC.md: clinical.* and imaging.*).
-			medical := strings.HasPrefix(cat, "clinical.") || strings.HasPrefix(cat, "imaging.")
-			ch <- prometheus.MustNewConstMetric(descAssets, prometheus.GaugeValue, float64(v), cat, strconv.FormatBool(medical))
+			ch <- prometheus.MustNewConstMetric(descAssets, prometheus.GaugeValue, float64(v), cat, strconv.FormatBool(fingerprint.IsMedical(cat)))
 		}
 	}
 }
