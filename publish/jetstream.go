@@ -228,14 +228,15 @@ type JetStreamSink struct {
 	closing bool
 
 	wake chan struct{} // a message was queued, or Close was called
-	stop chan struct{} // Close's context ended: abandon what is left
-	done chan struct{} // the sending goroutine has returned
+	// stopped ends when Close's context ends: abandon what is left.
+	stopped context.Context
+	stop    context.CancelFunc
+	done    chan struct{} // the sending goroutine has returned
 
 	inflight                            atomic.Int64
 	published, failed, retried, dropped atomic.Uint64
 
 	streamReady bool // owned by the sending goroutine
-	stopOnce    sync.Once
 }
 
 // NewJetStream connects to NATS, ensures the stream and starts the
@@ -286,14 +287,15 @@ func NewJetStream(opts JetStreamOptions, log *zap.Logger) (*JetStreamSink, error
 		js:    js,
 		queue: boundedQueue{limit: opts.QueueSize},
 		wake:  make(chan struct{}, 1),
-		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
+	s.stopped, s.stop = context.WithCancel(context.Background())
 	if nc.IsConnected() {
 		ctx, cancel := context.WithTimeout(context.Background(), opts.AckTimeout)
 		err := s.ensureStream(ctx)
 		cancel()
 		if err != nil {
+			s.stop()
 			nc.Close()
 			return nil, err
 		}
@@ -389,10 +391,11 @@ func (s *JetStreamSink) Close(ctx context.Context) error {
 	select {
 	case <-s.done:
 	case <-ctx.Done():
-		s.stopOnce.Do(func() { close(s.stop) })
+		s.stop()
 		<-s.done
 		err = fmt.Errorf("publish: closing before all events were acknowledged (%d given up): %w", s.failed.Load(), ctx.Err())
 	}
+	s.stop()
 	s.nc.Close()
 	return err
 }
@@ -443,7 +446,7 @@ func (s *JetStreamSink) sleep(d time.Duration) bool {
 	select {
 	case <-t.C:
 		return true
-	case <-s.stop:
+	case <-s.stopped.Done():
 		return false
 	}
 }
@@ -473,7 +476,7 @@ func (s *JetStreamSink) run() {
 	}()
 	for {
 		if !s.streamReady {
-			ctx, cancel := context.WithTimeout(context.Background(), s.opts.AckTimeout)
+			ctx, cancel := context.WithTimeout(s.stopped, s.opts.AckTimeout)
 			err := s.ensureStream(ctx)
 			cancel()
 			if err != nil {
@@ -508,7 +511,7 @@ func (s *JetStreamSink) run() {
 			}
 			select {
 			case <-s.wake:
-			case <-s.stop:
+			case <-s.stopped.Done():
 				return
 			}
 			continue
@@ -527,7 +530,7 @@ func (s *JetStreamSink) run() {
 				f.err = err // the channel yields the error only once
 			case <-refill:
 				continue
-			case <-s.stop:
+			case <-s.stopped.Done():
 				return
 			}
 		}
@@ -548,7 +551,7 @@ func (s *JetStreamSink) run() {
 				select {
 				case <-f.paf.Ok():
 				case err = <-f.paf.Err():
-				case <-s.stop:
+				case <-s.stopped.Done():
 					window = window[i:]
 					retry = append(failed, retry...)
 					return

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -322,5 +323,30 @@ func TestJetStreamBindsExistingStream(t *testing.T) {
 	got := st.CachedInfo()
 	if got.Config.Storage != jetstream.MemoryStorage || got.Config.Subjects[0] != "iomt.>" || got.State.Msgs != 10 {
 		t.Errorf("expected the memory stream over iomt.> with 10 messages, got %v %v %d", got.Config.Storage, got.Config.Subjects, got.State.Msgs)
+	}
+}
+
+// TestJetStreamCloseGivesUp checks that Close returns when its context
+// ends while NATS is unreachable, counting the unsent events as failed.
+func TestJetStreamCloseGivesUp(t *testing.T) {
+	sink, err := NewJetStream(JetStreamOptions{URLs: []string{"nats://" + freeAddr(t)}}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := sink.Publish(testMessage("s1", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := sink.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("expected a deadline error, got %v", err)
+	}
+	if st := sink.Stats(); st.Failed != 5 || st.Queued != 0 || st.Published != 0 {
+		t.Errorf("expected 5 failed and nothing queued, got %+v", st)
+	}
+	if err := sink.Publish(testMessage("s1", 9)); !errors.Is(err, ErrClosed) {
+		t.Errorf("expected ErrClosed after Close, got %v", err)
 	}
 }
