@@ -72,3 +72,14 @@ func TestStartEmbeddedErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestStartEmbeddedRandomPort(t *testing.T) {
+	e := startServer(t, t.TempDir(), "127.0.0.1:0")
+	addr := e.Addr().String()
+	if strings.HasSuffix(addr, ":0") || strings.HasSuffix(addr, ":4222") {
+		t.Errorf("expected a random port, got %s", addr)
+	}
+	if !strings.HasSuffix(e.ClientURL(), addr) {
+		t.Errorf("expected ClientURL on %s, got %s", addr, e.ClientURL())
+	}
+}
