@@ -276,7 +276,9 @@ func (w *Worker) start(f *flow.Flow, t protocols.Transport, srcIsClient bool) {
 	if !srcIsClient {
 		f.Client, f.Server = dst, src
 	}
-	w.report(f)
+	// No report yet: the answer, the protocol's detection or the flow's end
+	// (at the latest ReportInterval later) reports it, which saves the
+	// inventory a call for most flows.
 }
 
 // serverSide reports whether the port src looks like the server's end of a
@@ -446,13 +448,25 @@ func (w *Worker) end(f *flow.Flow) {
 }
 
 // report queues what the inventory should know of a flow: its endpoints,
-// service port, protocol and whether it was answered, at its latest time.
-// Called when a flow starts, is answered, gets a protocol, ends, and once
-// per ReportInterval while it lives.
+// service port, protocol and whether it was answered, with its first and
+// latest times. Called when a flow is answered, gets a protocol, ends, and
+// once per ReportInterval while it lives.
 func (w *Worker) report(f *flow.Flow) {
+	if f.Reported.Equal(f.First) {
+		// The first report also carries the flow's start, which no report
+		// at flow creation announced, as it was then: not yet answered,
+		// protocol unknown.
+		start := w.seen(f, f.First)
+		start.Answered, start.Protocol = false, ""
+		w.queue(invOp{flow: start})
+	}
 	f.Reported = f.Last
-	w.queue(invOp{flow: inventory.FlowSeen{
-		Time:       f.Last,
+	w.queue(invOp{flow: w.seen(f, f.Last)})
+}
+
+func (w *Worker) seen(f *flow.Flow, t time.Time) inventory.FlowSeen {
+	return inventory.FlowSeen{
+		Time:       t,
 		Client:     inventory.Endpoint{MAC: f.Client.MAC, IP: f.Client.IP},
 		Server:     inventory.Endpoint{MAC: f.Server.MAC, IP: f.Server.IP},
 		Transport:  f.Transport,
@@ -460,7 +474,7 @@ func (w *Worker) report(f *flow.Flow) {
 		Protocol:   f.Protocol,
 		Answered:   f.Answered,
 		VLAN:       f.VLAN,
-	}})
+	}
 }
 
 // invOp is one inventory update, applied in order by the feeder goroutine:
