@@ -23,8 +23,9 @@ import (
 type Config struct {
 	Flow       flow.Config
 	Reassembly reassembly.Config
-	// ReportInterval is how often, in packet time, a long-lived flow tells
-	// the inventory it is still alive. Default one minute.
+	// ReportInterval is how often, in packet time, a live flow is reported
+	// to the inventory (flows are always reported when they end). Default
+	// ten seconds.
 	ReportInterval time.Duration
 }
 
@@ -42,6 +43,7 @@ type Worker struct {
 	ether   map[uint16]int    // EtherType -> spec index
 	etherD  []protocols.Decoder
 	stats   *Stats
+	recent  []recentReport // cache of recent flow reports, see report
 	// Inventory updates go in batches to the feeder goroutine.
 	batch []invOp
 	ops   chan []invOp
@@ -67,7 +69,7 @@ type portKey struct {
 // NewWorker returns a worker that decodes with specs and reports into inv.
 func NewWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory) *Worker {
 	if cfg.ReportInterval <= 0 {
-		cfg.ReportInterval = time.Minute
+		cfg.ReportInterval = 10 * time.Second
 	}
 	w := &Worker{
 		cfg:    cfg,
@@ -80,6 +82,7 @@ func NewWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory) *Wo
 		ether:  make(map[uint16]int),
 		etherD: make([]protocols.Decoder, len(specs)),
 		stats:  newStats(specs),
+		recent: make([]recentReport, recentSlots),
 		ops:    make(chan []invOp, 2),
 		free:   make(chan []invOp, 3),
 		fed:    make(chan struct{}),
@@ -141,6 +144,7 @@ func (w *Worker) Process(p capture.Packet) {
 // cannot be used afterwards.
 func (w *Worker) Close() {
 	w.flows.All(w.end)
+	w.flushRecent()
 	w.publishStats()
 	w.handOver()
 	close(w.ops)
@@ -193,9 +197,8 @@ func (w *Worker) tcp() {
 	w.count(f, dir)
 	if syn {
 		f.SYN[dir], f.ISN[dir] = true, p.Seq
-		if ack && dir == protocols.FromServer && !f.Answered {
+		if ack && dir == protocols.FromServer {
 			f.Answered = true
-			w.report(f)
 		}
 	}
 	if fin {
@@ -232,9 +235,8 @@ func (w *Worker) udp() {
 	}
 	dir := w.direction(f)
 	w.count(f, dir)
-	if dir == protocols.FromServer && !f.Answered && !p.DstIP.IsMulticast() {
+	if dir == protocols.FromServer && !p.DstIP.IsMulticast() {
 		f.Answered = true
-		w.report(f)
 	}
 	if len(p.Payload) > 0 && !f.Done {
 		if f.Decoder == nil {
@@ -311,7 +313,7 @@ func (w *Worker) count(f *flow.Flow, dir protocols.Direction) {
 	f.Bytes[dir] += uint64(w.pkt.Length)
 }
 
-// keepalive tells the inventory a long-lived flow is still alive.
+// keepalive reports a live flow once per ReportInterval.
 func (w *Worker) keepalive(f *flow.Flow) {
 	if f.Last.Sub(f.Reported) >= w.cfg.ReportInterval {
 		w.report(f)
@@ -352,7 +354,6 @@ func (w *Worker) detect(f *flow.Flow, dir protocols.Direction, first []byte) {
 			}
 		}
 	}
-	w.report(f)
 }
 
 func (w *Worker) match(f *flow.Flow, dir protocols.Direction, first []byte) int {
@@ -448,20 +449,87 @@ func (w *Worker) end(f *flow.Flow) {
 }
 
 // report queues what the inventory should know of a flow: its endpoints,
-// service port, protocol and whether it was answered, with its first and
-// latest times. Called when a flow is answered, gets a protocol, ends, and
-// once per ReportInterval while it lives.
+// service port, protocol, whether it was answered, and its first and latest
+// times. A flow is reported when it ends and, while it lives, once per
+// ReportInterval.
+//
+// Busy segments repeat the same conversations (every DNS query is a new
+// flow between the same two hosts), so reports pass through a small cache:
+// the first report of a conversation is queued at once, later ones only
+// widen its time span, which is queued when the slot is reused, when
+// ReportInterval has passed, and at Close. Every time reaches the
+// inventory, whose merges are min and max, so the result is the same.
 func (w *Worker) report(f *flow.Flow) {
-	if f.Reported.Equal(f.First) {
-		// The first report also carries the flow's start, which no report
-		// at flow creation announced, as it was then: not yet answered,
-		// protocol unknown.
-		start := w.seen(f, f.First)
-		start.Answered, start.Protocol = false, ""
-		w.queue(invOp{flow: start})
-	}
 	f.Reported = f.Last
-	w.queue(invOp{flow: w.seen(f, f.Last)})
+	seen := w.seen(f, f.Last)
+	seen.First = f.First
+	slot := &w.recent[conversationHash(&seen)&(len(w.recent)-1)]
+	if slot.used && sameConversation(&slot.seen, &seen) {
+		if seen.First.Before(slot.seen.First) {
+			slot.seen.First = seen.First
+		}
+		if seen.Time.After(slot.seen.Time) {
+			slot.seen.Time = seen.Time
+		}
+		slot.dirty = true
+		if slot.seen.Time.Sub(slot.queued) >= w.cfg.ReportInterval {
+			w.queueSlot(slot)
+		}
+		return
+	}
+	if slot.used && slot.dirty {
+		w.queueSlot(slot)
+	}
+	*slot = recentReport{seen: seen, used: true}
+	w.queueSlot(slot)
+}
+
+// recentReport is a slot of the report cache.
+type recentReport struct {
+	seen   inventory.FlowSeen
+	queued time.Time // packet time the slot was last queued
+	used   bool
+	dirty  bool // times widened since
+}
+
+// recentSlots sizes the report cache (a power of two).
+const recentSlots = 1 << 12
+
+func (w *Worker) queueSlot(slot *recentReport) {
+	w.queue(invOp{flow: slot.seen})
+	slot.queued, slot.dirty = slot.seen.Time, false
+}
+
+// flushRecent queues every widened report (end of capture).
+func (w *Worker) flushRecent() {
+	for i := range w.recent {
+		if slot := &w.recent[i]; slot.used && slot.dirty {
+			w.queueSlot(slot)
+		}
+	}
+}
+
+// sameConversation compares two reports but for their times.
+func sameConversation(a, b *inventory.FlowSeen) bool {
+	return a.Client == b.Client && a.Server == b.Server && a.Transport == b.Transport &&
+		a.ServerPort == b.ServerPort && a.Protocol == b.Protocol && a.Answered == b.Answered && a.VLAN == b.VLAN
+}
+
+// conversationHash is FNV-1a over a report's addresses and service port.
+func conversationHash(s *inventory.FlowSeen) int {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for _, a := range [2]netip.Addr{s.Client.IP, s.Server.IP} {
+		for _, b := range a.As16() {
+			h = (h ^ uint64(b)) * prime
+		}
+	}
+	for _, b := range s.Client.MAC {
+		h = (h ^ uint64(b)) * prime
+	}
+	h = (h ^ uint64(s.ServerPort)) * prime
+	h = (h ^ uint64(s.Transport)) * prime
+	return int(h >> 1)
 }
 
 func (w *Worker) seen(f *flow.Flow, t time.Time) inventory.FlowSeen {

@@ -118,10 +118,11 @@ func bare(path string) (result, error) {
 var profile string
 
 func full(path string) (result, int, error) {
-	src, err := capture.OpenFile(path)
+	file, err := capture.OpenFile(path)
 	if err != nil {
 		return result{}, 0, err
 	}
+	src := capture.Prefetch(file) // as iomt-sensor replay does
 	defer src.Close()
 	if profile != "" {
 		f, err := os.Create(profile)

@@ -106,6 +106,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	src = capture.Prefetch(src) // read ahead on another core
 	defer src.Close()
 	if *realtime {
 		src = &paced{Source: src, ctx: ctx}

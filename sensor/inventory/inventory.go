@@ -112,6 +112,9 @@ func (c Config) withDefaults() Config {
 type FlowSeen struct {
 	// Time is the packet time of the event (the last packet's when it ends).
 	Time time.Time
+	// First, when set, is the flow's first packet time, so that one report
+	// can cover a whole flow.
+	First time.Time
 	// Client opened the flow; Server is the other side.
 	Client, Server Endpoint
 	// Transport is protocols.TCP or protocols.UDP.
@@ -288,7 +291,10 @@ func normalize(mac protocols.MAC, ip netip.Addr) (epKey, bool) {
 
 // touch returns the endpoint of k, creating it, and updates its times. It
 // returns nil when the table is full of smaller keys.
-func (inv *Inventory) touch(k epKey, ts time.Time) *endpoint {
+func (inv *Inventory) touch(k epKey, ts time.Time) *endpoint { return inv.touchSpan(k, ts, ts) }
+
+// touchSpan is touch for an endpoint seen from first to last.
+func (inv *Inventory) touchSpan(k epKey, first, last time.Time) *endpoint {
 	ep, evicted, dropped := inv.endpoints.add(k)
 	if dropped {
 		inv.stats.EndpointsDropped++
@@ -304,13 +310,13 @@ func (inv *Inventory) touch(k epKey, ts time.Time) *endpoint {
 	}
 	if ep.first.IsZero() {
 		inv.index(k)
-		ep.first, ep.last = ts, ts
+		ep.first, ep.last = first, last
 	}
-	if ts.Before(ep.first) {
-		ep.first = ts
+	if first.Before(ep.first) {
+		ep.first = first
 	}
-	if ts.After(ep.last) {
-		ep.last = ts
+	if last.After(ep.last) {
+		ep.last = last
 	}
 	inv.markDirty(k)
 	return ep
@@ -419,11 +425,15 @@ func (inv *Inventory) updateRouter(mi *macInfo) {
 func (inv *Inventory) Flow(f FlowSeen) {
 	ck, cok := normalize(f.Client.MAC, f.Client.IP)
 	sk, sok := normalize(f.Server.MAC, f.Server.IP)
+	first := f.Time
+	if !f.First.IsZero() && f.First.Before(first) {
+		first = f.First
+	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	if cok {
 		inv.carry(ck)
-		if ep := inv.touch(ck, f.Time); ep != nil {
+		if ep := inv.touchSpan(ck, first, f.Time); ep != nil {
 			inv.addProtocol(ep, f.Protocol)
 			inv.addVLAN(ep, f.VLAN, f.Time)
 			if sok {
@@ -433,14 +443,14 @@ func (inv *Inventory) Flow(f FlowSeen) {
 	}
 	if sok {
 		inv.carry(sk)
-		if ep := inv.touch(sk, f.Time); ep != nil {
+		if ep := inv.touchSpan(sk, first, f.Time); ep != nil {
 			inv.addProtocol(ep, f.Protocol)
 			inv.addVLAN(ep, f.VLAN, f.Time)
 			if cok {
 				inv.addPeer(ep, peer{key: ck, transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "client"})
 			}
 			if f.Answered {
-				inv.addService(ep, service{transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "server", first: f.Time})
+				inv.addService(ep, service{transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "server", first: first})
 			}
 		}
 	}
