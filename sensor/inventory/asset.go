@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"cmp"
+	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -159,6 +160,7 @@ type builder struct {
 	services    []service
 	peers       []peer
 	evidence    []evidence
+	facts       []protocols.Fact
 }
 
 func (b *builder) add(k epKey, ep *endpoint) {
@@ -176,6 +178,7 @@ func (b *builder) add(k epKey, ep *endpoint) {
 	b.services = append(b.services, ep.services...)
 	b.peers = append(b.peers, ep.peers...)
 	b.evidence = append(b.evidence, ep.evidence...)
+	b.facts = append(b.facts, ep.facts...)
 	for _, v := range ep.vlans {
 		b.evidence = append(b.evidence, evidence{source: "flow", fact: "vlan", value: strconv.Itoa(int(v.id)), first: v.first})
 	}
@@ -246,6 +249,12 @@ func (inv *Inventory) asset(b *builder) Asset {
 
 	slices.SortFunc(b.ips, netip.Addr.Compare)
 	b.ips = capped(slices.Compact(b.ips), cfg.MaxIPs)
+	for _, ip := range b.ips { // what name services said of its addresses
+		if n := inv.names[ip]; n != nil {
+			b.hostnames = append(b.hostnames, n.hostnames...)
+			b.evidence = append(b.evidence, n.evidence...)
+		}
+	}
 	a.IPs = make([]string, len(b.ips))
 	for i, ip := range b.ips {
 		a.IPs[i] = ip.String()
@@ -274,6 +283,7 @@ func (inv *Inventory) asset(b *builder) Asset {
 	}
 
 	a.Peers = inv.peers(b)
+	inv.identify(&a, b)
 
 	slices.SortFunc(b.evidence, func(x, y evidence) int {
 		return cmp.Or(compareEvidence(x, y), x.first.Compare(y.first))
@@ -389,4 +399,58 @@ func (inv *Inventory) Stats() Stats {
 		}
 	}
 	return st
+}
+
+// identify fills the asset's identity and its dicom and hl7 sections from
+// its facts and peers.
+func (inv *Inventory) identify(a *Asset, b *builder) {
+	slices.SortFunc(b.facts, compareFact)
+	b.facts = slices.Compact(b.facts)
+	in := fingerprint.Input{Facts: b.facts}
+	for _, p := range a.Peers {
+		switch {
+		case p.Protocol == "dicom" && p.Role == "client":
+			in.DICOMClients++
+		case p.Protocol == "hl7" && p.Role == "client":
+			in.HL7Senders++
+		}
+	}
+	id := fingerprint.Identify(in)
+	a.Vendor, a.Model, a.Serial, a.Firmware, a.OS = id.Vendor, id.Model, id.Serial, id.Firmware, id.OS
+	a.Category, a.Medical, a.Confidence = id.Category, id.Medical, id.Confidence
+
+	values := func(names ...string) []string {
+		var out []string
+		for _, f := range b.facts {
+			if slices.Contains(names, f.Name) {
+				out = append(out, f.Value)
+			}
+		}
+		return sortedStrings(out, 64)
+	}
+	firstOf := func(name string) string {
+		if v := values(name); len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	d := DICOM{
+		AETitles:               values("dicom.ae_title"),
+		ImplementationClassUID: firstOf("dicom.implementation_class_uid"),
+		ImplementationVersion:  firstOf("dicom.implementation_version"),
+		Modalities:             values("dicom.modality"),
+		SOPClasses:             values("dicom.sop_class", "dicom.accepted_sop_class"),
+	}
+	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
+		a.DICOM = &d
+	}
+	h := HL7{
+		Applications: values("hl7.sending_application", "hl7.receiving_application"),
+		Facilities:   values("hl7.sending_facility", "hl7.receiving_facility"),
+		MessageTypes: values("hl7.message_type"),
+		Versions:     values("hl7.version"),
+	}
+	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
+		a.HL7 = &h
+	}
 }

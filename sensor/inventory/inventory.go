@@ -162,7 +162,32 @@ type endpoint struct {
 	peers       []peer
 	evidence    []evidence
 	vlans       []vlanSeen
+	// facts are the distinct facts learned, for identity and the dicom and
+	// hl7 sections; unlike evidence they carry no source or time, so that
+	// a device's 120 proposed SOP classes do not crowd out the rest.
+	facts []protocols.Fact
 }
+
+// maxFacts caps the facts kept per endpoint.
+const maxFacts = 512
+
+func compareFact(a, b protocols.Fact) int {
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
+}
+
+// nameInfo is what a name service said about an address it does not carry
+// itself (a DNS answer names a third host): kept apart from endpoints and
+// merged into whichever asset holds the address when assets are built.
+type nameInfo struct {
+	hostnames []string
+	evidence  []evidence
+}
+
+// maxNamedAddrs caps the addresses kept in the name table.
+const maxNamedAddrs = 65536
 
 // vlanSeen is an 802.1Q VLAN an endpoint was seen on, from when.
 type vlanSeen struct {
@@ -215,6 +240,7 @@ type Inventory struct {
 	// asset without scanning the table.
 	byMAC map[protocols.MAC][]netip.Addr
 	byIP  map[netip.Addr][]protocols.MAC
+	names map[netip.Addr]*nameInfo
 	stats Stats
 	ev    events
 
@@ -235,6 +261,7 @@ func New(cfg Config, emit func(Event)) *Inventory {
 		macs:      newTable[protocols.MAC, macInfo](cfg.MaxEndpoints, compareMAC),
 		byMAC:     make(map[protocols.MAC][]netip.Addr),
 		byIP:      make(map[netip.Addr][]protocols.MAC),
+		names:     make(map[netip.Addr]*nameInfo),
 	}
 	inv.endpoints.heap.cmp = inv.compareEndpoints
 	inv.ev.init()
@@ -465,6 +492,10 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 	if o.About == protocols.Receiver {
 		e = receiver
 	}
+	if o.MAC.IsZero() && o.IP.IsValid() && o.IP != e.IP {
+		inv.name(ts, o)
+		return
+	}
 	mac, ip := e.MAC, e.IP
 	if !o.MAC.IsZero() {
 		mac, ip = o.MAC, o.IP
@@ -505,6 +536,41 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 			continue
 		}
 		inv.addEvidence(ep, evidence{source: o.Source, fact: f.Name, value: f.Value, first: ts})
+		ep.facts, _, _ = insertSorted(ep.facts, f, compareFact, maxFacts)
+	}
+}
+
+// name records what a name service said about an address that is neither
+// end of the flow: a DNS answer, a PTR record.
+func (inv *Inventory) name(ts time.Time, o protocols.Observation) {
+	if o.Hostname == "" && len(o.Facts) == 0 {
+		return
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	n := inv.names[o.IP]
+	if n == nil {
+		if len(inv.names) >= maxNamedAddrs {
+			return
+		}
+		n = &nameInfo{}
+		inv.names[o.IP] = n
+	}
+	if o.Hostname != "" && len(o.Hostname) <= maxName {
+		n.hostnames, _, _ = insertSorted(n.hostnames, o.Hostname, strings.Compare, inv.cfg.MaxHostnames)
+	}
+	for _, f := range o.Facts {
+		if len(f.Value) <= maxName && len(f.Name) <= maxName && len(o.Source) <= maxName {
+			e := evidence{source: o.Source, fact: f.Name, value: f.Value, first: ts}
+			var i int
+			n.evidence, i, _ = insertSorted(n.evidence, e, compareEvidence, 8)
+			if i >= 0 && ts.Before(n.evidence[i].first) {
+				n.evidence[i].first = ts
+			}
+		}
+	}
+	for _, mac := range inv.byIP[o.IP] {
+		inv.markDirty(epKey{mac: mac, ip: o.IP})
 	}
 }
 

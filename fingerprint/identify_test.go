@@ -1,0 +1,42 @@
+package fingerprint
+
+import (
+	"testing"
+
+	"github.com/iomt-sensor/iomt-sensor/protocols"
+)
+
+func TestIdentify(t *testing.T) {
+	f := func(kv ...string) []protocols.Fact {
+		var out []protocols.Fact
+		for i := 0; i+1 < len(kv); i += 2 {
+			out = append(out, protocols.Fact{Name: kv[i], Value: kv[i+1]})
+		}
+		return out
+	}
+	tests := []struct {
+		in                          Input
+		vendor, model, category, os string
+		medical                     bool
+	}{
+		{Input{Facts: f("dicom.manufacturer", "GE MEDICAL SYSTEMS", "dicom.model", "Revolution CT", "dicom.modality", "CT")},
+			"GE Healthcare", "Revolution CT", "imaging.ct", "", true},
+		{Input{Facts: f("dicom.implementation_class_uid", "1.2.276.0.7230010.3.0.3.6.7")}, "OFFIS DCMTK", "", "unknown", "", false},
+		{Input{Facts: f("dicom.implementation_class_uid", "1.2.826.0.1.3680043.9.7133.1.1")}, "go-netdicom", "", "unknown", "", false},
+		{Input{Facts: f("dicom.accepted_sop_class", "1.2.840.10008.5.1.4.1.1.2"), DICOMClients: 3}, "", "", "imaging.pacs", "", true},
+		{Input{Facts: f("hl7.message_type", "ORU^R01", "hl7.obx_code", "150456^MDC_PULS_OXIM_SAT_O2^MDC")}, "", "", "clinical.patient_monitor", "", true},
+		{Input{HL7Senders: 4}, "", "", "clinical.interface_engine", "", true},
+		{Input{Facts: f("dhcp.vendor_class", "android-dhcp-9")}, "", "", "it.phone", "Android", false},
+		{Input{Facts: f("dicom.modality", "XC")}, "", "", "imaging.ot", "", true},
+		{Input{}, "", "", "unknown", "", false},
+	}
+	for i, tc := range tests {
+		got := Identify(tc.in)
+		if got.Vendor != tc.vendor || got.Model != tc.model || got.Category != tc.category || got.OS != tc.os || got.Medical != tc.medical {
+			t.Errorf("Test %d: expected %q %q %q %q medical=%v, got %+v", i, tc.vendor, tc.model, tc.category, tc.os, tc.medical, got)
+		}
+		if got.Category != Unknown && len(got.Reasons) == 0 {
+			t.Errorf("Test %d: a conclusion without a reason", i)
+		}
+	}
+}
