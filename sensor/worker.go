@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
+	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
 	"github.com/iomt-sensor/iomt-sensor/sensor/decode"
 	"github.com/iomt-sensor/iomt-sensor/sensor/flow"
@@ -23,6 +24,9 @@ import (
 type Config struct {
 	Flow       flow.Config
 	Reassembly reassembly.Config
+	// Anomalies, if not nil, receives observations that can raise anomaly
+	// events.
+	Anomalies *anomaly.Detector
 	// ReportInterval is how often, in packet time, a live flow is reported
 	// to the inventory (flows are always reported when they end). Default
 	// ten seconds.
@@ -587,6 +591,15 @@ func (w *Worker) feeder() {
 				w.inv.Advance(op.advance)
 			case op.obs.Protocol != "":
 				w.inv.Observe(op.flow.Time, op.sender, op.receiver, op.obs)
+				if w.cfg.Anomalies != nil && anomaly.Interesting(&op.obs) {
+					about := op.sender
+					if op.obs.About == protocols.Receiver {
+						about = op.receiver
+					}
+					if id := w.inv.AssetID(about, &op.obs); id != "" {
+						w.cfg.Anomalies.Observe(op.flow.Time, id, op.obs)
+					}
+				}
 			default:
 				w.inv.Flow(op.flow)
 			}

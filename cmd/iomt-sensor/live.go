@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/iomt-sensor/iomt-sensor/sensor"
+	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
 	"github.com/iomt-sensor/iomt-sensor/sensor/metrics"
@@ -69,6 +70,7 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer pub.shutdown()
 	inv := inventory.New(inventoryConfig(cfg), pub.emit)
+	det := anomaly.New(cfg.Sensor.Name, time.Minute, pub.anomaly)
 
 	// One socket and one worker per fanout member: the kernel hashes both
 	// directions of a flow to the same socket, so workers share no flow.
@@ -88,7 +90,7 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("capture on %s: %w", cfg.Capture.Interface, err)
 		}
 		sources = append(sources, src)
-		ws = append(ws, sensor.NewWorker(workerConfig(cfg), protocolSpecs(), inv))
+		ws = append(ws, sensor.NewWorker(workerConfig(cfg, det), protocolSpecs(), inv))
 	}
 
 	m := metrics.New(buildVersion(), protocolSpecs())

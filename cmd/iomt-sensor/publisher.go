@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/iomt-sensor/iomt-sensor/publish"
+	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
 )
 
@@ -123,6 +124,25 @@ func (p *publisher) emit(ev inventory.Event) {
 	sum := sha256.Sum256(data)
 	id := ev.Asset.ID + "/" + ev.Kind + "/" + hex.EncodeToString(sum[:8])
 	if err := p.sink.Publish(publish.Message{Subject: subject, ID: id, Data: data}); err != nil {
+		p.log.Warn("publish", zap.String("subject", subject), zap.Error(err))
+		return
+	}
+	p.count.Add(1)
+}
+
+// anomaly publishes one anomaly event on the subject of its severity.
+func (p *publisher) anomaly(a anomaly.Anomaly) {
+	data, err := json.Marshal(a)
+	if err != nil {
+		p.log.Error("encoding anomaly", zap.Error(err))
+		return
+	}
+	subject, err := publish.AnomalySubject(p.sensor, a.Severity)
+	if err != nil {
+		p.log.Error("subject", zap.Error(err))
+		return
+	}
+	if err := p.sink.Publish(publish.Message{Subject: subject, ID: "anomaly/" + a.ID, Data: data}); err != nil {
 		p.log.Warn("publish", zap.String("subject", subject), zap.Error(err))
 		return
 	}

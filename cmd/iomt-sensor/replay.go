@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/iomt-sensor/iomt-sensor/sensor"
+	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
 	"github.com/iomt-sensor/iomt-sensor/sensor/flow"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
@@ -47,9 +48,10 @@ func (c *commonFlags) load() (Config, error) {
 	return cfg, nil
 }
 
-func workerConfig(cfg Config) sensor.Config {
+func workerConfig(cfg Config, anomalies *anomaly.Detector) sensor.Config {
 	return sensor.Config{
-		Flow: flow.Config{MaxFlows: cfg.Flows.MaxFlows, IdleTimeout: cfg.Flows.IdleTimeout},
+		Anomalies: anomalies,
+		Flow:      flow.Config{MaxFlows: cfg.Flows.MaxFlows, IdleTimeout: cfg.Flows.IdleTimeout},
 		Reassembly: reassembly.Config{
 			MaxBufferedPerStream: cfg.Reassembly.MaxBufferedPerStream,
 			MaxPendingSegments:   cfg.Reassembly.MaxPendingSegments,
@@ -118,7 +120,8 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer pub.shutdown()
 	inv := inventory.New(inventoryConfig(cfg), pub.emit)
-	w := sensor.NewWorker(workerConfig(cfg), protocolSpecs(), inv)
+	det := anomaly.New(cfg.Sensor.Name, time.Minute, pub.anomaly)
+	w := sensor.NewWorker(workerConfig(cfg, det), protocolSpecs(), inv)
 
 	var stopProgress func()
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {

@@ -454,3 +454,21 @@ func (inv *Inventory) identify(a *Asset, b *builder) {
 		a.HL7 = &h
 	}
 }
+
+// AssetID names the asset an observation about e, with o's own addresses
+// where it states them, belongs to: its asset id, or "ip:<addr>" for an
+// external host. It returns "" when nothing names a device.
+func (inv *Inventory) AssetID(e Endpoint, o *protocols.Observation) string {
+	mac, ip := e.MAC, e.IP
+	if !o.MAC.IsZero() {
+		mac, ip = o.MAC, o.IP
+	}
+	k, ok := normalize(mac, ip)
+	if !ok {
+		return ""
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	id, _ := inv.peerID(k)
+	return id
+}

@@ -1,0 +1,181 @@
+// Package anomaly turns observations into anomaly events (SPEC.md,
+// "Anomaly"): a rejected DICOM association, an HL7 negative acknowledgement,
+// credentials sent in clear text. Repeats of the same anomaly on the same
+// asset are folded into one per Interval of packet time, so a flood of NACKs
+// is one event a minute, not thousands.
+package anomaly
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iomt-sensor/iomt-sensor/protocols"
+)
+
+// Schema names the anomaly JSON.
+const Schema = "iomt.anomaly/v1"
+
+// Severities, lowest first.
+const (
+	Info     = "info"
+	Low      = "low"
+	Medium   = "medium"
+	High     = "high"
+	Critical = "critical"
+)
+
+// Anomaly is one event, as published.
+type Anomaly struct {
+	Schema   string            `json:"schema"`
+	ID       string            `json:"id"`
+	Sensor   string            `json:"sensor"`
+	Time     string            `json:"time"` // RFC 3339, packet time
+	Type     string            `json:"type"`
+	Severity string            `json:"severity"`
+	Asset    string            `json:"asset"`
+	Summary  string            `json:"summary"`
+	Details  map[string]string `json:"details"`
+}
+
+// Detector applies the rules. It is safe for concurrent use.
+type Detector struct {
+	sensor   string
+	interval time.Duration
+	emit     func(Anomaly)
+
+	mu   sync.Mutex
+	last map[string]time.Time // type+asset -> packet time of the last event
+}
+
+// maxTracked bounds the rate-limit memory.
+const maxTracked = 65536
+
+// New returns a detector that passes anomalies to emit; repeats of a type
+// on one asset within interval (default one minute) are dropped.
+func New(sensor string, interval time.Duration, emit func(Anomaly)) *Detector {
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	return &Detector{sensor: sensor, interval: interval, emit: emit, last: make(map[string]time.Time)}
+}
+
+// Interesting reports whether o can raise an anomaly, a cheap test to skip
+// the asset lookup for everything else.
+func Interesting(o *protocols.Observation) bool {
+	switch o.Source {
+	case "dicom.a-associate-rj", "hl7.ack":
+		return true
+	}
+	for _, f := range o.Facts {
+		if isCleartextCredential(f) {
+			return true
+		}
+	}
+	return false
+}
+
+func isCleartextCredential(f protocols.Fact) bool {
+	switch f.Name {
+	case "http.basic_auth", "ftp.cleartext_login", "telnet.cleartext_login":
+		return f.Value == "true"
+	}
+	return false
+}
+
+// Observe applies the rules to one observation about asset (the asset the
+// observation describes, as the inventory names it).
+func (d *Detector) Observe(ts time.Time, asset string, o protocols.Observation) {
+	fact := func(name string) string {
+		for _, f := range o.Facts {
+			if f.Name == name {
+				return f.Value
+			}
+		}
+		return ""
+	}
+	switch o.Source {
+	case "dicom.a-associate-rj":
+		d.raise(ts, asset, "dicom_association_rejected", Medium,
+			"DICOM association rejected", map[string]string{
+				"result": fact("dicom.reject_result"),
+				"source": fact("dicom.reject_source"),
+				"reason": fact("dicom.reject_reason"),
+			})
+		return
+	case "hl7.ack":
+		code := fact("hl7.ack_code")
+		sev := ""
+		switch code {
+		case "AE", "CE":
+			sev = Low
+		case "AR", "CR":
+			sev = Medium
+		}
+		if sev != "" {
+			d.raise(ts, asset, "hl7_nack", sev, "HL7 message not accepted ("+code+")", map[string]string{
+				"ack_code":     code,
+				"message_type": fact("hl7.acknowledged_type"),
+			})
+		}
+		return
+	}
+	for _, f := range o.Facts {
+		if isCleartextCredential(f) {
+			proto := f.Name[:strings.IndexByte(f.Name, '.')]
+			d.raise(ts, asset, "cleartext_credentials", High,
+				"credentials sent in clear text over "+proto, map[string]string{"protocol": proto})
+		}
+	}
+}
+
+func (d *Detector) raise(ts time.Time, asset, typ, severity, summary string, details map[string]string) {
+	for k, v := range details {
+		if v == "" {
+			delete(details, k)
+		}
+	}
+	key := typ + " " + asset
+	d.mu.Lock()
+	if last, ok := d.last[key]; ok && ts.Sub(last) < d.interval {
+		d.mu.Unlock()
+		return
+	}
+	if len(d.last) >= maxTracked {
+		clear(d.last)
+	}
+	d.last[key] = ts
+	d.mu.Unlock()
+
+	a := Anomaly{
+		Schema: Schema, Sensor: d.sensor, Time: ts.UTC().Format(time.RFC3339Nano),
+		Type: typ, Severity: severity, Asset: asset, Summary: summary, Details: details,
+	}
+	a.ID = id(a)
+	if d.emit != nil {
+		d.emit(a)
+	}
+}
+
+// id derives a stable id from the anomaly's content, so a replay gives the
+// same ids and a retried publish is stored once.
+func id(a Anomaly) string {
+	h := sha256.New()
+	for _, s := range []string{a.Sensor, a.Time, a.Type, a.Asset} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	keys := make([]string, 0, len(a.Details))
+	for k := range a.Details {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		h.Write([]byte(k + "=" + a.Details[k]))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
