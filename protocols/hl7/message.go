@@ -1,0 +1,571 @@
+package hl7
+
+import (
+	"bytes"
+
+	"github.com/iomt-sensor/iomt-sensor/protocols"
+)
+
+// noDelim marks an encoding character the message does not define.
+const noDelim = -1
+
+// encoding holds a message's delimiters, from MSH-1 and MSH-2 (HL7 v2.5
+// §2.5.4): field, component, repetition, escape and subcomponent.
+type encoding struct {
+	field               byte
+	comp, rep, esc, sub int
+}
+
+// rawDevice is a device identifier field as found in a segment.
+type rawDevice struct {
+	name string
+	v    []byte
+	comp int // components rendered; 0 for all
+}
+
+// message is what the decoder reads of one message. The byte slices point
+// into the block being decoded and are used before it is released.
+type message struct {
+	ok        bool
+	enc       encoding
+	sendApp   []byte
+	sendFac   []byte
+	recvApp   []byte
+	recvFac   []byte
+	typ       []byte // MSH-9
+	controlID []byte // MSH-10
+	version   []byte // MSH-12
+	hasMSA    bool
+	ackCode   []byte // MSA-1
+	ackID     []byte // MSA-2
+	nCodes    int
+	codes     [maxPerMessage][]byte // OBX-3
+	nDevices  int
+	devices   [maxPerMessage]rawDevice
+}
+
+// fields iterates over the fields of a segment.
+type fields struct {
+	rest []byte
+	sep  byte
+	done bool
+}
+
+func (f *fields) next() ([]byte, bool) {
+	if f.done {
+		return nil, false
+	}
+	i := bytes.IndexByte(f.rest, f.sep)
+	if i < 0 {
+		f.done = true
+		return f.rest, true
+	}
+	v := f.rest[:i]
+	f.rest = f.rest[i+1:]
+	return v, true
+}
+
+// parse reads the message that starts at b (with "MSH") and returns how many
+// bytes it spans: up to the next MSH segment (a batch) or the end of b.
+// m.ok reports whether the MSH segment was valid.
+func (m *message) parse(b []byte) int {
+	m.reset()
+	for pos := 0; pos < len(b); {
+		end := len(b)
+		if i := bytes.IndexAny(b[pos:], "\r\n"); i >= 0 {
+			end = pos + i
+		}
+		seg := b[pos:end]
+		if pos > 0 && len(seg) >= 3 && seg[0] == 'M' && seg[1] == 'S' && seg[2] == 'H' {
+			return pos
+		}
+		if pos == 0 {
+			m.ok = m.header(seg)
+		} else if m.ok {
+			m.segment(seg)
+		}
+		pos = end + 1
+	}
+	return len(b)
+}
+
+// reset clears m, keeping no reference into earlier blocks.
+func (m *message) reset() {
+	codes, devices := m.nCodes, m.nDevices
+	clear(m.codes[:codes])
+	clear(m.devices[:devices])
+	m.ok, m.hasMSA, m.nCodes, m.nDevices = false, false, 0, 0
+	m.sendApp, m.sendFac, m.recvApp, m.recvFac = nil, nil, nil, nil
+	m.typ, m.controlID, m.version, m.ackCode, m.ackID = nil, nil, nil, nil, nil
+}
+
+// header reads the MSH segment: the delimiters from MSH-1 and MSH-2, then
+// MSH-3 to MSH-6, MSH-9, MSH-10 and MSH-12. It reports whether the
+// delimiters are valid: printable non-alphanumeric characters, all distinct.
+func (m *message) header(seg []byte) bool {
+	if len(seg) < 4 || !isDelimiter(seg[3]) {
+		return false
+	}
+	m.enc = encoding{field: seg[3], comp: noDelim, rep: noDelim, esc: noDelim, sub: noDelim}
+	f := fields{rest: seg[4:], sep: seg[3]}
+	enc, _ := f.next() // MSH-2
+	if len(enc) == 0 || len(enc) > 5 {
+		return false
+	}
+	for i, c := range enc {
+		if !isDelimiter(c) || c == seg[3] || bytes.IndexByte(enc[:i], c) >= 0 {
+			return false
+		}
+	}
+	slots := [...]*int{&m.enc.comp, &m.enc.rep, &m.enc.esc, &m.enc.sub}
+	for i := 0; i < len(enc) && i < len(slots); i++ {
+		*slots[i] = int(enc[i])
+	}
+	for n := 3; n <= 12; n++ {
+		v, ok := f.next()
+		if !ok {
+			break
+		}
+		switch n {
+		case 3:
+			m.sendApp = v
+		case 4:
+			m.sendFac = v
+		case 5:
+			m.recvApp = v
+		case 6:
+			m.recvFac = v
+		case 9:
+			m.typ = v
+		case 10:
+			m.controlID = v
+		case 12:
+			m.version = v
+		}
+	}
+	return true
+}
+
+// segment reads the fields the decoder uses of MSA, OBX and PRT segments.
+// Every other segment is skipped unread: this is where PID, NK1, PV1, NTE
+// and the rest are dropped.
+func (m *message) segment(seg []byte) {
+	if len(seg) < 4 || seg[3] != m.enc.field {
+		return
+	}
+	f := fields{rest: seg[4:], sep: m.enc.field}
+	switch string(seg[:3]) {
+	case "MSA":
+		m.hasMSA = true
+		m.ackCode, _ = f.next()
+		m.ackID, _ = f.next()
+	case "OBX":
+		// OBX-3 observation identifier and OBX-18 equipment instance
+		// identifier (IHE PCD TF-2 §B.8). OBX-5, the value, is stepped over.
+		for n := 1; n <= 18; n++ {
+			v, ok := f.next()
+			if !ok {
+				break
+			}
+			switch n {
+			case 3:
+				if len(v) > 0 && m.nCodes < len(m.codes) {
+					m.codes[m.nCodes] = v
+					m.nCodes++
+				}
+			case 18:
+				m.addDevices(FactDeviceID, v, 0)
+			}
+		}
+	case "PRT":
+		// PRT-10 participation device, PRT-16 UDI device identifier,
+		// PRT-20 serial number (HL7 v2.8 §7.4.4). PRT-5 (a person) and the
+		// address and telecom fields are stepped over.
+		for n := 1; n <= 20; n++ {
+			v, ok := f.next()
+			if !ok {
+				break
+			}
+			switch n {
+			case 10:
+				m.addDevices(FactDeviceID, v, 0)
+			case 16:
+				m.addDevices(FactDeviceUDI, v, 0)
+			case 20:
+				m.addDevices(FactDeviceSerial, v, 1)
+			}
+		}
+	}
+}
+
+// addDevices records up to maxRepeats repetitions of field v.
+func (m *message) addDevices(name string, v []byte, comps int) {
+	for r := 0; r < maxRepeats && len(v) > 0 && m.nDevices < len(m.devices); r++ {
+		rep := v
+		if m.enc.rep != noDelim {
+			if i := bytes.IndexByte(v, byte(m.enc.rep)); i >= 0 {
+				rep, v = v[:i], v[i+1:]
+			} else {
+				v = nil
+			}
+		} else {
+			v = nil
+		}
+		if len(rep) > 0 {
+			m.devices[m.nDevices] = rawDevice{name: name, v: rep, comp: comps}
+			m.nDevices++
+		}
+	}
+}
+
+// firstRepeat returns the first repetition of field v.
+func (m *message) firstRepeat(v []byte) []byte {
+	if m.enc.rep != noDelim {
+		if i := bytes.IndexByte(v, byte(m.enc.rep)); i >= 0 {
+			return v[:i]
+		}
+	}
+	return v
+}
+
+// component returns component n (1-based) of v, unescaped bytes and all.
+func (m *message) component(v []byte, n int) []byte {
+	if m.enc.comp == noDelim {
+		if n == 1 {
+			return v
+		}
+		return nil
+	}
+	for i := 1; ; i++ {
+		j := bytes.IndexByte(v, byte(m.enc.comp))
+		if i == n {
+			if j < 0 {
+				return v
+			}
+			return v[:j]
+		}
+		if j < 0 {
+			return nil
+		}
+		v = v[j+1:]
+	}
+}
+
+// render appends to dst the printable text of field value v: components
+// joined with "^" and subcomponents with "&" whatever the message's own
+// delimiters, escape sequences \F\ \S\ \T\ \R\ \E\ and \Xhh..\ resolved
+// (HL7 v2.5 §2.7), other escape sequences (formatting) dropped, bytes
+// outside 0x20-0x7e dropped, at most comps components (0 for all), capped
+// at maxValue bytes, trimmed of spaces and of empty trailing components.
+func (m *message) render(dst, v []byte, comps int) []byte {
+	start := len(dst)
+	put := func(c byte) {
+		if c >= 0x20 && c <= 0x7e && len(dst)-start < maxValue {
+			dst = append(dst, c)
+		}
+	}
+	comp := 1
+	for i := 0; i < len(v); i++ {
+		c := int(v[i])
+		switch c {
+		case m.enc.comp:
+			comp++
+			if comps > 0 && comp > comps {
+				return trim(dst, start)
+			}
+			put('^')
+		case m.enc.sub:
+			put('&')
+		case m.enc.rep:
+			return trim(dst, start)
+		case m.enc.esc:
+			j := bytes.IndexByte(v[i+1:], v[i])
+			if j < 0 {
+				continue // a lone escape character: dropped
+			}
+			seq := v[i+1 : i+1+j]
+			i += j + 1
+			switch {
+			case len(seq) == 1 && seq[0] == 'F':
+				put(m.enc.field)
+			case len(seq) == 1 && seq[0] == 'S':
+				put(byte(m.enc.comp))
+			case len(seq) == 1 && seq[0] == 'T':
+				put(byte(m.enc.sub))
+			case len(seq) == 1 && seq[0] == 'R':
+				put(byte(m.enc.rep))
+			case len(seq) == 1 && seq[0] == 'E':
+				put(byte(m.enc.esc))
+			case len(seq) > 1 && seq[0] == 'X':
+				for k := 1; k+1 < len(seq); k += 2 {
+					hi, ok1 := unhex(seq[k])
+					lo, ok2 := unhex(seq[k+1])
+					if ok1 && ok2 {
+						put(hi<<4 | lo)
+					}
+				}
+			}
+		default:
+			put(v[i])
+		}
+	}
+	return trim(dst, start)
+}
+
+// trim removes spaces from both ends of dst[start:] and empty trailing
+// components and subcomponents.
+func trim(dst []byte, start int) []byte {
+	for len(dst) > start && (dst[len(dst)-1] == ' ' || dst[len(dst)-1] == '^' || dst[len(dst)-1] == '&') {
+		dst = dst[:len(dst)-1]
+	}
+	lead := start
+	for lead < len(dst) && dst[lead] == ' ' {
+		lead++
+	}
+	if lead > start {
+		n := copy(dst[start:], dst[lead:])
+		dst = dst[:start+n]
+	}
+	return dst
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// isCode reports whether b is a 3-character message code or trigger event:
+// upper-case letters and digits (HL7 tables 0076 and 0003).
+func isCode(b []byte) bool {
+	if len(b) != 3 {
+		return false
+	}
+	for _, c := range b {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// messageType appends to dst MSH-9 as "TYPE^EVENT" (or "TYPE" alone when
+// the trigger event is absent or invalid); it appends nothing when the
+// message code is invalid.
+func (m *message) messageType(dst []byte) []byte {
+	v := m.firstRepeat(m.typ)
+	typ := m.component(v, 1)
+	if !isCode(typ) {
+		return dst
+	}
+	dst = append(dst, typ...)
+	if ev := m.component(v, 2); isCode(ev) {
+		dst = append(dst, '^')
+		dst = append(dst, ev...)
+	}
+	return dst
+}
+
+// versionID appends to dst MSH-12's version id (component 1) when it is
+// made of digits and dots ("2.3", "2.5.1"), at most 8 of them.
+func (m *message) versionID(dst []byte) []byte {
+	v := m.component(m.firstRepeat(m.version), 1)
+	if len(v) == 0 || len(v) > 8 {
+		return dst
+	}
+	for _, c := range v {
+		if !(c >= '0' && c <= '9' || c == '.') {
+			return dst
+		}
+	}
+	return append(dst, v...)
+}
+
+// ackCode returns MSA-1 when it is one of the acknowledgement codes of HL7
+// table 0008, and whether it is negative.
+func (m *message) ackCodeValue() (code string, negative bool) {
+	switch string(m.ackCode) {
+	case "AA":
+		return "AA", false
+	case "CA":
+		return "CA", false
+	case "AE":
+		return "AE", true
+	case "AR":
+		return "AR", true
+	case "CE":
+		return "CE", true
+	case "CR":
+		return "CR", true
+	}
+	return "", false
+}
+
+// collector gathers the facts of one observation, skipping those already
+// emitted on the flow.
+type collector struct {
+	d     *Decoder
+	side  protocols.Direction // the side of the flow the facts are about
+	facts []protocols.Fact
+}
+
+// add renders raw field v and adds it as fact name unless seen before on
+// this side of the flow. limit, when non-nil, counts distinct values of a
+// capped kind.
+func (c *collector) add(name string, v []byte, comps int, limit *int, max int) {
+	if len(v) == 0 {
+		return
+	}
+	d := c.d
+	d.val = d.msg.render(d.val[:0], v, comps)
+	c.addText(name, d.val, limit, max, false)
+}
+
+// addText adds value as fact name unless seen before (always when force).
+func (c *collector) addText(name string, value []byte, limit *int, max int, force bool) {
+	if len(value) == 0 {
+		return
+	}
+	d := c.d
+	d.key = append(append(append(append(d.key[:0], byte(c.side)), name...), 0), value...)
+	if _, dup := d.seen[string(d.key)]; dup {
+		if force {
+			c.facts = append(c.facts, protocols.Fact{Name: name, Value: string(value)})
+		}
+		return
+	}
+	if len(d.seen) >= maxSeen || (limit != nil && *limit >= max) {
+		if force {
+			c.facts = append(c.facts, protocols.Fact{Name: name, Value: string(value)})
+		}
+		return
+	}
+	if d.seen == nil {
+		d.seen = make(map[string]struct{})
+	}
+	d.seen[string(d.key)] = struct{}{}
+	if limit != nil {
+		*limit++
+	}
+	c.facts = append(c.facts, protocols.Fact{Name: name, Value: string(value)})
+}
+
+// emitMessage turns the parsed message sent in direction dir into
+// observations of its sender and receiver.
+func (d *Decoder) emitMessage(dir protocols.Direction, emit protocols.Emit) {
+	m := &d.msg
+	defer m.reset()
+	s := &d.streams[dir&1]
+
+	var typBuf [7]byte
+	typ := m.messageType(typBuf[:0])
+	isAck := len(typ) >= 3 && string(typ[:3]) == "ACK"
+	senderRole, receiverRole := "sender", "receiver"
+	if isAck {
+		// An ACK goes back from the system that received a message.
+		senderRole, receiverRole = "receiver", "sender"
+	} else if len(m.controlID) > 0 && len(typ) > 0 {
+		e := &s.sent[s.next]
+		s.next = (s.next + 1) % len(s.sent)
+		e.idLen = uint8(copy(e.id[:], m.controlID))
+		e.typLen = uint8(copy(e.typ[:], typ))
+	}
+
+	snd := collector{d: d, side: dir}
+	snd.add(FactSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
+	snd.add(FactSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
+	snd.addText(FactMessageType, typ, nil, 0, false)
+	var verBuf [8]byte
+	snd.addText(FactVersion, m.versionID(verBuf[:0]), nil, 0, false)
+	for i := range m.nDevices {
+		dv := &m.devices[i]
+		snd.add(dv.name, dv.v, dv.comp, &d.devices, maxDevices)
+	}
+	for i := range m.nCodes {
+		// OBX-3 is a CE/CWE: identifier^text^coding system; the alternate
+		// triplet (components 4-6) is not kept.
+		snd.add(FactObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
+	}
+
+	ack := collector{d: d, side: dir}
+	if m.hasMSA {
+		if code, negative := m.ackCodeValue(); code != "" {
+			ack.addText(FactAckCode, []byte(code), nil, 0, negative)
+			if negative {
+				if acked := d.streams[dir.Reverse()&1].lookup(m.ackID); len(acked) > 0 {
+					ack.facts = append(ack.facts, protocols.Fact{Name: FactAckedMessageType, Value: string(acked)})
+				}
+			}
+		}
+	}
+
+	source := ""
+	if len(snd.facts) > 0 || (len(ack.facts) > 0 && isAck) {
+		source = sourceName(typ)
+	}
+	if isAck {
+		snd.facts = append(snd.facts, ack.facts...)
+		ack.facts = nil
+	}
+	if len(snd.facts) > 0 {
+		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Sender, Role: senderRole, Facts: snd.facts})
+	}
+	if len(ack.facts) > 0 {
+		emit(protocols.Observation{Protocol: "hl7", Source: SourceAck, About: protocols.Sender, Role: senderRole, Facts: ack.facts})
+	}
+
+	rcv := collector{d: d, side: dir.Reverse()}
+	rcv.add(FactReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
+	rcv.add(FactReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
+	if len(rcv.facts) > 0 {
+		if source == "" {
+			source = sourceName(typ)
+		}
+		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Receiver, Role: receiverRole, Facts: rcv.facts})
+	}
+}
+
+// lookup returns the message type of the message with control id id that
+// this direction sent recently, or nil.
+func (s *stream) lookup(id []byte) []byte {
+	if len(id) == 0 {
+		return nil
+	}
+	if len(id) > maxControlID {
+		id = id[:maxControlID]
+	}
+	for i := range s.sent {
+		e := &s.sent[i]
+		if e.typLen > 0 && bytes.Equal(e.id[:e.idLen], id) {
+			return e.typ[:e.typLen]
+		}
+	}
+	return nil
+}
+
+// sourceName returns the Source for a message of type typ ("ORU^R01"):
+// "hl7.oru^r01", "hl7.ack" for any ACK, "hl7.unknown" without a valid type.
+func sourceName(typ []byte) string {
+	if len(typ) == 0 {
+		return "hl7.unknown"
+	}
+	if string(typ[:3]) == "ACK" {
+		return SourceAck
+	}
+	var b [4 + 7]byte
+	n := copy(b[:], "hl7.")
+	for _, c := range typ {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[n] = c
+		n++
+	}
+	return string(b[:n])
+}
