@@ -197,7 +197,7 @@ func TestFeedFixtures(t *testing.T) {
 			},
 		},
 		{
-			name: "LF segment terminators, hex escape, non-printable bytes dropped, values capped at 256 bytes",
+			name:   "LF segment terminators, hex escape, non-printable bytes dropped, values capped at 256 bytes",
 			chunks: []chunk{{dir: cli, data: "\x0bMSH|^~\\&|APP\\X41\\\x01|" + strings.Repeat("F", 300) + "|||20260101||ADT^A01|1|P|2.5.1\nEVN|A01\n\x1c\r"}},
 			want: []string{
 				"sender|hl7.adt^a01|sender|hl7.sending_application=APPA;hl7.sending_facility=" + strings.Repeat("F", 256) + ";hl7.message_type=ADT^A01;hl7.version=2.5.1",
