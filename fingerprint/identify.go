@@ -83,27 +83,60 @@ func Identify(in Input) Identity {
 		because("category", "an HL7 receiver with several senders")
 	}
 
-	if vc := first("dhcp.vendor_class"); vc != "" {
-		switch {
-		case strings.HasPrefix(vc, "android-dhcp"):
-			id.OS = "Android"
-			if id.Category == Unknown {
-				id.Category = "it.phone"
-			}
-		case strings.HasPrefix(vc, "MSFT"):
-			id.OS = "Windows"
-		case strings.HasPrefix(vc, "dhcpcd"):
-			id.OS = "Linux"
-		}
-		if id.OS != "" {
-			because("os", "dhcp.vendor_class")
-		}
-	}
+	id.OS, id.Category = operatingSystem(facts, id.Category, because)
 	if id.Category != Unknown && id.Confidence == 0 {
 		id.Confidence = 0.5
 	}
 	id.Medical = IsMedical(id.Category)
 	return id
+}
+
+// operatingSystem finds the OS family from what the device's own software
+// says: its DHCP client's vendor class, its web clients' User-Agent, the
+// services it announces. A phone OS makes an unidentified device a phone.
+func operatingSystem(facts map[string][]string, category string, because func(what, from string)) (string, string) {
+	var os, from string
+	for _, vc := range facts["dhcp.vendor_class"] {
+		switch {
+		case strings.HasPrefix(vc, "android-dhcp"):
+			os, from = "Android", "dhcp.vendor_class"
+		case strings.HasPrefix(vc, "MSFT"):
+			os, from = "Windows", "dhcp.vendor_class"
+		case strings.HasPrefix(vc, "dhcpcd"):
+			os, from = "Linux", "dhcp.vendor_class"
+		}
+	}
+	if os == "" {
+		for _, ua := range facts["http.user_agent"] {
+			switch {
+			case strings.Contains(ua, "Android"):
+				os = "Android"
+			case strings.Contains(ua, "iPhone"), strings.Contains(ua, "iPad"), strings.HasPrefix(ua, "CaptiveNetworkSupport"):
+				os = "iOS"
+			case strings.Contains(ua, "Windows NT"):
+				os = "Windows"
+			case strings.Contains(ua, "Mac OS X"), strings.Contains(ua, "Macintosh"):
+				os = "macOS"
+			}
+			if os != "" {
+				from = "http.user_agent"
+				break
+			}
+		}
+	}
+	if os == "" && contains(facts["mdns.service"], "_apple-mobdev2._tcp") {
+		// Announced by iPhones and iPads for Wi-Fi sync.
+		os, from = "iOS", "mdns.service _apple-mobdev2._tcp"
+	}
+	if os == "" {
+		return "", category
+	}
+	because("os", from)
+	if category == Unknown && (os == "Android" || os == "iOS") {
+		category = "it.phone"
+		because("category", "a phone operating system")
+	}
+	return os, category
 }
 
 // storageSOPRoot prefixes the Storage SOP Class UIDs (PS3.4 annex B).

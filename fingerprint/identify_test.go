@@ -28,6 +28,10 @@ func TestIdentify(t *testing.T) {
 		{Input{HL7Senders: 4}, "", "", "clinical.interface_engine", "", true},
 		{Input{Facts: f("dhcp.vendor_class", "android-dhcp-9")}, "", "", "it.phone", "Android", false},
 		{Input{Facts: f("dicom.modality", "XC")}, "", "", "imaging.ot", "", true},
+		{Input{Facts: f("http.user_agent", "CaptiveNetworkSupport-390.60.1 wispr")}, "", "", "it.phone", "iOS", false},
+		{Input{Facts: f("http.user_agent", "Dalvik/2.1.0 (Linux; U; Android 9; Nokia 2.2 Build/PPR1.180610.011)")}, "", "", "it.phone", "Android", false},
+		{Input{Facts: f("mdns.service", "_apple-mobdev2._tcp")}, "", "", "it.phone", "iOS", false},
+		{Input{Facts: f("http.user_agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64)")}, "", "", "unknown", "Windows", false},
 		{Input{}, "", "", "unknown", "", false},
 	}
 	for i, tc := range tests {
