@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -27,6 +29,8 @@ const (
 	DefaultMaxRetryWait    = 5 * time.Second
 	DefaultDuplicateWindow = 2 * time.Minute
 	DefaultReconnectWait   = time.Second
+	DefaultOutboxMaxBytes  = 256 << 20
+	DefaultOutboxMaxAge    = 24 * time.Hour
 )
 
 // ConnOptions describes how to reach and authenticate to NATS. Every file
@@ -79,6 +83,21 @@ type JetStreamOptions struct {
 	RetryWait, MaxRetryWait time.Duration
 	// Conn holds connection and authentication settings.
 	Conn ConnOptions
+
+	// OutboxDir, when set, is the directory of the on-disk outbox: every
+	// accepted message is appended there and sent from there, in order,
+	// so messages survive outages and restarts. Empty: memory only.
+	OutboxDir string
+	// OutboxMaxBytes bounds the outbox (default 256 MiB). Above it the
+	// oldest asset.update messages are dropped first, then asset.new,
+	// health, and anomalies last.
+	OutboxMaxBytes int64
+	// OutboxMaxAge drops messages that waited longer (default 24h).
+	OutboxMaxAge time.Duration
+	// ObserveLatency, if set, is called from the sending goroutine with
+	// each message's publish-to-ack latency (e.g. a histogram's Observe).
+	// It must be quick.
+	ObserveLatency func(time.Duration)
 }
 
 func (o *JetStreamOptions) setDefaults() {
@@ -111,6 +130,12 @@ func (o *JetStreamOptions) setDefaults() {
 	}
 	if o.Conn.ReconnectWait <= 0 {
 		o.Conn.ReconnectWait = DefaultReconnectWait
+	}
+	if o.OutboxMaxBytes <= 0 {
+		o.OutboxMaxBytes = DefaultOutboxMaxBytes
+	}
+	if o.OutboxMaxAge <= 0 {
+		o.OutboxMaxAge = DefaultOutboxMaxAge
 	}
 }
 
@@ -191,7 +216,6 @@ func (c ConnOptions) natsOptions() ([]nats.Option, error) {
 	opts = append(opts,
 		nats.MaxReconnects(maxReconnects),
 		nats.ReconnectWait(c.ReconnectWait),
-		nats.RetryOnFailedConnect(true),
 		// No client-side buffering while disconnected: the sink keeps
 		// its own bounded queue, and buffered publishes flushed on
 		// reconnect would overtake the sink's retries.
@@ -206,13 +230,19 @@ func (c ConnOptions) natsOptions() ([]nats.Option, error) {
 	return opts, nil
 }
 
-// Stats are the sink's counters since creation.
+// Stats are the sink's counters since creation, and a few gauges.
 type Stats struct {
 	Published uint64 // acknowledged by JetStream (duplicates included)
-	Failed    uint64 // given up on: rejected by the server, or unsent when Close ended
+	Failed    uint64 // given up on: rejected by the server, or (no outbox) unsent when Close ended
 	Retried   uint64 // publishes repeated after an error or ack timeout
-	Dropped   uint64 // evicted from the full queue (asset.update first)
-	Queued    uint64 // gauge: accepted and not yet acknowledged or given up on
+	Dropped   uint64 // evicted from the full in-memory queue (asset.update first)
+	Queued    uint64 // gauge: in the memory queue or awaiting an ack
+
+	OutboxBytes      uint64        // gauge: bytes of outbox records not yet acknowledged
+	OutboxMessages   uint64        // gauge: outbox records not yet acknowledged
+	OldestAge        time.Duration // gauge: age of the oldest message not yet acknowledged; 0 if none
+	DroppedOverBound uint64        // dropped because the outbox was full (OutboxMaxBytes)
+	DroppedExpired   uint64        // dropped because older than OutboxMaxAge
 }
 
 // JetStreamSink publishes messages to a JetStream stream. Publish only
@@ -227,7 +257,14 @@ type JetStreamSink struct {
 	queue   boundedQueue
 	closing bool
 
-	wake chan struct{} // a message was queued, or Close was called
+	// ob is the on-disk outbox, nil without OutboxDir. Then Publish
+	// queues in memory, the writer goroutine appends to ob, and the
+	// sending goroutine reads from ob.
+	ob         *outbox
+	wakeWriter chan struct{}
+	writerDone chan struct{}
+
+	wake chan struct{} // a message is ready to send, or Close was called
 	// stopped ends when Close's context ends: abandon what is left.
 	stopped context.Context
 	stop    context.CancelFunc
@@ -235,14 +272,17 @@ type JetStreamSink struct {
 
 	inflight                            atomic.Int64
 	published, failed, retried, dropped atomic.Uint64
+	oldestPending                       atomic.Int64 // accepted time (unix ns) of the oldest in flight, 0 if none
+	dropLog                             logLimiter
 
 	streamReady bool // owned by the sending goroutine
 }
 
-// NewJetStream connects to NATS, ensures the stream and starts the
-// sending goroutine. If the servers are unreachable it still returns a
-// sink: messages wait in the queue until a connection and the stream are
-// available.
+// NewJetStream connects to NATS, opens the outbox if configured, ensures
+// the stream and starts sending. If the servers are unreachable it still
+// returns a sink: messages wait until a connection and the stream are
+// available. Errors a retry cannot fix (authentication, TLS, bad
+// options) are returned at once.
 func NewJetStream(opts JetStreamOptions, log *zap.Logger) (*JetStreamSink, error) {
 	if log == nil {
 		log = zap.NewNop()
@@ -268,9 +308,9 @@ func NewJetStream(opts JetStreamOptions, log *zap.Logger) (*JetStreamSink, error
 			log.Info("NATS reconnected", zap.String("url", nc.ConnectedUrlRedacted()))
 		}),
 	)
-	nc, err := nats.Connect(servers, nopts...)
+	nc, err := connect(servers, nopts)
 	if err != nil {
-		return nil, fmt.Errorf("publish: connecting to NATS %s: %w", servers, err)
+		return nil, err
 	}
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(opts.MaxInFlight),
@@ -289,6 +329,15 @@ func NewJetStream(opts JetStreamOptions, log *zap.Logger) (*JetStreamSink, error
 		wake:  make(chan struct{}, 1),
 		done:  make(chan struct{}),
 	}
+	if opts.OutboxDir != "" {
+		s.ob, err = openOutbox(opts.OutboxDir, opts.OutboxMaxBytes, opts.OutboxMaxAge, log)
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		s.wakeWriter = make(chan struct{}, 1)
+		s.writerDone = make(chan struct{})
+	}
 	s.stopped, s.stop = context.WithCancel(context.Background())
 	if nc.IsConnected() {
 		ctx, cancel := context.WithTimeout(context.Background(), opts.AckTimeout)
@@ -297,13 +346,45 @@ func NewJetStream(opts JetStreamOptions, log *zap.Logger) (*JetStreamSink, error
 		if err != nil {
 			s.stop()
 			nc.Close()
+			if s.ob != nil {
+				s.ob.close()
+			}
 			return nil, err
 		}
 	} else {
 		log.Warn("NATS not reachable yet; events wait in the queue", zap.String("servers", servers))
 	}
+	if s.ob != nil {
+		go s.write()
+	}
 	go s.run()
 	return s, nil
+}
+
+// connect dials once and fails on errors a retry cannot fix (bad
+// credentials, TLS); when no server answers it returns a connection that
+// keeps retrying in the background.
+func connect(servers string, nopts []nats.Option) (*nats.Conn, error) {
+	nc, err := nats.Connect(servers, nopts...)
+	if err == nil {
+		return nc, nil
+	}
+	var netErr net.Error
+	if !errors.Is(err, nats.ErrNoServers) && !errors.As(err, &netErr) && !errors.Is(err, syscall.ECONNREFUSED) {
+		hint := ""
+		switch {
+		case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked):
+			hint = "; check user/password, creds_file or nkey_seed_file"
+		case strings.Contains(err.Error(), "tls") || strings.Contains(err.Error(), "x509") || errors.Is(err, nats.ErrSecureConnRequired) || errors.Is(err, nats.ErrSecureConnWanted):
+			hint = "; check ca_file, cert_file, key_file and the server's TLS settings"
+		}
+		return nil, fmt.Errorf("publish: connecting to NATS %s: %w%s", servers, err, hint)
+	}
+	nc, err = nats.Connect(servers, append(nopts, nats.RetryOnFailedConnect(true))...)
+	if err != nil {
+		return nil, fmt.Errorf("publish: connecting to NATS %s: %w", servers, err)
+	}
+	return nc, nil
 }
 
 // ensureStream binds to the stream if it exists, leaving its
@@ -337,55 +418,109 @@ func (s *JetStreamSink) ensureStream(ctx context.Context) error {
 	return nil
 }
 
-// Publish queues m and returns at once. When the queue is full the
-// oldest asset.update message (else the oldest message) is dropped.
+// Publish queues m and returns at once; it never waits on the network
+// or the disk. When the memory queue is full the oldest asset.update
+// message (else the oldest message) is dropped.
 func (s *JetStreamSink) Publish(m Message) error {
 	if m.Subject == "" || m.ID == "" {
 		return fmt.Errorf("publish: message needs a subject and an ID (subject %q, id %q)", m.Subject, m.ID)
 	}
+	if len(m.Subject) > maxTokenLen || len(m.ID) > maxTokenLen {
+		return fmt.Errorf("publish: subject or ID longer than %d bytes (subject %.40q…, id %.40q…)", maxTokenLen, m.Subject, m.ID)
+	}
+	e := entry{msg: m, at: time.Now().UnixNano(), class: classOf(m.Subject)}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	evicted := s.queue.push(m)
+	evicted := s.queue.push(e)
 	s.mu.Unlock()
 	if evicted {
-		if n := s.dropped.Add(1); n == 1 || n%1000 == 0 {
-			s.log.Warn("publish queue full; dropping oldest events", zap.Uint64("dropped_total", n), zap.Int("queue_size", s.opts.QueueSize))
-		}
+		n := s.dropped.Add(1)
+		s.dropLog.warn(s.log, "publish queue full; dropping oldest events", zap.Uint64("dropped_total", n), zap.Int("queue_size", s.opts.QueueSize))
 	}
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if s.ob != nil {
+		poke(s.wakeWriter)
+	} else {
+		poke(s.wake)
 	}
 	return nil
 }
 
-// Stats returns the sink's counters.
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// logLimiter logs a warning at most once per logEvery.
+type logLimiter struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+const logEvery = 10 * time.Second
+
+func (l *logLimiter) warn(log *zap.Logger, msg string, fields ...zap.Field) {
+	l.mu.Lock()
+	now := time.Now()
+	ok := l.last.IsZero() || now.Sub(l.last) >= logEvery
+	if ok {
+		l.last = now
+	}
+	l.mu.Unlock()
+	if ok {
+		log.Warn(msg, fields...)
+	}
+}
+
+// Stats returns the sink's counters and gauges.
 func (s *JetStreamSink) Stats() Stats {
+	now := time.Now().UnixNano()
 	s.mu.Lock()
 	queued := s.queue.len()
+	oldest := s.queue.oldestAt()
 	s.mu.Unlock()
-	return Stats{
+	st := Stats{
 		Published: s.published.Load(),
 		Failed:    s.failed.Load(),
 		Retried:   s.retried.Load(),
 		Dropped:   s.dropped.Load(),
 		Queued:    uint64(queued) + uint64(max(s.inflight.Load(), 0)),
 	}
+	older := func(at int64) {
+		if at != 0 && (oldest == 0 || at < oldest) {
+			oldest = at
+		}
+	}
+	older(s.oldestPending.Load())
+	if s.ob != nil {
+		older(s.ob.expire(now))
+		o := s.ob.stats()
+		st.OutboxBytes = uint64(max(o.bytes, 0))
+		st.OutboxMessages = uint64(max(o.msgs, 0))
+		st.DroppedOverBound = o.droppedBound
+		st.DroppedExpired = o.droppedExpired
+	}
+	if oldest != 0 {
+		st.OldestAge = time.Duration(max(now-oldest, 0))
+	}
+	return st
 }
 
 // Close stops accepting messages, sends what is queued and waits for the
-// acks until ctx is done; what is still unsent then is counted as Failed.
-// It closes the connection before returning.
+// acks until ctx is done. With an outbox, what is still unsent then stays
+// on disk for the next NewJetStream on the same OutboxDir; without, it
+// is counted as Failed. It closes the connection before returning.
 func (s *JetStreamSink) Close(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	poke(s.wake)
+	if s.ob != nil {
+		poke(s.wakeWriter)
 	}
 	var err error
 	select {
@@ -393,41 +528,115 @@ func (s *JetStreamSink) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		s.stop()
 		<-s.done
-		err = fmt.Errorf("publish: closing before all events were acknowledged (%d given up): %w", s.failed.Load(), ctx.Err())
+		if s.ob != nil {
+			err = fmt.Errorf("publish: closing before all events were acknowledged (%d kept in the outbox for the next start): %w", s.ob.stats().msgs, ctx.Err())
+		} else {
+			err = fmt.Errorf("publish: closing before all events were acknowledged (%d given up): %w", s.failed.Load(), ctx.Err())
+		}
 	}
 	s.stop()
+	if s.ob != nil {
+		<-s.writerDone
+		if cerr := s.ob.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	s.nc.Close()
 	return err
 }
 
+// write is the outbox writer goroutine: it moves the memory queue to
+// disk in batches and expires old records while the sender is stuck.
+func (s *JetStreamSink) write() {
+	defer close(s.writerDone)
+	tick := time.NewTicker(min(max(s.opts.OutboxMaxAge/4, 10*time.Millisecond), time.Second))
+	defer tick.Stop()
+	var batch []entry
+	var lastBound uint64
+	for {
+		s.mu.Lock()
+		batch = batch[:0]
+		for len(batch) < 1024 {
+			e, ok := s.queue.pop()
+			if !ok {
+				break
+			}
+			batch = append(batch, e)
+		}
+		closing := s.closing
+		s.mu.Unlock()
+		if len(batch) > 0 {
+			if _, err := s.ob.append(batch); err != nil {
+				s.log.Error("outbox write failed", zap.Error(err))
+			}
+			clear(batch)
+			if st := s.ob.stats(); st.droppedBound != lastBound {
+				lastBound = st.droppedBound
+				s.dropLog.warn(s.log, "outbox full; dropped oldest events (asset.update first, anomalies last)",
+					zap.Uint64("dropped_total", st.droppedBound), zap.Int64("outbox_max_bytes", s.opts.OutboxMaxBytes))
+			}
+			poke(s.wake)
+			continue
+		}
+		if closing {
+			poke(s.wake)
+			return
+		}
+		select {
+		case <-s.wakeWriter:
+		case <-tick.C:
+			before := s.ob.stats().droppedExpired
+			s.ob.expire(time.Now().UnixNano())
+			if n := s.ob.stats().droppedExpired; n != before {
+				s.dropLog.warn(s.log, "outbox events older than the maximum age dropped",
+					zap.Uint64("dropped_total", n), zap.Duration("outbox_max_age", s.opts.OutboxMaxAge))
+			}
+		}
+	}
+}
+
 // flight is one message published and not yet acknowledged.
 type flight struct {
-	msg Message
-	paf jetstream.PubAckFuture // nil when the publish call itself failed
-	err error
+	e    entry
+	sent time.Time
+	paf  jetstream.PubAckFuture // nil when the publish call itself failed
+	err  error
 }
 
 // next takes the next message to send: earlier failures first, then the
-// queue. It reports whether the sink is closing and everything is sent.
-func (s *JetStreamSink) next(retry *[]Message) (Message, bool) {
-	if len(*retry) > 0 {
-		m := (*retry)[0]
+// outbox or the memory queue.
+func (s *JetStreamSink) next(retry *[]entry) (entry, bool) {
+	for len(*retry) > 0 {
+		e := (*retry)[0]
 		*retry = (*retry)[1:]
-		return m, true
+		if s.ob != nil && time.Now().UnixNano()-e.at > int64(s.opts.OutboxMaxAge) {
+			s.inflight.Add(-1)
+			s.ob.dropExpired(e)
+			continue
+		}
+		return e, true
+	}
+	if s.ob != nil {
+		e, ok := s.ob.next(time.Now().UnixNano())
+		if ok {
+			s.inflight.Add(1)
+		}
+		return e, ok
 	}
 	s.mu.Lock()
-	m, ok := s.queue.pop()
+	e, ok := s.queue.pop()
 	if ok {
 		s.inflight.Add(1)
 	}
 	s.mu.Unlock()
-	return m, ok
+	return e, ok
 }
 
-func (s *JetStreamSink) send(m Message) *flight {
-	nm := &nats.Msg{Subject: m.Subject, Data: m.Data, Header: nats.Header{}}
-	paf, err := s.js.PublishMsgAsync(nm, jetstream.WithMsgID(m.ID))
-	return &flight{msg: m, paf: paf, err: err}
+func (s *JetStreamSink) send(e entry) *flight {
+	nm := &nats.Msg{Subject: e.msg.Subject, Data: e.msg.Data, Header: nats.Header{}}
+	now := time.Now()
+	paf, err := s.js.PublishMsgAsync(nm, jetstream.WithMsgID(e.msg.ID))
+	return &flight{e: e, sent: now, paf: paf, err: err}
 }
 
 // permanent reports errors that a retry cannot fix.
@@ -451,6 +660,45 @@ func (s *JetStreamSink) sleep(d time.Duration) bool {
 	}
 }
 
+// settle records that f is done with (acknowledged or given up) and
+// tells the outbox how far everything is settled.
+func (s *JetStreamSink) settle(f *flight, window []*flight, retry []entry, ok bool) {
+	s.inflight.Add(-1)
+	if ok && s.opts.ObserveLatency != nil {
+		s.opts.ObserveLatency(time.Since(f.sent))
+	}
+	if s.ob != nil {
+		s.ob.settled(&f.e, oldestPos(window, retry))
+	}
+}
+
+// oldestPos is the outbox position of the oldest unsettled message, nil
+// if all are settled.
+func oldestPos(window []*flight, retry []entry) *loc {
+	var p *loc
+	for _, f := range window {
+		if f != nil && (p == nil || f.e.pos.less(*p)) {
+			p = &f.e.pos
+		}
+		break // window is in outbox order; its head is its oldest
+	}
+	if len(retry) > 0 && (p == nil || retry[0].pos.less(*p)) {
+		p = &retry[0].pos
+	}
+	return p
+}
+
+func (s *JetStreamSink) noteOldest(window []*flight, retry []entry) {
+	var at int64
+	if len(window) > 0 && window[0] != nil {
+		at = window[0].e.at
+	}
+	if len(retry) > 0 && (at == 0 || retry[0].at < at) {
+		at = retry[0].at
+	}
+	s.oldestPending.Store(at)
+}
+
 // run is the sending goroutine. It keeps up to MaxInFlight publishes
 // outstanding, in queue order, and settles them oldest first. After a
 // failure it waits for every outstanding publish to settle, backs off,
@@ -460,10 +708,25 @@ func (s *JetStreamSink) run() {
 	defer close(s.done)
 	var (
 		window  []*flight
-		retry   []Message
+		retry   []entry
 		backoff = s.opts.RetryWait
 	)
-	defer func() { // stopped: give up on what is left
+	defer func() { // stopped: give up on what is left, or keep it on disk
+		s.oldestPending.Store(0)
+		if s.ob != nil {
+			var pending []*flight
+			for _, f := range window {
+				if f != nil {
+					pending = append(pending, f)
+				}
+			}
+			s.ob.settled(nil, oldestPos(pending, retry))
+			s.inflight.Store(0)
+			if n := s.ob.stats().msgs; n > 0 {
+				s.log.Warn("events not acknowledged before close; kept in the outbox for the next start", zap.Int64("events", n))
+			}
+			return
+		}
 		s.mu.Lock()
 		n := len(window) + len(retry) + s.queue.len()
 		s.queue = boundedQueue{limit: s.opts.QueueSize}
@@ -475,6 +738,7 @@ func (s *JetStreamSink) run() {
 		}
 	}()
 	for {
+		s.noteOldest(window, retry)
 		if !s.streamReady {
 			ctx, cancel := context.WithTimeout(s.stopped, s.opts.AckTimeout)
 			err := s.ensureStream(ctx)
@@ -491,22 +755,18 @@ func (s *JetStreamSink) run() {
 		// Send more unless the newest send failed: nothing may overtake
 		// a message waiting to be resent.
 		for len(window) < s.opts.MaxInFlight && (len(window) == 0 || window[len(window)-1].err == nil) {
-			m, ok := s.next(&retry)
+			e, ok := s.next(&retry)
 			if !ok {
 				break
 			}
-			f := s.send(m)
+			f := s.send(e)
 			window = append(window, f)
 			if f.err != nil {
 				break
 			}
 		}
 		if len(window) == 0 {
-			s.mu.Lock()
-			finished := s.closing && s.queue.len() == 0
-			s.mu.Unlock()
-			if finished {
-				window = nil
+			if s.finished() {
 				return
 			}
 			select {
@@ -536,15 +796,15 @@ func (s *JetStreamSink) run() {
 		}
 		if err == nil {
 			s.published.Add(1)
-			s.inflight.Add(-1)
 			window[0] = nil
 			window = window[1:]
+			s.settle(f, window, retry, true)
 			backoff = s.opts.RetryWait
 			continue
 		}
 
 		// Failure: settle the whole window, keep what failed, in order.
-		var failed []Message
+		var failed []entry
 		for i, f := range window {
 			err := f.err
 			if err == nil && f.paf != nil {
@@ -560,16 +820,16 @@ func (s *JetStreamSink) run() {
 			switch {
 			case err == nil:
 				s.published.Add(1)
-				s.inflight.Add(-1)
+				s.settle(f, window[i+1:], append(failed, retry...), true)
 			case permanent(err):
 				s.failed.Add(1)
-				s.inflight.Add(-1)
-				s.log.Error("event rejected; not retrying", zap.String("subject", f.msg.Subject), zap.String("msg_id", f.msg.ID), zap.Error(err))
+				s.settle(f, window[i+1:], append(failed, retry...), false)
+				s.log.Error("event rejected; not retrying", zap.String("subject", f.e.msg.Subject), zap.String("msg_id", f.e.msg.ID), zap.Error(err))
 			default:
 				if len(failed) == 0 {
 					s.log.Debug("publish failed; will retry", zap.Error(err), zap.Duration("backoff", backoff))
 				}
-				failed = append(failed, f.msg)
+				failed = append(failed, f.e)
 			}
 		}
 		window = window[:0]
@@ -579,10 +839,30 @@ func (s *JetStreamSink) run() {
 		s.retried.Add(uint64(len(failed)))
 		retry = append(failed, retry...)
 		if len(failed) > 0 {
+			s.noteOldest(window, retry)
 			if !s.sleep(backoff) {
 				return
 			}
 			backoff = min(2*backoff, s.opts.MaxRetryWait)
 		}
+	}
+}
+
+// finished reports that the sink is closing and everything was sent.
+func (s *JetStreamSink) finished() bool {
+	s.mu.Lock()
+	closing, empty := s.closing, s.queue.len() == 0
+	s.mu.Unlock()
+	if !closing {
+		return false
+	}
+	if s.ob == nil {
+		return empty
+	}
+	select {
+	case <-s.writerDone:
+		return !s.ob.hasUnread(time.Now().UnixNano())
+	default:
+		return false
 	}
 }

@@ -61,13 +61,13 @@ func TestBoundedQueue(t *testing.T) {
 		q := boundedQueue{limit: tt.limit}
 		drops := 0
 		for _, m := range tt.in {
-			if q.push(m) {
+			if q.push(entry{msg: m}) {
 				drops++
 			}
 		}
 		var got []string
-		for m, ok := q.pop(); ok; m, ok = q.pop() {
-			got = append(got, m.ID)
+		for e, ok := q.pop(); ok; e, ok = q.pop() {
+			got = append(got, e.msg.ID)
 		}
 		if strings.Join(got, ",") != strings.Join(tt.want, ",") || drops != tt.drops {
 			t.Errorf("Test %d: expected %v with %d drops, got %v with %d", i, tt.want, tt.drops, got, drops)

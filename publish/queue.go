@@ -3,7 +3,7 @@ package publish
 // queued is one message waiting in a queue, tagged with its arrival order.
 type queued struct {
 	seq uint64
-	msg Message
+	e   entry
 }
 
 // fifo is a slice-backed first-in first-out list.
@@ -44,8 +44,8 @@ type boundedQueue struct {
 
 func (q *boundedQueue) len() int { return q.updates.len() + q.others.len() }
 
-// push appends m and reports whether an older message was evicted.
-func (q *boundedQueue) push(m Message) (evicted bool) {
+// push appends e and reports whether an older message was evicted.
+func (q *boundedQueue) push(e entry) (evicted bool) {
 	if q.len() >= q.limit {
 		if q.updates.len() > 0 {
 			q.updates.pop()
@@ -55,27 +55,39 @@ func (q *boundedQueue) push(m Message) (evicted bool) {
 		evicted = true
 	}
 	q.seq++
-	e := queued{seq: q.seq, msg: m}
-	if isAssetUpdate(m.Subject) {
-		q.updates.push(e)
+	if isAssetUpdate(e.msg.Subject) {
+		q.updates.push(queued{seq: q.seq, e: e})
 	} else {
-		q.others.push(e)
+		q.others.push(queued{seq: q.seq, e: e})
 	}
 	return evicted
 }
 
-// pop removes and returns the oldest message.
-func (q *boundedQueue) pop() (Message, bool) {
+// oldestAt returns the accepted time of the oldest message, 0 if none.
+func (q *boundedQueue) oldestAt() int64 {
 	switch {
 	case q.updates.len() == 0 && q.others.len() == 0:
-		return Message{}, false
+		return 0
 	case q.updates.len() == 0:
-		return q.others.pop().msg, true
+		return q.others.peek().e.at
 	case q.others.len() == 0:
-		return q.updates.pop().msg, true
+		return q.updates.peek().e.at
+	}
+	return min(q.updates.peek().e.at, q.others.peek().e.at)
+}
+
+// pop removes and returns the oldest message.
+func (q *boundedQueue) pop() (entry, bool) {
+	switch {
+	case q.updates.len() == 0 && q.others.len() == 0:
+		return entry{}, false
+	case q.updates.len() == 0:
+		return q.others.pop().e, true
+	case q.others.len() == 0:
+		return q.updates.pop().e, true
 	case q.updates.peek().seq < q.others.peek().seq:
-		return q.updates.pop().msg, true
+		return q.updates.pop().e, true
 	default:
-		return q.others.pop().msg, true
+		return q.others.pop().e, true
 	}
 }
