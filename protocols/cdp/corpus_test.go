@@ -43,7 +43,7 @@ const s1Software = "Cisco IOS Software, C3560 Software (C3560-ADVIPSERVICESK9-M)
 var corpusWant = func() []cdpFields {
 	sw := cdpFields{version: "2", device: "Switch", platform: "cisco WS-C3560G-24PS", port: "GigabitEthernet0/5",
 		caps: "switch,igmp", addrs: "192.168.0.1,192.168.0.1", vlan: "1", vtp: "Lab",
-		sw: "Cisco IOS Software, C3560 Software (C3560-ADVIPSERVICESK9-M), Version 12.2(25)SEB4, RELEASE SOFTWARE (fc1)",
+		sw:     "Cisco IOS Software, C3560 Software (C3560-ADVIPSERVICESK9-M), Version 12.2(25)SEB4, RELEASE SOFTWARE (fc1)",
 		swFull: switchSoftware, hostname: "Switch", ip: "192.168.0.1"}
 	s1 := cdpFields{version: "2", device: "S1", platform: "cisco WS-C3560-24TS", port: "FastEthernet0/13",
 		caps: "switch,igmp", vlan: "1", sw: "Cisco IOS Software, C3560 Software (C3560-ADVIPSERVICESK9-M), Version 12.2(44)SE, RELEASE SOFTWARE (fc1)",
