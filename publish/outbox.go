@@ -640,11 +640,20 @@ func (o *outbox) close() error {
 	if o.rf != nil {
 		o.rf.Close()
 	}
-	tail := o.segs[len(o.segs)-1]
-	if tail.size == 0 {
+	o.closed = true
+	if o.liveMsgs <= 0 && err == nil {
+		// Everything was sent: leave an empty directory.
+		for _, seg := range o.segs {
+			if rerr := os.Remove(o.segPath(seg.id)); rerr != nil {
+				o.log.Error("outbox: removing sent segment", zap.Error(rerr))
+			}
+		}
+		os.Remove(filepath.Join(o.dir, cursorFile))
+		return nil
+	}
+	if tail := o.segs[len(o.segs)-1]; tail.size == 0 {
 		os.Remove(o.segPath(tail.id))
 	}
 	o.writeCursor()
-	o.closed = true
 	return err
 }
