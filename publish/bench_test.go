@@ -16,8 +16,21 @@ var benchPayload = []byte(`{"schema":"iomt.asset/v1","id":"mac:00:1b:21:3a:4f:10
 // BenchmarkPublishJetStream measures end-to-end throughput of the
 // JetStreamSink against an embedded server: queue, publish, ack.
 func BenchmarkPublishJetStream(b *testing.B) {
+	benchJetStream(b, JetStreamOptions{})
+}
+
+// BenchmarkPublishJetStreamOutbox is the same through the on-disk
+// outbox: queue, append to disk, read back, publish, ack.
+func BenchmarkPublishJetStreamOutbox(b *testing.B) {
+	benchJetStream(b, JetStreamOptions{OutboxDir: b.TempDir()})
+}
+
+func benchJetStream(b *testing.B, opts JetStreamOptions) {
 	srv := startServer(b, b.TempDir(), "127.0.0.1:-1")
-	sink, err := NewJetStream(JetStreamOptions{URLs: []string{srv.ClientURL()}, QueueSize: max(b.N, 1)}, zap.NewNop())
+	opts.URLs = []string{srv.ClientURL()}
+	opts.QueueSize = max(b.N, 1)
+	opts.OutboxMaxBytes = int64(max(b.N, 1)) * 1024
+	sink, err := NewJetStream(opts, zap.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}
