@@ -191,56 +191,58 @@ type Decoder struct {
 // an MSH, or more than maxOversized oversized messages.
 func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
 	s := &d.streams[dir&1]
-	for len(data) > 0 {
+	// Positions of the next 0x0B and 0x1C in data, each byte scanned once
+	// whatever the number of blocks in data.
+	starts, ends := finder{b: data, c: startBlock, next: unknown}, finder{b: data, c: endBlock, next: unknown}
+	for pos := 0; pos < len(data); {
 		switch s.state {
 		case hunting:
-			i := bytes.IndexByte(data, startBlock)
+			i := starts.at(pos)
 			if i < 0 {
-				s.junk += len(data)
+				s.junk += len(data) - pos
 				if s.junk > maxJunk {
 					return protocols.Malformedf("hl7: %d bytes outside MLLP blocks", s.junk)
 				}
 				return nil
 			}
-			s.junk += i
+			s.junk += i - pos
 			if s.junk > maxJunk {
 				return protocols.Malformedf("hl7: %d bytes outside MLLP blocks", s.junk)
 			}
-			data = data[i+1:]
+			pos = i + 1
 			s.state, s.buf = inBlock, s.buf[:0]
 		case skipping:
-			i := bytes.IndexByte(data, endBlock)
+			i := ends.at(pos)
 			if i < 0 {
 				return nil
 			}
-			data = data[i+1:]
+			pos = i + 1
 			s.state = hunting
 		case inBlock:
-			i := bytes.IndexAny(data, "\x1c\x0b")
+			i := earliest(ends.at(pos), starts.at(pos))
 			if i < 0 {
-				if len(s.buf)+len(data) > MaxMessageLen {
+				if len(s.buf)+len(data)-pos > MaxMessageLen {
 					if err := s.oversize(); err != nil {
 						return err
 					}
 					continue
 				}
-				s.buf = append(s.buf, data...)
+				s.buf = append(s.buf, data[pos:]...)
 				return nil
 			}
-			if len(s.buf)+i > MaxMessageLen {
+			if len(s.buf)+i-pos > MaxMessageLen {
 				if err := s.oversize(); err != nil {
 					return err
 				}
 				continue
 			}
-			block := data[:i]
+			block := data[pos:i]
 			if len(s.buf) > 0 {
 				s.buf = append(s.buf, block...)
 				block = s.buf
 			}
-			restart := data[i] == startBlock
-			data = data[i+1:]
-			if restart {
+			pos = i + 1
+			if data[i] == startBlock {
 				// A start block inside a block: the end was lost. Drop
 				// the partial message and begin the new one.
 				s.reset(inBlock)
@@ -321,15 +323,49 @@ func (d *Decoder) block(dir protocols.Direction, b []byte, emit protocols.Emit) 
 // indexMSH returns the offset of the first segment of b that is an MSH
 // (at the start or after a CR or LF), or -1.
 func indexMSH(b []byte) int {
+	crs, lfs := finder{b: b, c: '\r', next: unknown}, finder{b: b, c: '\n', next: unknown}
 	for i := 0; i+3 < len(b); {
 		if b[i] == 'M' && b[i+1] == 'S' && b[i+2] == 'H' && (i == 0 || b[i-1] == '\r' || b[i-1] == '\n') {
 			return i
 		}
-		j := bytes.IndexAny(b[i:], "\r\n")
+		j := earliest(crs.at(i), lfs.at(i))
 		if j < 0 {
 			return -1
 		}
-		i += j + 1
+		i = j + 1
 	}
 	return -1
+}
+
+// unknown marks a finder position not searched yet.
+const unknown = -2
+
+// finder returns the successive positions of byte c in b, scanning each
+// byte of b at most once: callers that look for several delimiters in turn
+// stay linear in len(b).
+type finder struct {
+	b    []byte
+	c    byte
+	next int // position of the next c at or after the last query, -1 for none, unknown
+}
+
+// at returns the position of the first c at or after pos, or -1.
+func (f *finder) at(pos int) int {
+	if f.next == -1 || f.next >= pos {
+		return f.next
+	}
+	if j := bytes.IndexByte(f.b[pos:], f.c); j >= 0 {
+		f.next = pos + j
+	} else {
+		f.next = -1
+	}
+	return f.next
+}
+
+// earliest returns the smaller of two positions, -1 meaning none.
+func earliest(a, b int) int {
+	if a < 0 || (b >= 0 && b < a) {
+		return b
+	}
+	return a
 }

@@ -70,10 +70,11 @@ func (f *fields) next() ([]byte, bool) {
 // m.ok reports whether the MSH segment was valid.
 func (m *message) parse(b []byte) int {
 	m.reset()
+	crs, lfs := finder{b: b, c: '\r', next: unknown}, finder{b: b, c: '\n', next: unknown}
 	for pos := 0; pos < len(b); {
-		end := len(b)
-		if i := bytes.IndexAny(b[pos:], "\r\n"); i >= 0 {
-			end = pos + i
+		end := earliest(crs.at(pos), lfs.at(pos))
+		if end < 0 {
+			end = len(b)
 		}
 		seg := b[pos:end]
 		if pos > 0 && len(seg) >= 3 && seg[0] == 'M' && seg[1] == 'S' && seg[2] == 'H' {
