@@ -139,8 +139,8 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 				continue
 			}
 			o := protocols.Observation{Protocol: "dns", Source: "dns.response", IP: addr, Hostname: name}
-			if qname != nil && !bytes.EqualFold(qname, r.Name) {
-				o.Facts = []protocols.Fact{{Name: FactName, Value: name}, {Name: FactAlias, Value: Text(qname)}}
+			if alias := aliasOf(qname, r.Name); alias != "" {
+				o.Facts = []protocols.Fact{{Name: FactName, Value: name}, {Name: FactAlias, Value: alias}}
 			} else {
 				o.Facts = []protocols.Fact{{Name: FactName, Value: name}}
 			}
@@ -160,4 +160,13 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 				Facts: []protocols.Fact{{Name: FactPTR, Value: t}}})
 		}
 	}
+}
+
+// aliasOf returns the question name as text when it differs from the owner
+// name, or "".
+func aliasOf(qname, owner []byte) string {
+	if qname == nil || bytes.EqualFold(qname, owner) {
+		return ""
+	}
+	return Text(qname)
 }
