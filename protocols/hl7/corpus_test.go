@@ -323,9 +323,28 @@ func runTshark(t *testing.T, path string, streams []*corpustest.Stream) []tshark
 	return msgs
 }
 
+// capturePHI is the PHI planted in testdata/captures (testdata/README.md),
+// beyond the planted list of the fixtures.
+var capturePHI = []string{"RICHARD", "SMITH", "555-0142", "555-0143", "Jane Doe", "restless", "4711", "ELM STREET"}
+
+// captureFacts are facts the testdata README lists per capture: each must
+// appear, as "side name=value" with side the flow side it is about.
+var captureFacts = map[string][]string{
+	"hl7-mllp.pcap": {
+		"client hl7.sending_application=HIS_ADT", "client hl7.sending_facility=ST_ELSEWHERE",
+		"client hl7.message_type=ADT^A01", "client hl7.message_type=ADT^A08", "client hl7.version=2.5",
+		"server hl7.receiving_application=HL7_ENGINE", "server hl7.sending_application=HL7_ENGINE",
+		"client hl7.sending_application=IntelliVue MX800^00095CFFFE770033^EUI-64",
+		"client hl7.sending_facility=ICU_EAST^ST_ELSEWHERE", "client hl7.message_type=ORU^R01", "client hl7.version=2.6",
+		"client hl7.device_id=DE55501234^PHILIPS^00095CFFFE770033^EUI-64",
+		"server hl7.ack_code=AA", "server hl7.ack_code=AE", "server hl7.acked_message_type=ORU^R01",
+	},
+}
+
 // TestCaptures decodes the captures of real HL7 tools made for this repo
-// (testdata/captures/hl7-*.pcap), when present: every connection must give
-// sender facts and no error, and planted PHI must not appear.
+// (testdata/captures/hl7-*.pcap, python3-hl7's mllp_send to a listener),
+// when present: every connection gives MSH facts and no error, the facts
+// the testdata README lists appear, and planted PHI does not.
 func TestCaptures(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "captures", "hl7-*.pcap"))
 	if len(files) == 0 {
@@ -333,6 +352,7 @@ func TestCaptures(t *testing.T) {
 	}
 	for _, file := range files {
 		n := 0
+		var facts []string
 		for i, s := range corpustest.TCPStreams(t, file) {
 			if !Detect(protocols.FromClient, s.Bytes(protocols.FromClient)) {
 				continue
@@ -346,15 +366,23 @@ func TestCaptures(t *testing.T) {
 			if !strings.Contains(all, FactSendingApplication+"=") && !strings.Contains(all, FactMessageType+"=") {
 				t.Errorf("%s connection %d: no MSH facts in %q", file, i, got)
 			}
-			for _, p := range planted {
+			for _, p := range append(slices.Clone(planted), capturePHI...) {
 				if strings.Contains(strings.ToUpper(all), strings.ToUpper(p)) {
 					t.Errorf("%s connection %d: planted PHI %q leaked", file, i, p)
 				}
+			}
+			for _, f := range sideFacts(i, s) {
+				facts = append(facts, strings.SplitN(f, " ", 2)[1])
 			}
 			t.Logf("%s connection %d: %q", filepath.Base(file), i, got)
 		}
 		if n == 0 {
 			t.Errorf("%s: no HL7 connection detected", file)
+		}
+		for _, want := range captureFacts[filepath.Base(file)] {
+			if !slices.Contains(facts, want) {
+				t.Errorf("%s: expected fact %q, not found in %q", file, want, facts)
+			}
 		}
 	}
 }
