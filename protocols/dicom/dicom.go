@@ -249,7 +249,9 @@ func (d *decoder) endPDU(s *stream, dir protocols.Direction, emit protocols.Emit
 	s.state = stHeader
 	body := s.body
 	defer func() {
-		// Do not hold a large association buffer for the life of the flow.
+		// Keep nothing of the PDU (user identity items carry passwords),
+		// and no large buffer for the life of the flow.
+		clear(s.body)
 		if cap(s.body) > 64<<10 {
 			s.body = nil
 		}
