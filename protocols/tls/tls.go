@@ -1,0 +1,530 @@
+// Package tls decodes the cleartext start of a TLS handshake (RFC 5246,
+// RFC 8446) on one TCP flow: the ClientHello (SNI, ALPN, supported versions
+// and the JA3 and JA4 client fingerprints), the ServerHello (version and
+// cipher suite) and, for TLS 1.2 and lower, the server's leaf certificate
+// (subject and issuer common names, expiry). It stops reading a direction at
+// its first non-handshake record: everything after is encrypted.
+package tls
+
+import (
+	"crypto/x509"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/iomt-sensor/iomt-sensor/protocols"
+)
+
+// Caps on what the decoder reads from the wire.
+const (
+	// MaxHandshake caps the handshake bytes buffered per direction: a
+	// ClientHello spanning several records or segments, or a certificate chain.
+	MaxHandshake = 64 << 10
+	// maxRecord is the largest TLS record (RFC 8446 §5.2: 2^14 + 256 for
+	// TLS 1.3 ciphertext; RFC 5246 §6.2.3 allows 2^14 + 2048).
+	maxRecord = 1<<14 + 2048
+	// maxString caps every text value the decoder emits.
+	maxString = 255
+)
+
+// Record content types (RFC 8446 §5.1).
+const (
+	recChangeCipherSpec = 20
+	recAlert            = 21
+	recHandshake        = 22
+	recApplicationData  = 23
+)
+
+// Handshake message types (RFC 8446 §4).
+const (
+	hsClientHello     = 1
+	hsServerHello     = 2
+	hsCertificate     = 11
+	hsServerHelloDone = 14
+)
+
+// Extension types (IANA TLS ExtensionType registry).
+const (
+	extServerName        = 0
+	extSupportedGroups   = 10
+	extECPointFormats    = 11
+	extSignatureAlgs     = 13
+	extALPN              = 16
+	extSupportedVersions = 43
+)
+
+// Well-known ports with a medical meaning.
+const (
+	// DICOMTLSPort is DICOM over TLS (DICOM PS3.15 Annex B.1, IANA "dicom-tls").
+	DICOMTLSPort = 2762
+)
+
+// hl7Ports are ports HL7 v2 MLLP listens on by convention (no IANA TLS port
+// exists): a TLS handshake there is only a hint.
+var hl7Ports = []uint16{2575, 6661}
+
+// Fact names.
+const (
+	FactSNI               = "tls.sni"
+	FactALPN              = "tls.alpn"
+	FactSupportedVersions = "tls.supported_versions"
+	FactJA3               = "tls.ja3"
+	FactJA3Hash           = "tls.ja3_hash"
+	FactJA4               = "tls.ja4"
+	FactVersion           = "tls.version"
+	FactCipher            = "tls.cipher"
+	FactCertSubject       = "tls.cert_subject"
+	FactCertIssuer        = "tls.cert_issuer"
+	FactCertExpiry        = "tls.cert_expiry"
+	FactDICOM             = "tls.dicom"
+	FactHL7               = "tls.hl7"
+)
+
+// Spec describes TLS to the sensor. The ports are hints (HTTPS, DICOM TLS
+// 2762, SIP TLS 5061, HL7 6661, mail and LDAP over TLS); content decides.
+func Spec() protocols.Spec {
+	return protocols.Spec{
+		Name:      "tls",
+		Transport: protocols.TCP,
+		Ports:     []uint16{443, 8443, DICOMTLSPort, 5061, 6661, 465, 636, 993, 995},
+		Detect:    Detect,
+		New:       New,
+	}
+}
+
+// Detect reports whether first starts with a TLS handshake record
+// (type 22, version 3.x, a plausible length) holding a ClientHello or a
+// ServerHello.
+func Detect(_ protocols.Direction, first []byte) bool {
+	if len(first) < 6 || first[0] != recHandshake || first[1] != 3 || first[2] > 4 {
+		return false
+	}
+	n := int(binary.BigEndian.Uint16(first[3:5]))
+	return n >= 4 && n <= maxRecord && (first[5] == hsClientHello || first[5] == hsServerHello)
+}
+
+// side is the record and handshake reader of one direction.
+type side struct {
+	done   bool
+	hdr    [5]byte
+	hdrN   int
+	remain int  // body bytes of the current record still to read
+	typ    byte // current record's content type
+	hs     []byte
+}
+
+// Decoder reads the handshake of one TLS flow.
+type Decoder struct {
+	flow  protocols.FlowInfo
+	sides [2]side
+	// tls13 is set when the ServerHello selected TLS 1.3: the certificate
+	// that follows is encrypted.
+	tls13 bool
+}
+
+// New returns a decoder for one flow.
+func New(f protocols.FlowInfo) protocols.Decoder { return &Decoder{flow: f} }
+
+// Feed reads the next in-order bytes of direction dir.
+func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
+	s := &d.sides[dir&1]
+	for len(data) > 0 && !s.done {
+		if s.remain == 0 {
+			n := copy(s.hdr[s.hdrN:], data)
+			s.hdrN += n
+			data = data[n:]
+			if s.hdrN < len(s.hdr) {
+				return nil
+			}
+			s.hdrN = 0
+			s.typ = s.hdr[0]
+			s.remain = int(binary.BigEndian.Uint16(s.hdr[3:5]))
+			if s.typ < recChangeCipherSpec || s.typ > 24 || s.hdr[1] != 3 {
+				s.done = true
+				return protocols.Malformedf("tls: bad record header %x", s.hdr)
+			}
+			if s.remain > maxRecord {
+				s.done = true
+				return fmt.Errorf("%w: tls record of %d bytes", protocols.ErrTooLong, s.remain)
+			}
+			if s.typ != recHandshake {
+				// ChangeCipherSpec, alert or application data: the cleartext
+				// handshake of this direction is over.
+				s.done = true
+				return nil
+			}
+			if s.remain == 0 {
+				continue
+			}
+		}
+		n := min(s.remain, len(data))
+		body := data[:n]
+		data = data[n:]
+		s.remain -= n
+		if len(s.hs)+len(body) > MaxHandshake {
+			s.done = true
+			return fmt.Errorf("%w: handshake over %d bytes", protocols.ErrTooLong, MaxHandshake)
+		}
+		s.hs = append(s.hs, body...)
+		if err := d.messages(dir, s, emit); err != nil {
+			s.done = true
+			return err
+		}
+	}
+	return nil
+}
+
+// messages handles the complete handshake messages buffered in s.
+func (d *Decoder) messages(dir protocols.Direction, s *side, emit protocols.Emit) error {
+	for !s.done && len(s.hs) >= 4 {
+		n := int(s.hs[1])<<16 | int(s.hs[2])<<8 | int(s.hs[3])
+		if 4+n > MaxHandshake {
+			return fmt.Errorf("%w: handshake message of %d bytes", protocols.ErrTooLong, n)
+		}
+		if len(s.hs) < 4+n {
+			return nil
+		}
+		typ, body := s.hs[0], s.hs[4:4+n]
+		var err error
+		switch typ {
+		case hsClientHello:
+			err = d.clientHello(body, emit)
+			s.done = true // what follows is encrypted or of no interest
+		case hsServerHello:
+			err = d.serverHello(body, emit)
+			s.done = d.tls13
+		case hsCertificate:
+			d.certificate(body, emit)
+			s.done = true
+		case hsServerHelloDone:
+			s.done = true
+		}
+		if err != nil {
+			return err
+		}
+		s.hs = s.hs[:copy(s.hs, s.hs[4+n:])]
+	}
+	if s.done {
+		s.hs = nil
+	}
+	return nil
+}
+
+// Gap ends the direction: a handshake with a hole cannot be read.
+func (d *Decoder) Gap(dir protocols.Direction, _ int, _ time.Time, _ protocols.Emit) {
+	d.sides[dir&1].done = true
+	d.sides[dir&1].hs = nil
+}
+
+// Close does nothing: observations are emitted as messages complete.
+func (d *Decoder) Close(time.Time, protocols.Emit) {}
+
+// reader reads big-endian fields from a message, remembering a failure.
+type reader struct {
+	b  []byte
+	ok bool
+}
+
+func (r *reader) bytes(n int) []byte {
+	if !r.ok || n > len(r.b) {
+		r.ok = false
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) u8() int {
+	b := r.bytes(1)
+	if b == nil {
+		return 0
+	}
+	return int(b[0])
+}
+
+func (r *reader) u16() int {
+	b := r.bytes(2)
+	if b == nil {
+		return 0
+	}
+	return int(binary.BigEndian.Uint16(b))
+}
+
+// vec8 and vec16 read a vector with a 1- or 2-byte length prefix.
+func (r *reader) vec8() []byte  { return r.bytes(r.u8()) }
+func (r *reader) vec16() []byte { return r.bytes(r.u16()) }
+
+// isGREASE reports whether v is a GREASE value (RFC 8701 §2): 0x0a0a,
+// 0x1a1a, ... 0xfafa.
+func isGREASE(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
+
+// hello holds the ClientHello fields the fingerprints use, GREASE included
+// (each fingerprint drops it).
+type hello struct {
+	version      uint16
+	ciphers      []uint16
+	extensions   []uint16
+	groups       []uint16
+	pointFormats []byte
+	sigAlgs      []uint16
+	versions     []uint16
+	sni          []byte
+	hasSNI       bool
+	alpn         [][]byte
+}
+
+func u16s(b []byte) []uint16 {
+	out := make([]uint16, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		out = append(out, binary.BigEndian.Uint16(b[i:]))
+	}
+	return out
+}
+
+// parseClientHello reads a ClientHello body (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2).
+func parseClientHello(body []byte) (*hello, error) {
+	r := &reader{b: body, ok: true}
+	h := &hello{version: uint16(r.u16())}
+	r.bytes(32) // random
+	if sid := r.vec8(); len(sid) > 32 {
+		return nil, protocols.Malformedf("tls: session id of %d bytes", len(sid))
+	}
+	cs := r.vec16()
+	if len(cs)%2 != 0 {
+		return nil, protocols.Malformedf("tls: odd cipher suites length")
+	}
+	h.ciphers = u16s(cs)
+	r.vec8() // compression methods
+	if !r.ok {
+		return nil, protocols.Malformedf("tls: short ClientHello")
+	}
+	if len(r.b) == 0 {
+		return h, nil // no extensions (SSL 3.0 style)
+	}
+	exts := &reader{b: r.vec16(), ok: r.ok}
+	if !r.ok {
+		return nil, protocols.Malformedf("tls: extensions overrun the ClientHello")
+	}
+	for len(exts.b) > 0 {
+		typ := uint16(exts.u16())
+		data := exts.vec16()
+		if !exts.ok {
+			return nil, protocols.Malformedf("tls: extension overruns the list")
+		}
+		h.extensions = append(h.extensions, typ)
+		e := &reader{b: data, ok: true}
+		switch typ {
+		case extServerName:
+			h.hasSNI = true
+			list := &reader{b: e.vec16(), ok: e.ok}
+			for len(list.b) > 0 && list.ok {
+				kind := list.u8()
+				name := list.vec16()
+				if list.ok && kind == 0 && h.sni == nil {
+					h.sni = name
+				}
+			}
+		case extALPN:
+			list := &reader{b: e.vec16(), ok: e.ok}
+			for len(list.b) > 0 && list.ok {
+				p := list.vec8()
+				if list.ok {
+					h.alpn = append(h.alpn, p)
+				}
+			}
+		case extSupportedGroups:
+			h.groups = u16s(e.vec16())
+		case extECPointFormats:
+			h.pointFormats = e.vec8()
+		case extSignatureAlgs:
+			h.sigAlgs = u16s(e.vec16())
+		case extSupportedVersions:
+			h.versions = u16s(e.vec8())
+		}
+	}
+	return h, nil
+}
+
+// clientHello emits the client's observation and, on DICOM and HL7 ports,
+// one about the server it addresses.
+func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
+	h, err := parseClientHello(body)
+	if err != nil {
+		return err
+	}
+	var facts []protocols.Fact
+	add := func(name, value string) {
+		if value != "" {
+			facts = append(facts, protocols.Fact{Name: name, Value: value})
+		}
+	}
+	add(FactSNI, sanitize(h.sni))
+	var alpn []byte
+	for _, p := range h.alpn {
+		if len(alpn)+len(p)+1 > maxString {
+			break
+		}
+		if len(alpn) > 0 {
+			alpn = append(alpn, ',')
+		}
+		alpn = append(alpn, p...)
+	}
+	add(FactALPN, sanitize(alpn))
+	var vs []byte
+	for _, v := range h.versions {
+		if !isGREASE(v) && len(vs) < maxString-8 {
+			if len(vs) > 0 {
+				vs = append(vs, ',')
+			}
+			vs = append(vs, versionName(v)...)
+		}
+	}
+	add(FactSupportedVersions, string(vs))
+	ja3 := ja3String(h)
+	add(FactJA3, ja3)
+	add(FactJA3Hash, ja3Hash(ja3))
+	add(FactJA4, ja4(h, 't'))
+	emit(protocols.Observation{Protocol: "tls", Source: "tls.client_hello", About: protocols.Sender, Role: "client", Facts: facts})
+	if f := d.serviceFacts(); f != nil {
+		emit(protocols.Observation{Protocol: "tls", Source: "tls.client_hello", About: protocols.Receiver, Role: "server", Facts: f})
+	}
+	return nil
+}
+
+// serviceFacts returns the medical-service facts the server port implies.
+func (d *Decoder) serviceFacts() []protocols.Fact {
+	port := d.flow.Server.Port()
+	if port == DICOMTLSPort {
+		return []protocols.Fact{{Name: FactDICOM, Value: "true"}}
+	}
+	for _, p := range hl7Ports {
+		if port == p {
+			return []protocols.Fact{{Name: FactHL7, Value: "true"}}
+		}
+	}
+	return nil
+}
+
+// serverHello emits the server's observation (RFC 8446 §4.1.3).
+func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
+	r := &reader{b: body, ok: true}
+	version := uint16(r.u16())
+	r.bytes(32)
+	if sid := r.vec8(); len(sid) > 32 {
+		return protocols.Malformedf("tls: session id of %d bytes", len(sid))
+	}
+	cipher := uint16(r.u16())
+	r.u8() // compression
+	if !r.ok {
+		return protocols.Malformedf("tls: short ServerHello")
+	}
+	var alpn []byte
+	if len(r.b) > 0 {
+		exts := &reader{b: r.vec16(), ok: r.ok}
+		for len(exts.b) > 0 && exts.ok {
+			typ := exts.u16()
+			e := &reader{b: exts.vec16(), ok: exts.ok}
+			switch typ {
+			case extSupportedVersions:
+				if v := e.u16(); e.ok {
+					version = uint16(v)
+				}
+			case extALPN:
+				list := &reader{b: e.vec16(), ok: e.ok}
+				alpn = list.vec8()
+			}
+		}
+		if !exts.ok || !r.ok {
+			return protocols.Malformedf("tls: bad ServerHello extensions")
+		}
+	}
+	d.tls13 = version == 0x0304
+	facts := []protocols.Fact{
+		{Name: FactVersion, Value: versionName(version)},
+		{Name: FactCipher, Value: hex4("0x", cipher)},
+	}
+	if a := sanitize(alpn); a != "" {
+		facts = append(facts, protocols.Fact{Name: FactALPN, Value: a})
+	}
+	facts = append(facts, d.serviceFacts()...)
+	emit(protocols.Observation{Protocol: "tls", Source: "tls.server_hello", About: protocols.Sender, Role: "server", Facts: facts})
+	return nil
+}
+
+// certificate emits the leaf certificate of a TLS 1.2 or lower Certificate
+// message (RFC 5246 §7.4.2). A certificate crypto/x509 cannot parse is
+// skipped.
+func (d *Decoder) certificate(body []byte, emit protocols.Emit) {
+	r := &reader{b: body, ok: true}
+	n := r.u8()<<16 | r.u16()
+	list := r.bytes(n)
+	if !r.ok || len(list) < 3 {
+		return
+	}
+	l := int(list[0])<<16 | int(list[1])<<8 | int(list[2])
+	if 3+l > len(list) {
+		return
+	}
+	cert, err := x509.ParseCertificate(list[3 : 3+l])
+	if err != nil {
+		return
+	}
+	var facts []protocols.Fact
+	if v := sanitize([]byte(cert.Subject.CommonName)); v != "" {
+		facts = append(facts, protocols.Fact{Name: FactCertSubject, Value: v})
+	}
+	if v := sanitize([]byte(cert.Issuer.CommonName)); v != "" {
+		facts = append(facts, protocols.Fact{Name: FactCertIssuer, Value: v})
+	}
+	facts = append(facts, protocols.Fact{Name: FactCertExpiry, Value: cert.NotAfter.UTC().Format(time.RFC3339)})
+	emit(protocols.Observation{Protocol: "tls", Source: "tls.certificate", About: protocols.Sender, Role: "server", Facts: facts})
+}
+
+// versionName names a protocol version: "1.3", "1.2", "1.1", "1.0",
+// "ssl3.0", else its hex ("0x7f1c" for a draft).
+func versionName(v uint16) string {
+	switch v {
+	case 0x0304:
+		return "1.3"
+	case 0x0303:
+		return "1.2"
+	case 0x0302:
+		return "1.1"
+	case 0x0301:
+		return "1.0"
+	case 0x0300:
+		return "ssl3.0"
+	}
+	return hex4("0x", v)
+}
+
+const hexDigits = "0123456789abcdef"
+
+func hex4(prefix string, v uint16) string {
+	b := []byte(prefix)
+	return string(appendHex4(b, v))
+}
+
+func appendHex4(b []byte, v uint16) []byte {
+	return append(b, hexDigits[v>>12], hexDigits[v>>8&0xf], hexDigits[v>>4&0xf], hexDigits[v&0xf])
+}
+
+// sanitize keeps the printable ASCII (0x20-0x7e) of b, trimmed, capped at
+// maxString bytes.
+func sanitize(b []byte) string {
+	out := make([]byte, 0, min(len(b), maxString))
+	for _, c := range b {
+		if len(out) == maxString {
+			break
+		}
+		if c < 0x20 || c > 0x7e || (c == ' ' && len(out) == 0) {
+			continue
+		}
+		out = append(out, c)
+	}
+	for len(out) > 0 && out[len(out)-1] == ' ' {
+		out = out[:len(out)-1]
+	}
+	return string(out)
+}
