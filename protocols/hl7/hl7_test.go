@@ -456,3 +456,18 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 func TestDependencies(t *testing.T) { corpustest.CheckDeps(t) }
+
+// BenchmarkDecodeNewFlow measures a flow's first ORU^R01 and its ACK: the
+// cost of emitting, which steady-state messages do not pay.
+func BenchmarkDecodeNewFlow(b *testing.B) {
+	oru, ack := []byte(pcdORU), []byte(ackAA)
+	emit := func(protocols.Observation) {}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(oru) + len(ack)))
+	for b.Loop() {
+		d := New(protocols.FlowInfo{})
+		if d.Feed(cli, oru, time.Time{}, emit) != nil || d.Feed(srv, ack, time.Time{}, emit) != nil {
+			b.Fatal("error")
+		}
+	}
+}

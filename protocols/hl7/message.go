@@ -266,7 +266,7 @@ func (m *message) render(dst, v []byte, comps int) []byte {
 		}
 	}
 	comp := 1
-	for i := 0; i < len(v); i++ {
+	for i := 0; i < len(v) && len(dst)-start < maxValue; i++ {
 		c := int(v[i])
 		switch c {
 		case m.enc.comp:
