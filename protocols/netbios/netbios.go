@@ -333,7 +333,7 @@ func feedNS(b []byte, sender netip.Addr, emit protocols.Emit) error {
 	}
 
 	o := protocols.Observation{Protocol: "netbios", About: protocols.Sender}
-	var f facts
+	f := make(facts, 0, 8)
 	switch {
 	case !response && op == opQuery:
 		if question == nil {
@@ -451,7 +451,7 @@ func feedDGM(b []byte, emit protocols.Emit) error {
 	if o.IP.IsUnspecified() {
 		o.IP = netip.Addr{}
 	}
-	var f facts
+	f := make(facts, 0, 8)
 	addName(&o, &f, decodeName(src), false)
 	if d := decodeName(dst); typ != 0x10 && d.suffix != 0x01 {
 		// A group destination is the sender's workgroup or domain
