@@ -204,6 +204,16 @@ var fixtures = []struct {
 			"sender|dicom.c-store-rsp||dicom.command=C-STORE-RSP dicom.status=0xb000 dicom.sop_class=1.2.840.10008.5.1.4.1.1.2"),
 	},
 	{
+		// Command and data set as two PDVs of one P-DATA-TF PDU (PS3.8
+		// 9.3.5: a PDU may hold several PDVs).
+		name: "command and data set in one PDU",
+		chunks: []chunk{
+			{c2s, rqHex, 0}, {s2c, acHex, 0},
+			{c2s, pdu("04", pdv(3, 0x03, cStoreRQ(1)), pdv(3, 0x02, ctDataSet(false, 64))), 0},
+		},
+		want: wants(rqWant, acWant, storeRQWant, deviceWant),
+	},
+	{
 		// A gap inside the data set's PDU: the rest of that PDU is skipped
 		// and parsing resumes at the next PDU.
 		name: "gap inside a P-DATA-TF PDU",

@@ -2,6 +2,7 @@ package dicom
 
 import (
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -39,6 +40,13 @@ func FuzzDecode(f *testing.F) {
 	if dir, err := corpustest.Find(); err == nil {
 		for _, st := range corpustest.TCPStreams(f, dir+"/"+corpusFile, 104) {
 			f.Add(st.Bytes(c2s), st.Bytes(s2c), uint64(7))
+		}
+	}
+	if files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "captures", "dicom-*.pcap")); err == nil {
+		for _, file := range files {
+			for _, st := range corpustest.TCPStreams(f, file) {
+				f.Add(st.Bytes(c2s), st.Bytes(s2c), uint64(len(file)))
+			}
 		}
 	}
 	f.Fuzz(func(t *testing.T, client, server []byte, seed uint64) {
