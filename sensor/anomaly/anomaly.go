@@ -118,7 +118,7 @@ func (d *Detector) Observe(ts time.Time, asset string, o protocols.Observation) 
 		if sev != "" {
 			d.raise(ts, asset, "hl7_nack", sev, "HL7 message not accepted ("+code+")", map[string]string{
 				"ack_code":     code,
-				"message_type": fact("hl7.acknowledged_type"),
+				"message_type": fact("hl7.acked_message_type"),
 			})
 		}
 		return

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +68,38 @@ func newVethPair(t *testing.T) vethPair {
 		run(t, "ip", "-n", side.ns, "addr", "add", side.addr, "dev", side.dev)
 		run(t, "ip", "-n", side.ns, "link", "set", side.dev, "up")
 		run(t, "ip", "-n", side.ns, "link", "set", "lo", "up")
+	}
+	// Pin each side's neighbour entry, so no datagram waits on ARP, and
+	// wait until both ends report carrier: a datagram sent while a fresh
+	// veth is still coming up is dropped by the kernel, not captured.
+	macOf := func(ns, dev string) string {
+		out, err := exec.Command("ip", "-n", ns, "-o", "link", "show", dev).Output()
+		if err != nil {
+			t.Fatalf("ip link show %s: %v", dev, err)
+		}
+		f := strings.Fields(string(out))
+		for i := range f {
+			if f[i] == "link/ether" && i+1 < len(f) {
+				return f[i+1]
+			}
+		}
+		t.Fatalf("no MAC for %s in %q", dev, out)
+		return ""
+	}
+	run(t, "ip", "-n", v.capNS, "neigh", "replace", "192.0.2.2", "lladdr", macOf(v.sendNS, v.sendIf), "dev", v.capIf, "nud", "permanent")
+	run(t, "ip", "-n", v.sendNS, "neigh", "replace", "192.0.2.1", "lladdr", macOf(v.capNS, v.capIf), "dev", v.sendIf, "nud", "permanent")
+	for _, side := range [][2]string{{v.capNS, v.capIf}, {v.sendNS, v.sendIf}} {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			out, _ := exec.Command("ip", "-n", side[0], "-o", "link", "show", side[1]).Output()
+			if strings.Contains(string(out), "LOWER_UP") && strings.Contains(string(out), "state UP") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never came up: %s", side[1], out)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	return v
 }
@@ -148,7 +181,7 @@ func drain(t *testing.T, s Source) []Packet {
 	for range 100000 {
 		p, err := s.Next()
 		if errors.Is(err, ErrTimeout) {
-			if quiet++; quiet == 2 {
+			if quiet++; quiet >= 2 {
 				return out
 			}
 			continue
@@ -162,6 +195,89 @@ func drain(t *testing.T, s Source) []Packet {
 	}
 	t.Fatal("source never went quiet")
 	return nil
+}
+
+// collector reads a source in the background from before the test sends
+// anything, as a sensor does: a ring that nobody reads fills with blocks
+// the kernel retires every BlockTimeout, then drops what follows.
+type collector struct {
+	mu   sync.Mutex
+	pkts []Packet
+	done chan struct{}
+	exit chan struct{}
+}
+
+func collect(t *testing.T, s Source) *collector {
+	t.Helper()
+	c := &collector{done: make(chan struct{}), exit: make(chan struct{})}
+	go func() {
+		defer close(c.exit)
+		for {
+			select {
+			case <-c.done:
+				return
+			default:
+			}
+			p, err := s.Next()
+			if errors.Is(err, ErrTimeout) {
+				continue
+			}
+			if err != nil {
+				return
+			}
+			p.Data = bytes.Clone(p.Data)
+			c.mu.Lock()
+			c.pkts = append(c.pkts, p)
+			c.mu.Unlock()
+		}
+	}()
+	t.Cleanup(c.stopNow)
+	return c
+}
+
+// wait returns the packets once every payload in want was seen, or after
+// 10 seconds, and stops the collector.
+func (c *collector) wait(want ...string) []Packet {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		ok := allSeen(c.pkts, want)
+		c.mu.Unlock()
+		if ok {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // anything that would be one too many
+	c.stopNow()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pkts
+}
+
+func (c *collector) stopNow() {
+	select {
+	case <-c.done:
+	default:
+		close(c.done)
+	}
+	<-c.exit
+}
+
+// allSeen reports whether every payload in want is in a UDP datagram of pkts.
+func allSeen(pkts []Packet, want []string) bool {
+	seen := map[string]bool{}
+	for _, p := range pkts {
+		if u, ok := parseUDP(p.Data); ok {
+			seen[u.payload] = true
+		}
+	}
+	for _, w := range want {
+		if !seen[w] {
+			return false
+		}
+	}
+	return true
 }
 
 // udpInfo parses Ethernet/IPv4/UDP; ok is false for anything else.
@@ -211,12 +327,13 @@ func TestLiveCapture(t *testing.T) {
 	for i := range 5 {
 		other = append(other, fmt.Sprintf("iomt-other-%d", i))
 	}
+	allC, filteredC := collect(t, all), collect(t, filtered)
 	before := time.Now()
 	sendUDP(t, v, 40000, [][]string{want})
 	sendUDP(t, v, 40001, [][]string{other})
 	after := time.Now()
 
-	got := drain(t, all)
+	got := allC.wait(append(append([]string{}, want...), other...)...)
 	seen := map[string]int{}
 	for _, p := range got {
 		if p.Interface != v.capIf || p.LinkType != LinkEthernet {
@@ -246,7 +363,7 @@ func TestLiveCapture(t *testing.T) {
 		t.Logf("note: no other traffic (ARP, ICMP) was seen: %d packets", len(got))
 	}
 
-	fgot := drain(t, filtered)
+	fgot := filteredC.wait(want...)
 	if len(fgot) != len(want) {
 		t.Errorf("filtered: got %d packets, want %d", len(fgot), len(want))
 	}
