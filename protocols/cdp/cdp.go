@@ -88,25 +88,34 @@ func Detect(_ protocols.Direction, first []byte) bool {
 	return len(first) >= headerLen && [8]byte(first[:8]) == snapHeader && (first[8] == 1 || first[8] == 2)
 }
 
-// New returns the CDP decoder. It keeps no state, so every flow shares it.
-func New(protocols.FlowInfo) protocols.Decoder { return Decoder{} }
+// New returns a decoder for one flow.
+func New(protocols.FlowInfo) protocols.Decoder { return &Decoder{} }
 
-// Decoder turns each CDP advertisement into one Observation about its
-// sender. It is stateless.
-type Decoder struct{}
+// Decoder turns each CDP advertisement into one Observation about its sender. It
+// remembers a hash of the last PDU it decoded on the flow and skips an
+// identical repeat (neighbours re-send the same PDU every 30 to 60 seconds),
+// so steady state costs a hash and no allocation.
+type Decoder struct {
+	last uint64
+	seen bool
+}
 
 // Gap does nothing: CDP is not a stream.
-func (Decoder) Gap(protocols.Direction, int, time.Time, protocols.Emit) {}
+func (*Decoder) Gap(protocols.Direction, int, time.Time, protocols.Emit) {}
 
 // Close does nothing: the decoder keeps no state.
-func (Decoder) Close(time.Time, protocols.Emit) {}
+func (*Decoder) Close(time.Time, protocols.Emit) {}
 
 // Feed decodes one CDP PDU (the 802.3 payload from the LLC header on) and
 // emits one Observation about its sender, Source "cdp.advertisement". The
 // device id becomes the Hostname when it is a plausible host name, the first
 // IPv4 address (of the Addresses TLV, else of the Management Addresses TLV)
 // the IP. Other LLC frames wrap protocols.ErrUnsupported.
-func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
+func (d *Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
+	h := fnv64(data)
+	if d.seen && h == d.last {
+		return nil // the neighbour repeats itself: nothing new, nothing allocated
+	}
 	if len(data) > MaxPDULen {
 		return tooLongf("cdp: %d-byte PDU, cap %d", len(data), MaxPDULen)
 	}
@@ -214,6 +223,7 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 	} else if obs.Hostname == "" {
 		return protocols.Malformedf("cdp: PDU without TLVs")
 	}
+	d.last, d.seen = h, true
 	emit(obs)
 	return nil
 }
@@ -355,4 +365,13 @@ func unsupportedf(format string, args ...any) error {
 
 func tooLongf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrTooLong}, args...)...)
+}
+
+// fnv64 is the 64-bit FNV-1a hash of b.
+func fnv64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }

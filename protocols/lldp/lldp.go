@@ -104,18 +104,23 @@ func Detect(_ protocols.Direction, first []byte) bool {
 	return n >= 2 && n <= 256 && len(first) >= 2+n
 }
 
-// New returns the LLDP decoder. It keeps no state, so every flow shares it.
-func New(protocols.FlowInfo) protocols.Decoder { return Decoder{} }
+// New returns a decoder for one flow.
+func New(protocols.FlowInfo) protocols.Decoder { return &Decoder{} }
 
-// Decoder turns each LLDPDU into one Observation about its sender. It is
-// stateless.
-type Decoder struct{}
+// Decoder turns each LLDPDU into one Observation about its sender. It
+// remembers a hash of the last PDU it decoded on the flow and skips an
+// identical repeat (neighbours re-send the same PDU every 30 to 60 seconds),
+// so steady state costs a hash and no allocation.
+type Decoder struct {
+	last uint64
+	seen bool
+}
 
 // Gap does nothing: LLDP is not a stream.
-func (Decoder) Gap(protocols.Direction, int, time.Time, protocols.Emit) {}
+func (*Decoder) Gap(protocols.Direction, int, time.Time, protocols.Emit) {}
 
 // Close does nothing: the decoder keeps no state.
-func (Decoder) Close(time.Time, protocols.Emit) {}
+func (*Decoder) Close(time.Time, protocols.Emit) {}
 
 // Feed decodes one LLDPDU (the Ethernet payload after the EtherType) and
 // emits one Observation about its sender, Source "lldp.lldpdu" (or
@@ -123,7 +128,11 @@ func (Decoder) Close(time.Time, protocols.Emit) {}
 // it is a plausible host name, a MAC-address chassis id the MAC, and the
 // first IPv4 or IPv6 management address the IP. Bytes after the End TLV
 // (Ethernet padding) are ignored; a PDU without one ends at the data's end.
-func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
+func (d *Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
+	h := fnv64(data)
+	if d.seen && h == d.last {
+		return nil // the neighbour repeats itself: nothing new, nothing allocated
+	}
 	if len(data) > MaxPDULen {
 		return tooLongf("lldp: %d-byte PDU, cap %d", len(data), MaxPDULen)
 	}
@@ -229,6 +238,7 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 		return protocols.Malformedf("lldp: empty PDU")
 	}
 	obs.Facts = facts
+	d.last, d.seen = h, true
 	emit(obs)
 	return nil
 }
@@ -473,4 +483,13 @@ func unsupportedf(format string, args ...any) error {
 
 func tooLongf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrTooLong}, args...)...)
+}
+
+// fnv64 is the 64-bit FNV-1a hash of b.
+func fnv64(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }

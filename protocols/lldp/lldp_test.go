@@ -272,20 +272,49 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// BenchmarkFeed measures the steady state: a neighbour repeating its PDU.
 func BenchmarkFeed(b *testing.B) {
+	benchFeed(b, false)
+}
+
+// BenchmarkFeedChanged decodes the PDU in full every time.
+func BenchmarkFeedChanged(b *testing.B) {
+	benchFeed(b, true)
+}
+
+func benchFeed(b *testing.B, reset bool) {
 	data := unhex(b, fixtures[0].hex)
-	d := New(protocols.FlowInfo{})
+	d := &Decoder{}
 	var n int
 	emit := func(o protocols.Observation) { n += len(o.Facts) + 1 }
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
+		if reset {
+			d.seen = false
+		}
 		if err := d.Feed(protocols.FromClient, data, time.Time{}, emit); err != nil {
 			b.Fatal(err)
 		}
 	}
 	if n == 0 {
 		b.Fatal("nothing emitted")
+	}
+}
+
+// TestRepeat checks that a repeated PDU is emitted once and a changed one
+// again.
+func TestRepeat(t *testing.T) {
+	d := New(protocols.FlowInfo{})
+	var n int
+	emit := func(protocols.Observation) { n++ }
+	for _, i := range []int{0, 0, 1, 1, 0} {
+		if err := d.Feed(protocols.FromClient, unhex(t, fixtures[i].hex), time.Time{}, emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != 3 {
+		t.Errorf("expected 3 observations, got %d", n)
 	}
 }
 
