@@ -21,6 +21,14 @@ import (
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 	"github.com/iomt-sensor/iomt-sensor/protocols/arp"
 	"github.com/iomt-sensor/iomt-sensor/protocols/dhcp"
+	"github.com/iomt-sensor/iomt-sensor/protocols/dhcpv6"
+	"github.com/iomt-sensor/iomt-sensor/protocols/dicom"
+	"github.com/iomt-sensor/iomt-sensor/protocols/dns"
+	"github.com/iomt-sensor/iomt-sensor/protocols/hl7"
+	"github.com/iomt-sensor/iomt-sensor/protocols/mdns"
+	"github.com/iomt-sensor/iomt-sensor/protocols/netbios"
+	"github.com/iomt-sensor/iomt-sensor/protocols/ssdp"
+	"github.com/iomt-sensor/iomt-sensor/protocols/wsdiscovery"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -94,6 +102,14 @@ func protocolSpecs() []protocols.Spec {
 	return []protocols.Spec{
 		arp.Spec(),
 		dhcp.Spec(),
+		dhcpv6.Spec(),
+		dicom.Spec(),
+		hl7.Spec(),
+		dns.Spec(),
+		mdns.Spec(),
+		ssdp.Spec(),
+		wsdiscovery.Spec(),
+		netbios.Spec(),
 	}
 }
 

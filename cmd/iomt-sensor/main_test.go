@@ -163,6 +163,17 @@ func readInventoryBytes(t *testing.T, data []byte) []inventory.Asset {
 	return assets
 }
 
+func TestFlagsAfterFiles(t *testing.T) {
+	inv := filepath.Join(t.TempDir(), "inventory.json")
+	_, stderr, code := replay(t, captures+"clinic.pcap", "--nats", "off", "--inventory", inv)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if len(readInventory(t, inv)) != 5 {
+		t.Error("expected the inventory written by a flag given after the file")
+	}
+}
+
 func TestReplayTruncatedFile(t *testing.T) {
 	out, stderr, code := replay(t, "--nats", "off", captures+"truncated.pcap")
 	if code != 0 {

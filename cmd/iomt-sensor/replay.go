@@ -82,10 +82,11 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(fs.Output(), "Usage: iomt-sensor replay [flags] FILE...\n\nReplays pcap or pcapng files (gzip-compressed or not), merged in timestamp order.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		fmt.Fprintln(stderr, "iomt-sensor replay: name at least one capture file")
 		fs.Usage()
 		return errUsage
@@ -102,7 +103,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	log := newLogger(cfg.Log, stderr)
 	defer log.Sync()
 
-	src, err := capture.OpenFiles(fs.Args(), func(err error) {
+	src, err := capture.OpenFiles(files, func(err error) {
 		log.Warn("capture file is cut short; processed the packets it holds", zap.Error(err))
 	})
 	if err != nil {
@@ -125,7 +126,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	var stopProgress func()
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
-		stopProgress = startProgress(f, fs.Args(), w.Stats())
+		stopProgress = startProgress(f, files, w.Stats())
 	}
 	started := time.Now()
 	runErr := sensor.Run(ctx, src, w)
@@ -156,6 +157,26 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	return printInventory(stdout, *format, assets)
+}
+
+// parseInterspersed parses flags placed before, between or after the
+// positional arguments, which it returns; "--" ends the flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
 
 // paced delays packets to follow their capture timestamps (--realtime).

@@ -1,8 +1,8 @@
 // Package anomaly turns observations into anomaly events (SPEC.md,
 // "Anomaly"): a rejected DICOM association, an HL7 negative acknowledgement,
-// credentials sent in clear text. Repeats of the same anomaly on the same
-// asset are folded into one per Interval of packet time, so a flood of NACKs
-// is one event a minute, not thousands.
+// credentials sent in clear text. Repeats of the same anomaly (type, asset
+// and details) are folded into one per interval of packet time, so a flood
+// of NACKs is one event a minute, not thousands.
 package anomaly
 
 import (
@@ -138,7 +138,14 @@ func (d *Detector) raise(ts time.Time, asset, typ, severity, summary string, det
 			delete(details, k)
 		}
 	}
-	key := typ + " " + asset
+	// Repeats fold by type, asset and details: three associations rejected
+	// for different reasons are three events, a flood of the same NACK one.
+	keys := make([]string, 0, len(details))
+	for k, v := range details {
+		keys = append(keys, k+"="+v)
+	}
+	sort.Strings(keys)
+	key := typ + " " + asset + " " + strings.Join(keys, " ")
 	d.mu.Lock()
 	if last, ok := d.last[key]; ok && ts.Sub(last) < d.interval {
 		d.mu.Unlock()
