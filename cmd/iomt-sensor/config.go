@@ -77,6 +77,16 @@ type NATSConfig struct {
 	NKey     string         `yaml:"nkey"`
 	User     string         `yaml:"user"`
 	Password string         `yaml:"password"`
+	Outbox   OutboxConfig   `yaml:"outbox"`
+}
+
+// OutboxConfig is the on-disk outbox that keeps events while NATS is away.
+type OutboxConfig struct {
+	// Dir holds the outbox; empty: a directory under the user's cache
+	// directory for run, memory only for replay.
+	Dir      string        `yaml:"dir"`
+	MaxBytes int64         `yaml:"max_bytes"`
+	MaxAge   time.Duration `yaml:"max_age"`
 }
 
 // EmbeddedConfig is for the embedded NATS server.
@@ -115,6 +125,7 @@ func defaultConfig() Config {
 		NATS: NATSConfig{
 			Embedded: EmbeddedConfig{Listen: "127.0.0.1:4222"},
 			Stream:   "IOMT", Subjects: []string{"iomt.v1.>"}, Replicas: 1,
+			Outbox: OutboxConfig{MaxBytes: 256 << 20, MaxAge: 24 * time.Hour},
 		},
 		HTTP: HTTPConfig{Listen: "127.0.0.1:9410"},
 		Log:  LogConfig{Level: "info", Format: "auto"},
@@ -252,6 +263,12 @@ func (c *Config) validate(path string, root *yaml.Node) error {
 	}
 	if c.Inventory.UpdateInterval <= 0 {
 		return bad("must be a positive duration such as 30s", "inventory", "update_interval")
+	}
+	if c.NATS.Outbox.MaxBytes < 1<<20 {
+		return bad("must be at least 1048576 (1 MiB)", "nats", "outbox", "max_bytes")
+	}
+	if c.NATS.Outbox.MaxAge <= 0 {
+		return bad("must be a positive duration such as 24h", "nats", "outbox", "max_age")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -64,10 +64,12 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	log := newLogger(cfg.Log, stderr)
 	defer log.Sync()
 
-	pub, err := openPublisher(ctx, cfg, common.events, false, log)
+	m := metrics.New(buildVersion(), protocolSpecs())
+	pub, err := openPublisher(ctx, cfg, common.events, false, m.ObservePublishLatency, log)
 	if err != nil {
 		return err
 	}
+	m.SetPublishing(pub.stats)
 	defer pub.shutdown()
 	inv := inventory.New(inventoryConfig(cfg), pub.emit)
 	det := anomaly.New(cfg.Sensor.Name, time.Minute, pub.anomaly)
@@ -93,7 +95,6 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ws = append(ws, sensor.NewWorker(workerConfig(cfg, det), protocolSpecs(), inv))
 	}
 
-	m := metrics.New(buildVersion(), protocolSpecs())
 	for i, w := range ws {
 		m.AddWorker(cfg.Capture.Interface, w.Stats(), sources[i].Stats)
 	}

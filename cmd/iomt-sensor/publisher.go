@@ -17,6 +17,7 @@ import (
 	"github.com/iomt-sensor/iomt-sensor/publish"
 	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
+	"github.com/iomt-sensor/iomt-sensor/sensor/metrics"
 )
 
 // publisher turns inventory events into messages for the configured sinks:
@@ -27,13 +28,36 @@ type publisher struct {
 	sink     publish.Sink
 	embedded *publish.Embedded
 	tempDir  string
+	js       *publish.JetStreamSink
 	count    atomic.Uint64
+}
+
+// defaultOutboxDir is where run keeps its outbox when the config names none.
+func defaultOutboxDir(sensor string) string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "iomt-sensor", "outbox-"+sensor)
+}
+
+// stats reports the publisher's counters for metrics.
+func (p *publisher) stats() metrics.PublishStats {
+	if p.js == nil {
+		return metrics.PublishStats{Published: p.count.Load()}
+	}
+	s := p.js.Stats()
+	return metrics.PublishStats{
+		Published: s.Published, Failed: s.Failed, Retried: s.Retried, Dropped: s.Dropped,
+		DroppedOverBound: s.DroppedOverBound, Expired: s.DroppedExpired,
+		Queued: s.Queued, OutboxMessages: s.OutboxMessages, OutboxBytes: s.OutboxBytes, OldestAge: s.OldestAge,
+	}
 }
 
 // openPublisher starts the embedded server when no URL is configured, and
 // connects the JetStream sink; with --nats off only the events file is
 // written.
-func openPublisher(ctx context.Context, cfg Config, eventsPath string, replay bool, log *zap.Logger) (*publisher, error) {
+func openPublisher(ctx context.Context, cfg Config, eventsPath string, replay bool, latency func(time.Duration), log *zap.Logger) (*publisher, error) {
 	p := &publisher{sensor: cfg.Sensor.Name, log: log}
 	var sinks []publish.Sink
 	if eventsPath != "" {
@@ -53,11 +77,19 @@ func openPublisher(ctx context.Context, cfg Config, eventsPath string, replay bo
 			}
 			urls = []string{p.embedded.ClientURL()}
 		}
+		outbox := cfg.NATS.Outbox.Dir
+		if outbox == "" && !replay {
+			outbox = defaultOutboxDir(cfg.Sensor.Name)
+		}
 		js, err := publish.NewJetStream(publish.JetStreamOptions{
-			URLs:     urls,
-			Stream:   cfg.NATS.Stream,
-			Subjects: cfg.NATS.Subjects,
-			Replicas: cfg.NATS.Replicas,
+			URLs:           urls,
+			OutboxDir:      outbox,
+			OutboxMaxBytes: cfg.NATS.Outbox.MaxBytes,
+			OutboxMaxAge:   cfg.NATS.Outbox.MaxAge,
+			ObserveLatency: latency,
+			Stream:         cfg.NATS.Stream,
+			Subjects:       cfg.NATS.Subjects,
+			Replicas:       cfg.NATS.Replicas,
 			Conn: publish.ConnOptions{
 				Name:         "iomt-sensor " + cfg.Sensor.Name,
 				CAFile:       cfg.NATS.TLS.CA,
@@ -74,6 +106,7 @@ func openPublisher(ctx context.Context, cfg Config, eventsPath string, replay bo
 			return nil, fmt.Errorf("nats: %w", err)
 		}
 		sinks = append(sinks, js)
+		p.js = js
 	}
 	p.sink = publish.Tee(sinks...)
 	return p, nil

@@ -115,7 +115,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		src = &paced{Source: src, ctx: ctx}
 	}
 
-	pub, err := openPublisher(ctx, cfg, common.events, true, log)
+	pub, err := openPublisher(ctx, cfg, common.events, true, nil, log)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -30,9 +31,21 @@ type Metrics struct {
 	protocols []string
 	ready     atomic.Bool
 
-	mu        sync.Mutex
-	workers   []worker
-	inventory func() inventory.Stats
+	mu         sync.Mutex
+	workers    []worker
+	inventory  func() inventory.Stats
+	publishing func() PublishStats
+	latency    prometheus.Histogram
+}
+
+// PublishStats are the publisher's counters and gauges.
+type PublishStats struct {
+	Published, Failed, Retried uint64
+	Dropped                    uint64 // evicted from the memory queue
+	DroppedOverBound, Expired  uint64 // dropped from the outbox
+	Queued, OutboxMessages     uint64
+	OutboxBytes                uint64
+	OldestAge                  time.Duration
 }
 
 type worker struct {
@@ -54,6 +67,12 @@ func New(version string, specs []protocols.Spec) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		(*collector)(m),
 	)
+	m.latency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: ns, Name: "publish_latency_seconds",
+		Help:    "Time from publishing an event to its JetStream acknowledgement.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 4, 10),
+	})
+	m.reg.MustRegister(m.latency)
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: ns, Name: "build_info", Help: "Build information; always 1.",
 		ConstLabels: prometheus.Labels{"version": version},
@@ -80,6 +99,16 @@ func (m *Metrics) SetInventory(fn func() inventory.Stats) {
 	defer m.mu.Unlock()
 	m.inventory = fn
 }
+
+// SetPublishing sets the function that reports the publisher's counters.
+func (m *Metrics) SetPublishing(fn func() PublishStats) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.publishing = fn
+}
+
+// ObservePublishLatency records one publish-to-acknowledgement latency.
+func (m *Metrics) ObservePublishLatency(d time.Duration) { m.latency.Observe(d.Seconds()) }
 
 // SetReady says whether the sensor is capturing and publishing (/readyz).
 func (m *Metrics) SetReady(ok bool) { m.ready.Store(ok) }
@@ -116,6 +145,13 @@ var (
 	descObservations      = prometheus.NewDesc(ns+"_observations_total", "Observations decoded, by protocol.", []string{"protocol"}, nil)
 	descProtoErrors       = prometheus.NewDesc(ns+"_protocol_errors_total", "Flows a decoder gave up on, by protocol and reason.", []string{"protocol", "reason"}, nil)
 	descPanics            = prometheus.NewDesc(ns+"_decoder_panics_recovered_total", "Panics in protocol decoders, recovered per packet.", nil, nil)
+	descPublished         = prometheus.NewDesc(ns+"_events_published_total", "Events acknowledged by NATS JetStream.", nil, nil)
+	descPubFailed         = prometheus.NewDesc(ns+"_events_failed_total", "Events given up on (rejected by the server).", nil, nil)
+	descPubRetried        = prometheus.NewDesc(ns+"_events_retried_total", "Publishes repeated after an error or a missing acknowledgement.", nil, nil)
+	descPubDropped        = prometheus.NewDesc(ns+"_events_dropped_total", "Events dropped before publishing, by reason: queue_full (memory), outbox_full, expired.", []string{"reason"}, nil)
+	descOutboxDepth       = prometheus.NewDesc(ns+"_outbox_events", "Events waiting to be acknowledged, in memory and in the on-disk outbox.", nil, nil)
+	descOutboxBytes       = prometheus.NewDesc(ns+"_outbox_bytes", "Bytes of the on-disk outbox not yet acknowledged.", nil, nil)
+	descOutboxAge         = prometheus.NewDesc(ns+"_outbox_oldest_age_seconds", "Age of the oldest event not yet acknowledged.", nil, nil)
 	descAssets            = prometheus.NewDesc(ns+"_assets", "Assets in the inventory, by category and medical flag.", []string{"category", "medical"}, nil)
 )
 
@@ -124,7 +160,8 @@ type collector Metrics
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPackets, descBytes, descKernelDrops, descKernelFreezes, descDecodeErrors,
 		descFlowsActive, descFlowsCreated, descFlowsRemoved, descReasmBytes, descReasmGaps, descReasmGapBytes,
-		descReasmInconsistent, descDetected, descObservations, descProtoErrors, descPanics, descAssets} {
+		descReasmInconsistent, descDetected, descObservations, descProtoErrors, descPanics, descAssets,
+		descPublished, descPubFailed, descPubRetried, descPubDropped, descOutboxDepth, descOutboxBytes, descOutboxAge} {
 		ch <- d
 	}
 }
@@ -133,7 +170,20 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	workers := append([]worker(nil), c.workers...)
 	invStats := c.inventory
+	pubStats := c.publishing
 	c.mu.Unlock()
+	if pubStats != nil {
+		p := pubStats()
+		ch <- prometheus.MustNewConstMetric(descPublished, prometheus.CounterValue, float64(p.Published))
+		ch <- prometheus.MustNewConstMetric(descPubFailed, prometheus.CounterValue, float64(p.Failed))
+		ch <- prometheus.MustNewConstMetric(descPubRetried, prometheus.CounterValue, float64(p.Retried))
+		ch <- prometheus.MustNewConstMetric(descPubDropped, prometheus.CounterValue, float64(p.Dropped), "queue_full")
+		ch <- prometheus.MustNewConstMetric(descPubDropped, prometheus.CounterValue, float64(p.DroppedOverBound), "outbox_full")
+		ch <- prometheus.MustNewConstMetric(descPubDropped, prometheus.CounterValue, float64(p.Expired), "expired")
+		ch <- prometheus.MustNewConstMetric(descOutboxDepth, prometheus.GaugeValue, float64(p.Queued+p.OutboxMessages))
+		ch <- prometheus.MustNewConstMetric(descOutboxBytes, prometheus.GaugeValue, float64(p.OutboxBytes))
+		ch <- prometheus.MustNewConstMetric(descOutboxAge, prometheus.GaugeValue, p.OldestAge.Seconds())
+	}
 
 	type ifaceCounts struct{ packets, bytes, drops, freezes uint64 }
 	byIface := map[string]*ifaceCounts{}

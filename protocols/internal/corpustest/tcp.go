@@ -47,7 +47,9 @@ type collector struct {
 func (c *collector) Data(p []byte) {
 	c.s.Chunks = append(c.s.Chunks, Chunk{Frame: c.frame, Dir: c.dir, Data: append([]byte(nil), p...)})
 }
-func (c *collector) Gap(n int) { c.s.Chunks = append(c.s.Chunks, Chunk{Frame: c.frame, Dir: c.dir, Gap: n}) }
+func (c *collector) Gap(n int) {
+	c.s.Chunks = append(c.s.Chunks, Chunk{Frame: c.frame, Dir: c.dir, Gap: n})
+}
 
 // TCPStreams returns the TCP connections of path with a port in ports (all
 // when empty), reassembled per direction with the sensor's own reassembler,
