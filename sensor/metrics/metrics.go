@@ -6,6 +6,7 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -28,7 +29,8 @@ const ns = "iomt_sensor"
 // Metrics holds the registry and what it reads.
 type Metrics struct {
 	reg       *prometheus.Registry
-	protocols []string
+	protocols []string // distinct protocol names, then "other"
+	byName    []int    // spec index -> index in protocols
 	ready     atomic.Bool
 
 	mu         sync.Mutex
@@ -58,9 +60,17 @@ type worker struct {
 // collectors, build info and the sensor collector.
 func New(version string, specs []protocols.Spec) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
+	// Counters are per spec (plus "other"); labels per protocol name, which
+	// two specs may share (syslog over UDP and TCP).
 	for _, s := range specs {
-		m.protocols = append(m.protocols, s.Name)
+		i := slices.Index(m.protocols, s.Name)
+		if i < 0 {
+			i = len(m.protocols)
+			m.protocols = append(m.protocols, s.Name)
+		}
+		m.byName = append(m.byName, i)
 	}
+	m.byName = append(m.byName, len(m.protocols))
 	m.protocols = append(m.protocols, "other")
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -213,11 +223,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 				decodeErrs[l][r] += w.stats.DecodeErrors[l][r].Load()
 			}
 		}
-		for i := 0; i < n && i < len(w.stats.Detected); i++ {
-			detected[i] += w.stats.Detected[i].Load()
-			observations[i] += w.stats.Observations[i].Load()
-			for r := range protoErrs[i] {
-				protoErrs[i][r] += w.stats.ProtocolErrors[i][r].Load()
+		for i := 0; i < len(c.byName) && i < len(w.stats.Detected); i++ {
+			j := c.byName[i]
+			detected[j] += w.stats.Detected[i].Load()
+			observations[j] += w.stats.Observations[i].Load()
+			for r := range protoErrs[j] {
+				protoErrs[j][r] += w.stats.ProtocolErrors[i][r].Load()
 			}
 		}
 		panics += w.stats.Panics.Load()
