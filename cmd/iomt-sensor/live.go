@@ -99,6 +99,7 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		m.AddWorker(cfg.Capture.Interface, w.Stats(), sources[i].Stats)
 	}
 	m.SetInventory(inv.Stats)
+	m.SetAnomalies(det.Counts)
 	srv := &http.Server{Addr: cfg.HTTP.Listen, Handler: m.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {

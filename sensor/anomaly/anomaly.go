@@ -47,9 +47,13 @@ type Detector struct {
 	interval time.Duration
 	emit     func(Anomaly)
 
-	mu   sync.Mutex
-	last map[string]time.Time // type+asset -> packet time of the last event
+	mu     sync.Mutex
+	last   map[string]time.Time // type+asset+details -> packet time of the last event
+	counts map[Kind]uint64
 }
+
+// Kind is an anomaly's type and severity, for counting.
+type Kind struct{ Type, Severity string }
 
 // maxTracked bounds the rate-limit memory.
 const maxTracked = 65536
@@ -60,7 +64,18 @@ func New(sensor string, interval time.Duration, emit func(Anomaly)) *Detector {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	return &Detector{sensor: sensor, interval: interval, emit: emit, last: make(map[string]time.Time)}
+	return &Detector{sensor: sensor, interval: interval, emit: emit, last: make(map[string]time.Time), counts: make(map[Kind]uint64)}
+}
+
+// Counts returns how many anomalies were raised, by type and severity.
+func (d *Detector) Counts() map[Kind]uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[Kind]uint64, len(d.counts))
+	for k, v := range d.counts {
+		out[k] = v
+	}
+	return out
 }
 
 // Interesting reports whether o can raise an anomaly, a cheap test to skip
@@ -155,6 +170,7 @@ func (d *Detector) raise(ts time.Time, asset, typ, severity, summary string, det
 		clear(d.last)
 	}
 	d.last[key] = ts
+	d.counts[Kind{typ, severity}]++
 	d.mu.Unlock()
 
 	a := Anomaly{

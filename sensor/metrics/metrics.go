@@ -19,6 +19,7 @@ import (
 	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 	"github.com/iomt-sensor/iomt-sensor/sensor"
+	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
 	"github.com/iomt-sensor/iomt-sensor/sensor/decode"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
@@ -37,6 +38,7 @@ type Metrics struct {
 	workers    []worker
 	inventory  func() inventory.Stats
 	publishing func() PublishStats
+	anomalies  func() map[anomaly.Kind]uint64
 	latency    prometheus.Histogram
 }
 
@@ -117,6 +119,13 @@ func (m *Metrics) SetPublishing(fn func() PublishStats) {
 	m.publishing = fn
 }
 
+// SetAnomalies sets the function that counts anomalies by type and severity.
+func (m *Metrics) SetAnomalies(fn func() map[anomaly.Kind]uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.anomalies = fn
+}
+
 // ObservePublishLatency records one publish-to-acknowledgement latency.
 func (m *Metrics) ObservePublishLatency(d time.Duration) { m.latency.Observe(d.Seconds()) }
 
@@ -162,6 +171,7 @@ var (
 	descOutboxDepth       = prometheus.NewDesc(ns+"_outbox_events", "Events waiting to be acknowledged, in memory and in the on-disk outbox.", nil, nil)
 	descOutboxBytes       = prometheus.NewDesc(ns+"_outbox_bytes", "Bytes of the on-disk outbox not yet acknowledged.", nil, nil)
 	descOutboxAge         = prometheus.NewDesc(ns+"_outbox_oldest_age_seconds", "Age of the oldest event not yet acknowledged.", nil, nil)
+	descAnomalies         = prometheus.NewDesc(ns+"_anomalies_total", "Anomaly events raised, by type and severity.", []string{"type", "severity"}, nil)
 	descAssets            = prometheus.NewDesc(ns+"_assets", "Assets in the inventory, by category and medical flag.", []string{"category", "medical"}, nil)
 )
 
@@ -171,7 +181,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPackets, descBytes, descKernelDrops, descKernelFreezes, descDecodeErrors,
 		descFlowsActive, descFlowsCreated, descFlowsRemoved, descReasmBytes, descReasmGaps, descReasmGapBytes,
 		descReasmInconsistent, descDetected, descObservations, descProtoErrors, descPanics, descAssets,
-		descPublished, descPubFailed, descPubRetried, descPubDropped, descOutboxDepth, descOutboxBytes, descOutboxAge} {
+		descAnomalies, descPublished, descPubFailed, descPubRetried, descPubDropped, descOutboxDepth, descOutboxBytes, descOutboxAge} {
 		ch <- d
 	}
 }
@@ -181,7 +191,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	workers := append([]worker(nil), c.workers...)
 	invStats := c.inventory
 	pubStats := c.publishing
+	anomalies := c.anomalies
 	c.mu.Unlock()
+	if anomalies != nil {
+		for k, v := range anomalies() {
+			ch <- prometheus.MustNewConstMetric(descAnomalies, prometheus.CounterValue, float64(v), k.Type, k.Severity)
+		}
+	}
 	if pubStats != nil {
 		p := pubStats()
 		ch <- prometheus.MustNewConstMetric(descPublished, prometheus.CounterValue, float64(p.Published))

@@ -14,6 +14,7 @@ import (
 	"github.com/iomt-sensor/iomt-sensor/protocols/arp"
 	"github.com/iomt-sensor/iomt-sensor/protocols/dhcp"
 	"github.com/iomt-sensor/iomt-sensor/sensor"
+	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
 )
@@ -33,6 +34,7 @@ func TestScrape(t *testing.T) {
 	m := New("test", specs)
 	m.AddWorker("clinic.pcap", w.Stats(), src.Stats)
 	m.SetInventory(inv.Stats)
+	m.SetAnomalies(func() map[anomaly.Kind]uint64 { return map[anomaly.Kind]uint64{{Type: "hl7_nack", Severity: "low"}: 2} })
 	if err := sensor.Run(context.Background(), src, w); err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +93,7 @@ func TestScrape(t *testing.T) {
 		{"iomt_sensor_decoder_panics_recovered_total", nil, 0},
 		{"iomt_sensor_flows_active", nil, 0},
 		{"iomt_sensor_build_info", map[string]string{"version": "test"}, 1},
+		{"iomt_sensor_anomalies_total", map[string]string{"type": "hl7_nack", "severity": "low"}, 2},
 	}
 	for i, tc := range tests {
 		if got := value(tc.name, tc.labels); got != tc.want {
