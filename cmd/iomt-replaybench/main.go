@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/gopacket"
@@ -33,15 +34,16 @@ import (
 
 func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sensor run to `FILE`")
+	memprofile := flag.String("memprofile", "", "write an allocation profile of the sensor run to `FILE`")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench [-cpuprofile FILE] CAPTURE (an Ethernet pcap, e.g. from iomt-gencap)")
+		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench [-cpuprofile FILE] [-memprofile FILE] CAPTURE (an Ethernet pcap, e.g. from iomt-gencap)")
 	}
 	flag.Parse()
 	if flag.NArg() != 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	profile = *cpuprofile
+	profile, memProfile = *cpuprofile, *memprofile
 	if err := bench(flag.Arg(0)); err != nil {
 		fmt.Fprintln(os.Stderr, "iomt-replaybench:", err)
 		os.Exit(1)
@@ -51,12 +53,22 @@ func main() {
 type result struct {
 	packets, bytes uint64
 	elapsed        time.Duration
+	cpu            time.Duration // user and system time of the whole process
 }
 
 func (r result) String() string {
 	s := r.elapsed.Seconds()
-	return fmt.Sprintf("%d packets, %.0f MB in %.2fs: %.0f packets/s, %.1f MB/s",
-		r.packets, float64(r.bytes)/1e6, s, float64(r.packets)/s, float64(r.bytes)/1e6/s)
+	return fmt.Sprintf("%d packets, %.0f MB in %.2fs (CPU %.2fs): %.0f packets/s, %.1f MB/s",
+		r.packets, float64(r.bytes)/1e6, s, r.cpu.Seconds(), float64(r.packets)/s, float64(r.bytes)/1e6/s)
+}
+
+// cpuTime returns the user and system time the process has used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func bench(path string) error {
@@ -99,7 +111,7 @@ func bare(path string) (result, error) {
 	parser.IgnoreUnsupported = true
 	decoded := make([]gopacket.LayerType, 0, 8)
 	var r result
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	for {
 		p, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -111,11 +123,11 @@ func bare(path string) (result, error) {
 		r.packets++
 		r.bytes += uint64(len(p.Data))
 	}
-	r.elapsed = time.Since(start)
+	r.elapsed, r.cpu = time.Since(start), cpuTime()-cpu
 	return r, nil
 }
 
-var profile string
+var profile, memProfile string
 
 func full(path string) (result, int, error) {
 	file, err := capture.OpenFile(path)
@@ -135,12 +147,25 @@ func full(path string) (result, int, error) {
 	}
 	inv := inventory.New(inventory.Config{Sensor: "bench"}, func(inventory.Event) {})
 	w := sensor.NewWorker(sensor.Config{}, []protocols.Spec{arp.Spec(), dhcp.Spec()}, inv)
-	start := time.Now()
+	if memProfile != "" {
+		runtime.MemProfileRate = 4096
+	}
+	start, cpu := time.Now(), cpuTime()
 	if err := sensor.Run(context.Background(), src, w); err != nil {
 		return result{}, 0, err
 	}
 	inv.Flush(w.Now())
-	r := result{packets: w.Stats().Packets.Load(), bytes: w.Stats().Bytes.Load(), elapsed: time.Since(start)}
+	r := result{packets: w.Stats().Packets.Load(), bytes: w.Stats().Bytes.Load(), elapsed: time.Since(start), cpu: cpuTime() - cpu}
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return result{}, 0, err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return result{}, 0, err
+		}
+	}
 	return r, len(inv.Assets()), nil
 }
 
