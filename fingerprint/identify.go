@@ -15,6 +15,15 @@ type Input struct {
 	// the asset (it is their SCP); HL7Senders counts distinct peers that
 	// sent it HL7 messages.
 	DICOMClients, HL7Senders int
+	// MAC is the asset's hardware address (zero when unknown); it gives
+	// the derived field mac.local.
+	MAC protocols.MAC
+	// OUIVendor is the registered vendor of MAC's OUI ("" when unknown or
+	// locally administered); it gives the derived field oui.vendor.
+	OUIVendor string
+	// IPs and VLANs give the derived fields asset.ip and asset.vlan.
+	IPs   []string
+	VLANs []uint16
 }
 
 // Identity is what Identify concludes, with the reasons for it.
@@ -24,11 +33,23 @@ type Identity struct {
 	Medical                             bool
 	Confidence                          float64
 	// Reasons explain each conclusion: "vendor from dicom.manufacturer".
+	// Only the deprecated package-level Identify fills them; the engine
+	// gives Evidence and Candidates instead.
 	Reasons []string
+	// Evidence lists the rules that held, in rule id order.
+	Evidence []Match
+	// Candidates maps each attribute (vendor, model, os, firmware,
+	// category, medical) to its candidate values, best first: the winner
+	// and the losers.
+	Candidates map[string][]Candidate
 }
 
-// Identify derives an asset's identity from its facts. It is pure and
-// deterministic: the same facts give the same identity in any order.
+// Identify derives an asset's identity from its facts with hard-coded
+// logic. It is pure and deterministic: the same facts give the same
+// identity in any order.
+//
+// Deprecated: build an Engine with New(Defaults()...) and call its
+// Identify method, which uses the rule files and explains its result.
 func Identify(in Input) Identity {
 	facts := map[string][]string{}
 	for _, f := range in.Facts {
