@@ -69,6 +69,13 @@ type JetStreamOptions struct {
 	Subjects []string
 	// Replicas of the stream in a cluster (default 1).
 	Replicas int
+	// Retention is the policy of a stream the sink creates: "limits"
+	// (default: keep until MaxAge or MaxBytes), "interest" (until every
+	// consumer has it) or "workqueue" (until one consumer has it).
+	Retention string
+	// MaxAge and MaxBytes bound a stream the sink creates (0: unlimited).
+	MaxAge   time.Duration
+	MaxBytes int64
 	// DuplicateWindow is how long the server remembers message IDs; a
 	// retry later than this after a lost ack may be stored twice.
 	DuplicateWindow time.Duration
@@ -398,12 +405,22 @@ func (s *JetStreamSink) ensureStream(ctx context.Context) error {
 				zap.Strings("stream_subjects", got), zap.Strings("wanted", s.opts.Subjects))
 		}
 	case errors.Is(err, jetstream.ErrStreamNotFound):
+		retention, err := RetentionPolicy(s.opts.Retention)
+		if err != nil {
+			return err
+		}
 		cfg := jetstream.StreamConfig{
 			Name:       s.opts.Stream,
 			Subjects:   s.opts.Subjects,
 			Storage:    jetstream.FileStorage,
 			Replicas:   s.opts.Replicas,
 			Duplicates: s.opts.DuplicateWindow,
+			Retention:  retention,
+			MaxAge:     s.opts.MaxAge,
+			MaxBytes:   s.opts.MaxBytes,
+		}
+		if cfg.MaxBytes == 0 {
+			cfg.MaxBytes = -1
 		}
 		// Another sensor may create it at the same time; creating a
 		// stream with the same configuration succeeds.
@@ -416,6 +433,20 @@ func (s *JetStreamSink) ensureStream(ctx context.Context) error {
 	}
 	s.streamReady = true
 	return nil
+}
+
+// RetentionPolicy parses a stream retention name: limits, interest or
+// workqueue ("" is limits).
+func RetentionPolicy(name string) (jetstream.RetentionPolicy, error) {
+	switch name {
+	case "", "limits":
+		return jetstream.LimitsPolicy, nil
+	case "interest":
+		return jetstream.InterestPolicy, nil
+	case "workqueue":
+		return jetstream.WorkQueuePolicy, nil
+	}
+	return 0, fmt.Errorf("publish: retention %q: use limits, interest or workqueue", name)
 }
 
 // Publish queues m and returns at once; it never waits on the network

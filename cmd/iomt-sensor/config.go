@@ -72,12 +72,16 @@ type NATSConfig struct {
 	Stream   string         `yaml:"stream"`
 	Subjects []string       `yaml:"subjects"`
 	Replicas int            `yaml:"replicas"`
-	TLS      TLSConfig      `yaml:"tls"`
-	Creds    string         `yaml:"credentials"`
-	NKey     string         `yaml:"nkey"`
-	User     string         `yaml:"user"`
-	Password string         `yaml:"password"`
-	Outbox   OutboxConfig   `yaml:"outbox"`
+	// Retention, MaxAge and MaxBytes apply to a stream the sensor creates.
+	Retention string        `yaml:"retention"`
+	MaxAge    time.Duration `yaml:"max_age"`
+	MaxBytes  int64         `yaml:"max_bytes"`
+	TLS       TLSConfig     `yaml:"tls"`
+	Creds     string        `yaml:"credentials"`
+	NKey      string        `yaml:"nkey"`
+	User      string        `yaml:"user"`
+	Password  string        `yaml:"password"`
+	Outbox    OutboxConfig  `yaml:"outbox"`
 }
 
 // OutboxConfig is the on-disk outbox that keeps events while NATS is away.
@@ -263,6 +267,15 @@ func (c *Config) validate(path string, root *yaml.Node) error {
 	}
 	if c.Inventory.UpdateInterval <= 0 {
 		return bad("must be a positive duration such as 30s", "inventory", "update_interval")
+	}
+	if _, err := publish.RetentionPolicy(c.NATS.Retention); err != nil {
+		return bad(fmt.Sprintf("%q is not one of limits, interest, workqueue", c.NATS.Retention), "nats", "retention")
+	}
+	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
+		return bad("must be between 1 and 5", "nats", "replicas")
+	}
+	if c.NATS.MaxAge < 0 || c.NATS.MaxBytes < 0 {
+		return bad("must not be negative (0: unlimited)", "nats")
 	}
 	if c.NATS.Outbox.MaxBytes < 1<<20 {
 		return bad("must be at least 1048576 (1 MiB)", "nats", "outbox", "max_bytes")

@@ -219,6 +219,7 @@ func TestConfigErrors(t *testing.T) {
 		{"inventory:\n  internal_networks: [10.0.0.0/8, nonsense]\n", []string{"line 2", "nonsense"}},
 		{"log:\n  level: loud\n", []string{"line 2", "log.level"}},
 		{"sensor: [1, 2]\n", []string{"line 1"}},
+		{"nats:\n  retention: forever\n", []string{"line 2", "nats.retention", "limits, interest, workqueue"}},
 	}
 	for i, tc := range tests {
 		path := filepath.Join(t.TempDir(), "sensor.yaml")
