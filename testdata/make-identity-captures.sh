@@ -260,7 +260,7 @@ scenario_tls() {
 # the NMS asks with snmpget v1 and v2c, walks the system group (v2c) and
 # reads sysName with v3 authPriv (discovery report shows the engine id).
 snmp_community=icu-r3ad-0nly
-snmp_user=biomed
+snmp_user=icu-nms-ro
 scenario_snmp() {
 	local run=$work/run
 	mkdir -p "$run/agent" "$run/nms"
