@@ -82,7 +82,7 @@ type ownerRule struct {
 // is immutable after New and safe for concurrent use.
 type Engine struct {
 	rules      []*rule          // sorted by id
-	byField    map[string][]int // field -> indexes of the rules it can trigger
+	byField    map[string]*fieldIndex // field -> the rules its values can trigger
 	uses       map[string]bool  // every field a rule condition names
 	owners     []*ownerRule     // in first-match order
 	advisories []*advisory      // sorted by id
@@ -127,7 +127,7 @@ func New(files ...File) (*Engine, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	e := &Engine{byField: map[string][]int{}, uses: map[string]bool{}}
+	e := &Engine{byField: map[string]*fieldIndex{}, uses: map[string]bool{}}
 
 	rules := map[string]*rule{}
 	advisories := map[string]*advisory{}
@@ -164,11 +164,7 @@ func New(files ...File) (*Engine, error) {
 				r.asserts[attributes[a]] = r.assert[a]
 			}
 		}
-		for _, f := range anchors(r.conds) {
-			if idx := e.byField[f]; len(idx) == 0 || idx[len(idx)-1] != i {
-				e.byField[f] = append(idx, i)
-			}
-		}
+		e.index(i, r.conds)
 		var use func([]cond)
 		use = func(cs []cond) {
 			for _, c := range cs {
@@ -183,25 +179,6 @@ func New(files ...File) (*Engine, error) {
 	}
 	e.scratch.New = func() any { return &scratch{bits: make([]uint64, (len(e.rules)+63)/64)} }
 	return e, nil
-}
-
-// anchors are fields one of which must be present for the rule to hold:
-// the first plain condition's field, or else every field of the first OR
-// group.
-func anchors(cs []cond) []string {
-	for _, c := range cs {
-		if c.anyOf == nil {
-			return []string{c.field}
-		}
-	}
-	if len(cs) == 0 {
-		return nil
-	}
-	var out []string
-	for _, c := range cs[0].anyOf {
-		out = append(out, anchors([]cond{c})...)
-	}
-	return out
 }
 
 // Rules returns the number of rules, owner entries and advisories loaded.
@@ -224,17 +201,9 @@ func (e *Engine) Identify(in Input) Identity {
 	slices.SortFunc(facts, compareFact)
 	s.facts = facts
 
-	// Candidate rules: those anchored on a field the asset has.
+	// Candidate rules: those one of the asset's facts can trigger.
 	clear(s.bits)
-	for i := 0; i < len(facts); {
-		name := facts[i].Name
-		for _, r := range e.byField[name] {
-			s.bits[r>>6] |= 1 << (r & 63)
-		}
-		for i < len(facts) && facts[i].Name == name {
-			i++
-		}
-	}
+	e.candidates(facts, s.bits)
 
 	s.hits = s.hits[:0]
 	for w, word := range s.bits {

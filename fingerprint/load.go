@@ -106,6 +106,9 @@ func parseFile(f File) (*parsed, []error) {
 		return nil, l.errs
 	}
 	l.eachKey(root, "", func(k, v *yaml.Node, key string) {
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" && contains([]string{"rules", "owners", "advisories"}, k.Value) {
+			return // "rules:" with nothing under it
+		}
 		switch k.Value {
 		case "rules":
 			p.rules = l.rules(v, key)
@@ -499,6 +502,9 @@ func (l *loader) cond(n *yaml.Node, key string, scope int) (cond, bool) {
 				break
 			}
 			c.op, c.re = opRegex, re
+			if !c.ignoreCase {
+				c.litPrefix = regexLiteralPrefix(s)
+			}
 		case "version":
 			s, ok := l.str(v, opKey)
 			if !ok {

@@ -40,6 +40,7 @@ type cond struct {
 	str        string
 	strs       []string
 	re         *regexp.Regexp
+	litPrefix  string // the literal every match of re begins with, if any
 	ver        []verClause
 	min, max   float64
 	prefix     netip.Prefix
@@ -92,8 +93,12 @@ func (c *cond) test(v string) bool {
 		if !c.ignoreCase {
 			return strings.Contains(v, c.str)
 		}
+		if c.str == "" {
+			return true
+		}
+		first := c.str[0] | 0x20
 		for i := 0; i+len(c.str) <= len(v); i++ {
-			if strings.EqualFold(v[i:i+len(c.str)], c.str) {
+			if v[i]|0x20 == first && strings.EqualFold(v[i:i+len(c.str)], c.str) {
 				return true
 			}
 		}
