@@ -81,12 +81,12 @@ type ownerRule struct {
 // Engine identifies assets with a set of rules, owners and advisories. It
 // is immutable after New and safe for concurrent use.
 type Engine struct {
-	rules      []*rule          // sorted by id
+	rules      []*rule                // sorted by id
 	byField    map[string]*fieldIndex // field -> the rules its values can trigger
-	uses       map[string]bool  // every field a rule condition names
-	owners     []*ownerRule     // in first-match order
-	advisories []*advisory      // sorted by id
-	scratch    sync.Pool        // *scratch
+	uses       map[string]bool        // every field a rule condition names
+	owners     []*ownerRule           // in first-match order
+	advisories []*advisory            // sorted by id
+	scratch    sync.Pool              // *scratch
 }
 
 type scratch struct {
