@@ -101,3 +101,23 @@ func BenchmarkIdentifyNoMatch(b *testing.B) {
 		e.Identify(in)
 	}
 }
+
+// BenchmarkIdentifyDefaults runs the embedded default rules on the same
+// asset.
+func BenchmarkIdentifyDefaults(b *testing.B) {
+	files := Defaults()
+	if len(files) == 0 {
+		b.Skip("no default rule files embedded")
+	}
+	e, err := New(files...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := benchInput()
+	in.Facts = append(in.Facts, protocols.Fact{Name: "dicom.implementation_class_uid", Value: "1.2.840.113619.6.5"},
+		protocols.Fact{Name: "dhcp.vendor_class", Value: "android-dhcp-9"})
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Identify(in)
+	}
+}

@@ -303,7 +303,11 @@ func (e *Engine) fuse(s *scratch, in *Input) Identity {
 			}
 			v := r.assert[a]
 			if r.valueRef {
-				v = strings.ReplaceAll(v, valueRef, h.value)
+				if v == valueRef {
+					v = h.value
+				} else {
+					v = strings.ReplaceAll(v, valueRef, h.value)
+				}
 				m.Asserts[attributes[a]] = v
 			}
 			if v == "" {
