@@ -37,6 +37,10 @@ type events struct {
 	// allDirty says grouping changed (a router found, a binding to a router,
 	// an endpoint pushed out): every asset is reconsidered.
 	allDirty bool
+	// gen counts the times fresh was cleared (see endpoint.dirty). An
+	// endpoint's asset changes only with allDirty set, which covers every
+	// asset, so an endpoint marked in this generation need not be again.
+	gen uint64
 }
 
 type emitted struct {
@@ -46,6 +50,7 @@ type emitted struct {
 
 func (e *events) init() {
 	e.seed = maphash.MakeSeed()
+	e.gen = 1
 	e.fresh = make(map[assetKey]struct{})
 	e.urgent = make(map[assetKey]struct{})
 	e.pending = make(map[assetKey]time.Time)
@@ -146,6 +151,7 @@ func (inv *Inventory) advance(now time.Time) []Event {
 	}
 	clear(ev.fresh)
 	clear(ev.urgent)
+	ev.gen++
 
 	if len(ev.pending) > 0 && !now.Before(ev.nextDue) {
 		var next time.Time
@@ -205,6 +211,7 @@ func (inv *Inventory) Flush(now time.Time) {
 	}
 	clear(ev.fresh)
 	clear(ev.urgent)
+	ev.gen++
 	clear(ev.pending)
 	ev.allDirty = false
 	inv.mu.Unlock()

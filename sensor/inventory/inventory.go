@@ -27,7 +27,7 @@
 package inventory
 
 import (
-	"bytes"
+	"cmp"
 	"net/netip"
 	"slices"
 	"strings"
@@ -166,6 +166,9 @@ type endpoint struct {
 	// hl7 sections; unlike evidence they carry no source or time, so that
 	// a device's 120 proposed SOP classes do not crowd out the rest.
 	facts []protocols.Fact
+	// dirty is the events generation in which the endpoint's asset was last
+	// marked fresh: marking it again before the next Advance is a no-op.
+	dirty uint64
 }
 
 // maxFacts caps the facts kept per endpoint.
@@ -299,7 +302,12 @@ func compareKeys(a, b epKey) int {
 	return a.ip.Compare(b.ip)
 }
 
-func compareMAC(a, b protocols.MAC) int { return bytes.Compare(a[:], b[:]) }
+func compareMAC(a, b protocols.MAC) int { return cmp.Compare(macBits(a), macBits(b)) }
+
+// macBits is a MAC as a number: comparing numbers orders MACs as bytes.
+func macBits(m protocols.MAC) uint64 {
+	return uint64(m[0])<<40 | uint64(m[1])<<32 | uint64(m[2])<<24 | uint64(m[3])<<16 | uint64(m[4])<<8 | uint64(m[5])
+}
 
 // normalize returns the key of e, or false when e can never be an asset:
 // group MACs, and IPs that are unspecified, multicast or the limited
@@ -345,7 +353,10 @@ func (inv *Inventory) touchSpan(k epKey, first, last time.Time) *endpoint {
 	if last.After(ep.last) {
 		ep.last = last
 	}
-	inv.markDirty(k)
+	if ep.dirty != inv.ev.gen {
+		ep.dirty = inv.ev.gen
+		inv.markDirty(k)
+	}
 	return ep
 }
 
