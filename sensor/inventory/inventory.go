@@ -609,10 +609,38 @@ func (inv *Inventory) addVLAN(ep *endpoint, vlan uint16, ts time.Time) {
 	}
 }
 
+// addPeer is insertSorted for peers, by pointer: peer sets are the largest
+// sets and the busiest (two inserts per flow report), and the generic search
+// copied both elements at every comparison.
 func (inv *Inventory) addPeer(ep *endpoint, p peer) {
-	var dropped bool
-	ep.peers, _, dropped = insertSorted(ep.peers, p, comparePeer, inv.cfg.MaxPeers)
-	inv.count(&inv.stats.PeersDropped, dropped)
+	s, max := ep.peers, inv.cfg.MaxPeers
+	lo, hi := 0, len(s)
+	if hi > 0 && comparePeerP(&s[hi-1], &p) < 0 {
+		lo = hi // past the largest: the common case of a new peer of a full set
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		c := comparePeerP(&s[m], &p)
+		if c == 0 {
+			return
+		}
+		if c < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	switch {
+	case max <= 0 || len(s) >= max && lo >= len(s):
+		inv.stats.PeersDropped++
+		return
+	case len(s) >= max:
+		s = slices.Insert(s[:len(s)-1], lo, p) // push out the largest
+		inv.stats.PeersDropped++
+	default:
+		s = slices.Insert(s, lo, p)
+	}
+	ep.peers = s
 }
 
 func (inv *Inventory) addService(ep *endpoint, s service) {
@@ -635,8 +663,13 @@ func (inv *Inventory) addEvidence(ep *endpoint, e evidence) {
 	}
 }
 
-func comparePeer(a, b peer) int {
-	if c := compareKeys(a.key, b.key); c != 0 {
+func comparePeer(a, b peer) int { return comparePeerP(&a, &b) }
+
+func comparePeerP(a, b *peer) int {
+	if a.key.mac != b.key.mac {
+		return cmp.Compare(macBits(a.key.mac), macBits(b.key.mac))
+	}
+	if c := a.key.ip.Compare(b.key.ip); c != 0 {
 		return c
 	}
 	if a.transport != b.transport {
