@@ -19,14 +19,15 @@ import (
 // Config is the YAML configuration file. Every key is optional; zero values
 // take the defaults documented in README.md.
 type Config struct {
-	Sensor     SensorConfig     `yaml:"sensor"`
-	Capture    CaptureConfig    `yaml:"capture"`
-	Flows      FlowConfig       `yaml:"flows"`
-	Reassembly ReassemblyConfig `yaml:"reassembly"`
-	Inventory  InventoryConfig  `yaml:"inventory"`
-	NATS       NATSConfig       `yaml:"nats"`
-	HTTP       HTTPConfig       `yaml:"http"`
-	Log        LogConfig        `yaml:"log"`
+	Sensor      SensorConfig      `yaml:"sensor"`
+	Capture     CaptureConfig     `yaml:"capture"`
+	Flows       FlowConfig        `yaml:"flows"`
+	Reassembly  ReassemblyConfig  `yaml:"reassembly"`
+	Inventory   InventoryConfig   `yaml:"inventory"`
+	NATS        NATSConfig        `yaml:"nats"`
+	HTTP        HTTPConfig        `yaml:"http"`
+	Fingerprint FingerprintConfig `yaml:"fingerprint"`
+	Log         LogConfig         `yaml:"log"`
 }
 
 // SensorConfig names the sensor.
@@ -104,6 +105,13 @@ type TLSConfig struct {
 	CA   string `yaml:"ca"`
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
+}
+
+// FingerprintConfig adds rule files to the embedded defaults.
+type FingerprintConfig struct {
+	// Rules are YAML files of rules, owners and advisories, layered over
+	// the defaults in order (a rule with a default's id replaces it).
+	Rules []string `yaml:"rules"`
 }
 
 // HTTPConfig is the health and metrics endpoint.

@@ -64,6 +64,10 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	log := newLogger(cfg.Log, stderr)
 	defer log.Sync()
 
+	fp, err := fingerprintEngine(cfg)
+	if err != nil {
+		return err
+	}
 	m := metrics.New(buildVersion(), protocolSpecs())
 	pub, err := openPublisher(ctx, cfg, common.events, false, m.ObservePublishLatency, log)
 	if err != nil {
@@ -71,8 +75,9 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	m.SetPublishing(pub.stats)
 	defer pub.shutdown()
-	inv := inventory.New(inventoryConfig(cfg), pub.emit)
+	inv := inventory.New(inventoryConfig(cfg, fp), pub.emit)
 	det := anomaly.New(cfg.Sensor.Name, time.Minute, pub.anomaly)
+	pub.watch(inv, det)
 
 	// One socket and one worker per fanout member: the kernel hashes both
 	// directions of a flow to the same socket, so workers share no flow.

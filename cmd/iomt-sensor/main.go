@@ -28,9 +28,11 @@ import (
 	"github.com/iomt-sensor/iomt-sensor/protocols/ftp"
 	"github.com/iomt-sensor/iomt-sensor/protocols/hl7"
 	httpproto "github.com/iomt-sensor/iomt-sensor/protocols/http"
+	"github.com/iomt-sensor/iomt-sensor/protocols/intellivue"
 	"github.com/iomt-sensor/iomt-sensor/protocols/lldp"
 	"github.com/iomt-sensor/iomt-sensor/protocols/mdns"
 	"github.com/iomt-sensor/iomt-sensor/protocols/netbios"
+	"github.com/iomt-sensor/iomt-sensor/protocols/poct1a"
 	"github.com/iomt-sensor/iomt-sensor/protocols/snmp"
 	"github.com/iomt-sensor/iomt-sensor/protocols/ssdp"
 	"github.com/iomt-sensor/iomt-sensor/protocols/syslog"
@@ -47,6 +49,8 @@ const usage = `iomt-sensor: passive discovery of connected medical devices
 Usage:
   iomt-sensor replay [flags] FILE...   replay pcap/pcapng files (gzip or not) and print the inventory
   iomt-sensor run --iface IF [flags]   capture live from a SPAN/mirror port (Linux, AF_PACKET)
+  iomt-sensor rules check FILE...      validate rule files (rules, owners, advisories)
+  iomt-sensor explain ASSET-ID FILE... replay files and explain how an asset was identified
   iomt-sensor version                  print the version
 
 Run "iomt-sensor COMMAND -h" for a command's flags.
@@ -72,6 +76,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = replayCmd(ctx, args[1:], stdout, stderr)
 	case "run":
 		err = liveCmd(ctx, args[1:], stdout, stderr)
+	case "rules":
+		err = rulesCmd(args[1:], stdout, stderr)
+	case "explain":
+		err = explainCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "iomt-sensor", buildVersion())
 		return 0
@@ -127,6 +135,8 @@ func protocolSpecs() []protocols.Spec {
 		tlsproto.Spec(),
 		telnet.Spec(),
 		ftp.Spec(),
+		intellivue.Spec(),
+		poct1a.Spec(),
 	}
 }
 

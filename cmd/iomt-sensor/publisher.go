@@ -30,6 +30,14 @@ type publisher struct {
 	tempDir  string
 	js       *publish.JetStreamSink
 	count    atomic.Uint64
+	inv      *inventory.Inventory
+	det      *anomaly.Detector
+}
+
+// watch connects the publisher to the inventory, for the owners of
+// anomalies, and to the detector, for assets with advisories.
+func (p *publisher) watch(inv *inventory.Inventory, det *anomaly.Detector) {
+	p.inv, p.det = inv, det
 }
 
 // defaultOutboxDir is where run keeps its outbox when the config names none.
@@ -156,6 +164,13 @@ func (p *publisher) emit(ev inventory.Event) {
 	}
 	sum := sha256.Sum256(data)
 	id := ev.Asset.ID + "/" + ev.Kind + "/" + hex.EncodeToString(sum[:8])
+	defer func() { // after the asset, so a consumer knows it first
+		if p.det != nil {
+			for _, adv := range ev.Asset.Advisories {
+				p.det.Vulnerable(ev.Time, ev.Asset.ID, adv.ID, adv.Severity, adv.Source)
+			}
+		}
+	}()
 	if err := p.sink.Publish(publish.Message{Subject: subject, ID: id, Data: data}); err != nil {
 		p.log.Warn("publish", zap.String("subject", subject), zap.Error(err))
 		return
@@ -165,6 +180,12 @@ func (p *publisher) emit(ev inventory.Event) {
 
 // anomaly publishes one anomaly event on the subject of its severity.
 func (p *publisher) anomaly(a anomaly.Anomaly) {
+	if p.inv != nil {
+		if asset, ok := p.inv.Asset(a.Asset); ok && asset.Owner != nil {
+			a.Owner = &anomaly.Owner{Responsible: asset.Owner.Responsible, Accountable: asset.Owner.Accountable,
+				Consulted: asset.Owner.Consulted, Informed: asset.Owner.Informed}
+		}
+	}
 	data, err := json.Marshal(a)
 	if err != nil {
 		p.log.Error("encoding anomaly", zap.Error(err))

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/sensor"
 	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
@@ -21,6 +22,7 @@ import (
 // commonFlags are the flags replay and run share.
 type commonFlags struct {
 	config, events, nats, sensor string
+	rules                        []string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
@@ -28,6 +30,10 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.events, "events", "", "write every published event as JSON lines to `FILE`")
 	fs.StringVar(&c.nats, "nats", "", "NATS server `URLs`, comma-separated; \"off\" publishes nothing (default: the embedded server)")
 	fs.StringVar(&c.sensor, "sensor", "", "sensor `name` in subjects and assets (default: config sensor.name, else the host name)")
+	fs.Func("rules", "a YAML `FILE` of fingerprint rules, owners and advisories over the defaults (repeatable)", func(v string) error {
+		c.rules = append(c.rules, v)
+		return nil
+	})
 }
 
 // load reads the configuration and applies the flags over it.
@@ -45,7 +51,25 @@ func (c *commonFlags) load() (Config, error) {
 	if c.nats != "" {
 		cfg.NATS.URLs = splitList(c.nats)
 	}
+	cfg.Fingerprint.Rules = append(cfg.Fingerprint.Rules, c.rules...)
 	return cfg, nil
+}
+
+// fingerprintEngine loads the embedded rules and the configured files.
+func fingerprintEngine(cfg Config) (*fingerprint.Engine, error) {
+	files := fingerprint.Defaults()
+	for _, path := range cfg.Fingerprint.Rules {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("rules: %w", err)
+		}
+		files = append(files, fingerprint.File{Name: path, Data: data})
+	}
+	e, err := fingerprint.New(files...)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w (check a file with: iomt-sensor rules check FILE)", err)
+	}
+	return e, nil
 }
 
 func workerConfig(cfg Config, anomalies *anomaly.Detector) sensor.Config {
@@ -60,8 +84,9 @@ func workerConfig(cfg Config, anomalies *anomaly.Detector) sensor.Config {
 	}
 }
 
-func inventoryConfig(cfg Config) inventory.Config {
+func inventoryConfig(cfg Config, fp *fingerprint.Engine) inventory.Config {
 	return inventory.Config{
+		Fingerprint:    fp,
 		Sensor:         cfg.Sensor.Name,
 		InternalNets:   cfg.internalNets(),
 		RouterMinIPs:   cfg.Inventory.RouterMinIPs,
@@ -115,13 +140,18 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		src = &paced{Source: src, ctx: ctx}
 	}
 
+	fp, err := fingerprintEngine(cfg)
+	if err != nil {
+		return err
+	}
 	pub, err := openPublisher(ctx, cfg, common.events, true, nil, log)
 	if err != nil {
 		return err
 	}
 	defer pub.shutdown()
-	inv := inventory.New(inventoryConfig(cfg), pub.emit)
+	inv := inventory.New(inventoryConfig(cfg, fp), pub.emit)
 	det := anomaly.New(cfg.Sensor.Name, time.Minute, pub.anomaly)
+	pub.watch(inv, det)
 	w := sensor.NewWorker(workerConfig(cfg, det), protocolSpecs(), inv)
 
 	var stopProgress func()

@@ -39,6 +39,15 @@ type Anomaly struct {
 	Asset    string            `json:"asset"`
 	Summary  string            `json:"summary"`
 	Details  map[string]string `json:"details"`
+	Owner    *Owner            `json:"owner,omitempty"`
+}
+
+// Owner is the RACI of the asset an anomaly is about.
+type Owner struct {
+	Responsible string   `json:"responsible,omitempty"`
+	Accountable string   `json:"accountable,omitempty"`
+	Consulted   []string `json:"consulted,omitempty"`
+	Informed    []string `json:"informed,omitempty"`
 }
 
 // Detector applies the rules. It is safe for concurrent use.
@@ -47,9 +56,10 @@ type Detector struct {
 	interval time.Duration
 	emit     func(Anomaly)
 
-	mu     sync.Mutex
-	last   map[string]time.Time // type+asset+details -> packet time of the last event
-	counts map[Kind]uint64
+	mu         sync.Mutex
+	last       map[string]time.Time // type+asset+details -> packet time of the last event
+	counts     map[Kind]uint64
+	vulnerable map[string]bool // asset+advisory already reported
 }
 
 // Kind is an anomaly's type and severity, for counting.
@@ -64,7 +74,8 @@ func New(sensor string, interval time.Duration, emit func(Anomaly)) *Detector {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	return &Detector{sensor: sensor, interval: interval, emit: emit, last: make(map[string]time.Time), counts: make(map[Kind]uint64)}
+	return &Detector{sensor: sensor, interval: interval, emit: emit, last: make(map[string]time.Time), counts: make(map[Kind]uint64),
+		vulnerable: make(map[string]bool)}
 }
 
 // Counts returns how many anomalies were raised, by type and severity.
@@ -145,6 +156,29 @@ func (d *Detector) Observe(ts time.Time, asset string, o protocols.Observation) 
 				"credentials sent in clear text over "+proto, map[string]string{"protocol": proto})
 		}
 	}
+}
+
+// Vulnerable raises known_vulnerable the first time an advisory matches an
+// asset.
+func (d *Detector) Vulnerable(ts time.Time, asset, advisory, severity, source string) {
+	key := asset + " " + advisory
+	d.mu.Lock()
+	if d.vulnerable[key] {
+		d.mu.Unlock()
+		return
+	}
+	if len(d.vulnerable) >= maxTracked {
+		clear(d.vulnerable)
+	}
+	d.vulnerable[key] = true
+	d.mu.Unlock()
+	switch severity {
+	case Info, Low, Medium, High, Critical:
+	default:
+		severity = Medium
+	}
+	d.raise(ts, asset, "known_vulnerable", severity, "matches advisory "+advisory,
+		map[string]string{"advisory": advisory, "source": source})
 }
 
 func (d *Detector) raise(ts time.Time, asset, typ, severity, summary string, details map[string]string) {

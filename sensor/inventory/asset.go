@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"cmp"
-	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -161,6 +160,9 @@ type builder struct {
 	peers       []peer
 	evidence    []evidence
 	facts       []protocols.Fact
+	// derived is evidence the sensor concluded (OUI vendor, matched
+	// rules): few, bounded by the rule set, and kept out of the cap.
+	derived []evidence
 }
 
 func (b *builder) add(k epKey, ep *endpoint) {
@@ -290,6 +292,8 @@ func (inv *Inventory) asset(b *builder) Asset {
 	})
 	b.evidence = slices.CompactFunc(b.evidence, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })
 	b.evidence = capped(b.evidence, cfg.MaxEvidence)
+	slices.SortFunc(b.derived, compareEvidence)
+	b.evidence = append(b.evidence, slices.CompactFunc(b.derived, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })...)
 	a.Evidence = make([]Evidence, len(b.evidence))
 	for i, e := range b.evidence {
 		a.Evidence[i] = Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: timeString(e.first)}
@@ -399,60 +403,6 @@ func (inv *Inventory) Stats() Stats {
 		}
 	}
 	return st
-}
-
-// identify fills the asset's identity and its dicom and hl7 sections from
-// its facts and peers.
-func (inv *Inventory) identify(a *Asset, b *builder) {
-	slices.SortFunc(b.facts, compareFact)
-	b.facts = slices.Compact(b.facts)
-	in := fingerprint.Input{Facts: b.facts}
-	for _, p := range a.Peers {
-		switch {
-		case p.Protocol == "dicom" && p.Role == "client":
-			in.DICOMClients++
-		case p.Protocol == "hl7" && p.Role == "client":
-			in.HL7Senders++
-		}
-	}
-	id := fingerprint.Identify(in)
-	a.Vendor, a.Model, a.Serial, a.Firmware, a.OS = id.Vendor, id.Model, id.Serial, id.Firmware, id.OS
-	a.Category, a.Medical, a.Confidence = id.Category, id.Medical, id.Confidence
-
-	values := func(names ...string) []string {
-		var out []string
-		for _, f := range b.facts {
-			if slices.Contains(names, f.Name) {
-				out = append(out, f.Value)
-			}
-		}
-		return sortedStrings(out, 64)
-	}
-	firstOf := func(name string) string {
-		if v := values(name); len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	d := DICOM{
-		AETitles:               values("dicom.ae_title"),
-		ImplementationClassUID: firstOf("dicom.implementation_class_uid"),
-		ImplementationVersion:  firstOf("dicom.implementation_version"),
-		Modalities:             values("dicom.modality"),
-		SOPClasses:             values("dicom.sop_class", "dicom.accepted_sop_class"),
-	}
-	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
-		a.DICOM = &d
-	}
-	h := HL7{
-		Applications: values("hl7.sending_application", "hl7.receiving_application"),
-		Facilities:   values("hl7.sending_facility", "hl7.receiving_facility"),
-		MessageTypes: values("hl7.message_type"),
-		Versions:     values("hl7.version"),
-	}
-	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
-		a.HL7 = &h
-	}
 }
 
 // AssetID names the asset an observation about e, with o's own addresses

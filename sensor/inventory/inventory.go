@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
 
@@ -77,6 +78,9 @@ type Config struct {
 	// UpdateInterval is the least packet time between two asset.update events
 	// of one asset (default 30s).
 	UpdateInterval time.Duration
+	// Fingerprint identifies assets; nil uses fingerprint's built-in
+	// rules of last resort.
+	Fingerprint *fingerprint.Engine
 }
 
 // maxName caps the length of hostnames and evidence strings kept.

@@ -1,0 +1,210 @@
+package inventory
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/iomt-sensor/iomt-sensor/fingerprint"
+	"github.com/iomt-sensor/iomt-sensor/fingerprint/oui"
+	"github.com/iomt-sensor/iomt-sensor/protocols"
+)
+
+// identify fills the asset's identity, owner, advisories, risk and its
+// dicom and hl7 sections from its facts and peers.
+func (inv *Inventory) identify(a *Asset, b *builder) {
+	id := inv.identity(a, b)
+	a.Vendor, a.Model, a.Serial, a.Firmware, a.OS = id.Vendor, id.Model, id.Serial, id.Firmware, id.OS
+	a.Category, a.Medical, a.Confidence = id.Category, id.Medical, id.Confidence
+	for _, m := range id.Evidence { // the rules behind the identity are evidence too
+		b.derived = append(b.derived, evidence{source: "rule", fact: m.Rule, value: m.Field + "=" + m.Value, first: b.first})
+	}
+	if e := inv.cfg.Fingerprint; e != nil {
+		owner := e.Owner(id, a.IPs, vlansOf(b))
+		a.Owner = &Owner{Responsible: owner.Responsible, Accountable: owner.Accountable,
+			Consulted: nonNil(owner.Consulted), Informed: nonNil(owner.Informed)}
+		advs := e.Advisories(id)
+		for _, adv := range advs {
+			a.Advisories = append(a.Advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
+		}
+		a.Risk = e.Risk(id, advs, inv.cleartext(b), inv.external(a))
+	}
+
+	values := func(names ...string) []string {
+		var out []string
+		for _, f := range b.facts {
+			if slices.Contains(names, f.Name) {
+				out = append(out, f.Value)
+			}
+		}
+		return sortedStrings(out, 64)
+	}
+	firstOf := func(name string) string {
+		if v := values(name); len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	d := DICOM{
+		AETitles:               values("dicom.ae_title"),
+		ImplementationClassUID: firstOf("dicom.implementation_class_uid"),
+		ImplementationVersion:  firstOf("dicom.implementation_version"),
+		Modalities:             values("dicom.modality"),
+		SOPClasses:             values("dicom.sop_class", "dicom.accepted_sop_class"),
+	}
+	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
+		a.DICOM = &d
+	}
+	h := HL7{
+		Applications: values("hl7.sending_application", "hl7.receiving_application"),
+		Facilities:   values("hl7.sending_facility", "hl7.receiving_facility"),
+		MessageTypes: values("hl7.message_type"),
+		Versions:     values("hl7.version"),
+	}
+	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
+		a.HL7 = &h
+	}
+}
+
+// identity runs the fingerprint engine over what the asset holds.
+func (inv *Inventory) identity(a *Asset, b *builder) fingerprint.Identity {
+	slices.SortFunc(b.facts, compareFact)
+	b.facts = slices.Compact(b.facts)
+	in := fingerprint.Input{Facts: b.facts, MAC: b.key.mac, IPs: a.IPs, VLANs: vlansOf(b)}
+	if !b.key.mac.IsZero() {
+		if v, ok := oui.Lookup(b.key.mac); ok {
+			in.OUIVendor = v
+			b.derived = append(b.derived, evidence{source: "oui", fact: "oui.vendor", value: v, first: b.first})
+		}
+	}
+	for _, p := range a.Peers {
+		switch {
+		case p.Protocol == "dicom" && p.Role == "client":
+			in.DICOMClients++
+		case p.Protocol == "hl7" && p.Role == "client":
+			in.HL7Senders++
+		}
+	}
+	if inv.cfg.Fingerprint != nil {
+		return inv.cfg.Fingerprint.Identify(in)
+	}
+	return fingerprint.Identify(in)
+}
+
+// cleartextProtocols carry credentials or patient data unencrypted (DICOM
+// and HL7 over TLS are seen as tls, not as these).
+var cleartextProtocols = []string{"telnet", "ftp", "http", "dicom", "hl7"}
+
+// cleartext reports whether the asset used a protocol that carries
+// credentials or patient data in clear text, or sent credentials.
+func (inv *Inventory) cleartext(b *builder) bool {
+	for _, p := range cleartextProtocols {
+		if slices.Contains(b.protocols, p) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(b.facts, func(f protocols.Fact) bool {
+		return f.Value == "true" && (strings.HasSuffix(f.Name, ".cleartext_login") || f.Name == "http.basic_auth")
+	})
+}
+
+// external reports whether the asset talked to a host outside the site's
+// networks.
+func (inv *Inventory) external(a *Asset) bool {
+	for _, p := range a.Peers {
+		if ip, ok := strings.CutPrefix(p.Asset, "ip:"); ok {
+			if addr, err := netip.ParseAddr(ip); err == nil && !inv.internal(addr) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func vlansOf(b *builder) []uint16 {
+	var out []uint16
+	for _, e := range b.evidence {
+		if e.source == "flow" && e.fact == "vlan" {
+			var v uint16
+			for _, c := range e.value {
+				v = v*10 + uint16(c-'0')
+			}
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Asset returns the current state of the asset with the given id.
+func (inv *Inventory) Asset(id string) (Asset, bool) {
+	key, ok := parseAssetID(id)
+	if !ok {
+		return Asset{}, false
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	b, ok := inv.buildOne(key)
+	if !ok {
+		return Asset{}, false
+	}
+	return inv.asset(b), true
+}
+
+// Identity returns the fingerprint identity of the asset with the given
+// id, with the rules and candidates behind it (for explain).
+func (inv *Inventory) Identity(id string) (fingerprint.Identity, bool) {
+	key, ok := parseAssetID(id)
+	if !ok {
+		return fingerprint.Identity{}, false
+	}
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	b, ok := inv.buildOne(key)
+	if !ok {
+		return fingerprint.Identity{}, false
+	}
+	a := inv.asset(b)
+	b2, _ := inv.buildOne(key)
+	return inv.identity(&a, b2), true
+}
+
+// parseAssetID reads "mac:<mac>" or "ip:<addr>".
+func parseAssetID(id string) (assetKey, bool) {
+	if s, ok := strings.CutPrefix(id, "mac:"); ok {
+		var m protocols.MAC
+		if len(s) != 17 {
+			return assetKey{}, false
+		}
+		for i := range m {
+			var v byte
+			for _, c := range s[i*3 : i*3+2] {
+				switch {
+				case c >= '0' && c <= '9':
+					v = v<<4 | byte(c-'0')
+				case c >= 'a' && c <= 'f':
+					v = v<<4 | byte(c-'a'+10)
+				case c >= 'A' && c <= 'F':
+					v = v<<4 | byte(c-'A'+10)
+				default:
+					return assetKey{}, false
+				}
+			}
+			m[i] = v
+		}
+		return assetKey{mac: m}, true
+	}
+	if s, ok := strings.CutPrefix(id, "ip:"); ok {
+		if ip, err := netip.ParseAddr(s); err == nil {
+			return assetKey{ip: ip}, true
+		}
+	}
+	return assetKey{}, false
+}
