@@ -85,10 +85,56 @@ func (inv *Inventory) identity(a *Asset, b *builder) fingerprint.Identity {
 			in.HL7Senders++
 		}
 	}
-	if inv.cfg.Fingerprint != nil {
-		return inv.cfg.Fingerprint.Identify(in)
+	sum := inputHash(&in)
+	if c, ok := inv.ids[b.key]; ok && c.sum == sum {
+		return c.id
 	}
-	return fingerprint.Identify(in)
+	var id fingerprint.Identity
+	if inv.cfg.Fingerprint != nil {
+		id = inv.cfg.Fingerprint.Identify(in)
+	} else {
+		id = fingerprint.Identify(in)
+	}
+	if inv.ids == nil || len(inv.ids) >= 2*inv.cfg.MaxAssets {
+		inv.ids = make(map[assetKey]cachedIdentity)
+	}
+	inv.ids[b.key] = cachedIdentity{sum, id}
+	return id
+}
+
+// cachedIdentity is an identity and the hash of its input.
+type cachedIdentity struct {
+	sum uint64
+	id  fingerprint.Identity
+}
+
+// inputHash is FNV-1a over everything Identify reads.
+func inputHash(in *fingerprint.Input) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	add := func(s string) {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * prime
+		}
+		h = (h ^ 0xff) * prime
+	}
+	for _, f := range in.Facts {
+		add(f.Name)
+		add(f.Value)
+	}
+	for _, b := range in.MAC {
+		h = (h ^ uint64(b)) * prime
+	}
+	add(in.OUIVendor)
+	for _, ip := range in.IPs {
+		add(ip)
+	}
+	for _, v := range in.VLANs {
+		h = (h ^ uint64(v)) * prime
+	}
+	h = (h ^ uint64(in.DICOMClients)) * prime
+	h = (h ^ uint64(in.HL7Senders)) * prime
+	return h
 }
 
 // cleartextProtocols carry credentials or patient data unencrypted (DICOM

@@ -248,6 +248,9 @@ type Inventory struct {
 	byMAC map[protocols.MAC][]netip.Addr
 	byIP  map[netip.Addr][]protocols.MAC
 	names map[netip.Addr]*nameInfo
+	// ids caches each asset's identity by a hash of what it was computed
+	// from: assets are rebuilt for every event, their facts rarely change.
+	ids   map[assetKey]cachedIdentity
 	stats Stats
 	ev    events
 
