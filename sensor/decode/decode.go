@@ -140,7 +140,13 @@ func New() *Decoder {
 	d := &Decoder{decoded: make([]gopacket.LayerType, 0, 16)}
 	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.loop, &d.pppoe, &d.ip4, &d.ip6, &d.ip6ext, &d.tcp, &d.udp}
 	parser := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
-		p := gopacket.NewDecodingLayerParser(first, all...)
+		p := gopacket.NewDecodingLayerParser(first)
+		// A slice indexed by layer type: no map lookup per layer.
+		var c gopacket.DecodingLayerContainer = gopacket.DecodingLayerSparse(nil)
+		for _, l := range all {
+			c = c.Put(l)
+		}
+		p.SetDecodingLayerContainer(c)
 		// Unsupported layers end decoding without an error value (which
 		// would allocate); run works out where decoding stopped.
 		p.IgnoreUnsupported = true
