@@ -4,6 +4,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Prefetch reads src in its own goroutine, a batch of packets ahead of the
@@ -19,7 +20,7 @@ func Prefetch(src Source) Source {
 		stop:  make(chan struct{}),
 	}
 	for range prefetchDepth + 1 {
-		p.empty <- &batch{data: make([]byte, 0, batchBytes), pkts: make([]Packet, 0, batchPackets)}
+		p.empty <- &batch{data: make([]byte, 0, batchBytes), pkts: make([]record, 0, batchPackets)}
 	}
 	p.wg.Add(1)
 	go p.read()
@@ -33,9 +34,38 @@ const (
 )
 
 type batch struct {
-	data []byte
-	pkts []Packet
-	err  error // ends the stream after pkts
+	data   []byte
+	pkts   []record
+	ifaces []string // Interface names the records point into
+	err    error    // ends the stream after pkts
+}
+
+// record is a packet of a batch without pointers, so that filling a batch
+// costs the garbage collector nothing: its data is data[off:end].
+type record struct {
+	off, end int32
+	length   int32
+	iface    int32
+	link     LinkType
+	ts       int64 // Unix nanoseconds
+}
+
+// add appends pkt, whose data is already at the end of b.data.
+func (b *batch) add(pkt Packet, off int) {
+	iface := len(b.ifaces) - 1
+	if iface < 0 || b.ifaces[iface] != pkt.Interface {
+		b.ifaces = append(b.ifaces, pkt.Interface)
+		iface++
+	}
+	b.pkts = append(b.pkts, record{off: int32(off), end: int32(len(b.data)), length: int32(pkt.Length),
+		iface: int32(iface), link: pkt.LinkType, ts: pkt.Timestamp.UnixNano()})
+}
+
+// packet rebuilds the i-th packet.
+func (b *batch) packet(i int) Packet {
+	r := &b.pkts[i]
+	return Packet{Data: b.data[r.off:r.end:r.end], Timestamp: time.Unix(0, r.ts), Length: int(r.length),
+		LinkType: r.link, Interface: b.ifaces[r.iface]}
 }
 
 type prefetch struct {
@@ -60,7 +90,7 @@ func (p *prefetch) read() {
 		case <-p.stop:
 			return
 		}
-		b.data, b.pkts, b.err = b.data[:0], b.pkts[:0], nil
+		b.data, b.pkts, b.ifaces, b.err = b.data[:0], b.pkts[:0], b.ifaces[:0], nil
 		for len(b.pkts) < batchPackets {
 			pkt, err := p.src.Next()
 			if err != nil {
@@ -76,16 +106,15 @@ func (p *prefetch) read() {
 					case <-p.stop:
 						return
 					}
-					b.data, b.pkts, b.err = b.data[:0], b.pkts[:0], nil
+					b.data, b.pkts, b.ifaces, b.err = b.data[:0], b.pkts[:0], b.ifaces[:0], nil
 				}
 				if len(pkt.Data) > cap(b.data) {
 					b.data = make([]byte, 0, len(pkt.Data))
 				}
 			}
 			start := len(b.data)
-			b.data = append(b.data, pkt.Data...)
-			pkt.Data = b.data[start:len(b.data):len(b.data)]
-			b.pkts = append(b.pkts, pkt)
+			b.data = append(b.data, pkt.Data...) // fits: checked above
+			b.add(pkt, start)
 		}
 		if !p.send(b) || b.err != nil {
 			return
@@ -108,7 +137,7 @@ func (p *prefetch) Next() (Packet, error) {
 		if p.cur != nil {
 			if p.next < len(p.cur.pkts) {
 				p.next++
-				return p.cur.pkts[p.next-1], nil
+				return p.cur.packet(p.next - 1), nil
 			}
 			if p.cur.err != nil {
 				p.err = p.cur.err
