@@ -33,11 +33,15 @@ func printInventory(w io.Writer, format string, assets []inventory.Asset) error 
 		return cw.Error()
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ASSET\tIP\tHOSTNAME\tVENDOR\tCATEGORY\tPROTOCOLS\tSERVICES\tLAST SEEN")
+	fmt.Fprintln(tw, "ASSET\tIP\tHOSTNAME\tVENDOR\tMODEL\tCATEGORY\tOWNER\tPROTOCOLS\tSERVICES\tLAST SEEN")
 	for _, a := range assets {
 		r := assetRow(a)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r[0], dash(r[2]), dash(r[3]), dash(r[4]), dash(r[7]), dash(r[9]), dash(r[10]), r[12])
+		owner := ""
+		if a.Owner != nil {
+			owner = a.Owner.Responsible
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r[0], dash(r[2]), dash(r[3]), dash(r[4]), dash(r[5]), dash(r[7]), dash(owner), dash(r[9]), dash(r[10]), r[12])
 	}
 	fmt.Fprintf(tw, "\n%d assets\n", len(assets))
 	return tw.Flush()
