@@ -93,6 +93,7 @@ type Flow struct {
 	// Reported is the packet time the inventory last heard of this flow.
 	Reported time.Time
 
+	moved      time.Time // packet time it was last moved to the front
 	prev, next *Flow
 }
 
@@ -111,7 +112,10 @@ type Stats struct {
 	Closed  uint64 // removed by their owner (FIN, RST)
 }
 
-// Table holds flows, most recently seen first.
+// Table holds flows, most recently moved first. A flow moves to the front
+// at most once per second of packet time (moving it on every packet costs
+// pointer writes for nothing: idle timeouts are minutes), so the list is in
+// last-seen order to within a second; Expire allows for that.
 type Table struct {
 	cfg        Config
 	flows      map[Key]*Flow
@@ -148,9 +152,10 @@ func (t *Table) Get(k Key, ts time.Time) *Flow {
 		return nil
 	}
 	f.Last = ts
-	if t.head != f {
+	if t.head != f && ts.Sub(f.moved) >= time.Second {
 		t.unlink(f)
 		t.pushFront(f)
+		f.moved = ts
 	}
 	return f
 }
@@ -172,7 +177,7 @@ func (t *Table) Create(k Key, ts time.Time, evict func(*Flow)) *Flow {
 	} else {
 		f = new(Flow)
 	}
-	*f = Flow{Key: k, First: ts, Last: ts, Reported: ts}
+	*f = Flow{Key: k, First: ts, Last: ts, Reported: ts, moved: ts}
 	t.flows[k] = f
 	t.pushFront(f)
 	t.stats.Created++
@@ -189,8 +194,14 @@ func (t *Table) Close(f *Flow) {
 // removes it.
 func (t *Table) Expire(now time.Time, fn func(*Flow)) {
 	deadline := now.Add(-t.cfg.IdleTimeout)
-	for t.tail != nil && t.tail.Last.Before(deadline) {
+	for t.tail != nil && t.tail.moved.Before(deadline) {
 		f := t.tail
+		if !f.Last.Before(deadline) { // seen since it last moved: still alive
+			t.unlink(f)
+			t.pushFront(f)
+			f.moved = now // keeps the list in order of moves
+			continue
+		}
 		fn(f)
 		t.remove(f)
 		t.stats.Expired++
