@@ -24,9 +24,8 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
-	"github.com/iomt-sensor/iomt-sensor/protocols"
-	"github.com/iomt-sensor/iomt-sensor/protocols/arp"
-	"github.com/iomt-sensor/iomt-sensor/protocols/dhcp"
+	"github.com/iomt-sensor/iomt-sensor/cmd/internal/protolist"
+	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/sensor"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
@@ -145,8 +144,12 @@ func full(path string) (result, int, error) {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	inv := inventory.New(inventory.Config{Sensor: "bench"}, func(inventory.Event) {})
-	w := sensor.NewWorker(sensor.Config{}, []protocols.Spec{arp.Spec(), dhcp.Spec()}, inv)
+	fp, err := fingerprint.New(fingerprint.Defaults()...)
+	if err != nil {
+		return result{}, 0, err
+	}
+	inv := inventory.New(inventory.Config{Sensor: "bench", Fingerprint: fp}, func(inventory.Event) {})
+	w := sensor.NewWorker(sensor.Config{}, protolist.Specs(), inv) // every decoder, as iomt-sensor replay
 	if memProfile != "" {
 		runtime.MemProfileRate = 4096
 	}

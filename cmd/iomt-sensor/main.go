@@ -18,27 +18,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/iomt-sensor/iomt-sensor/cmd/internal/protolist"
 	"github.com/iomt-sensor/iomt-sensor/protocols"
-	"github.com/iomt-sensor/iomt-sensor/protocols/arp"
-	"github.com/iomt-sensor/iomt-sensor/protocols/cdp"
-	"github.com/iomt-sensor/iomt-sensor/protocols/dhcp"
-	"github.com/iomt-sensor/iomt-sensor/protocols/dhcpv6"
-	"github.com/iomt-sensor/iomt-sensor/protocols/dicom"
-	"github.com/iomt-sensor/iomt-sensor/protocols/dns"
-	"github.com/iomt-sensor/iomt-sensor/protocols/ftp"
-	"github.com/iomt-sensor/iomt-sensor/protocols/hl7"
-	httpproto "github.com/iomt-sensor/iomt-sensor/protocols/http"
-	"github.com/iomt-sensor/iomt-sensor/protocols/intellivue"
-	"github.com/iomt-sensor/iomt-sensor/protocols/lldp"
-	"github.com/iomt-sensor/iomt-sensor/protocols/mdns"
-	"github.com/iomt-sensor/iomt-sensor/protocols/netbios"
-	"github.com/iomt-sensor/iomt-sensor/protocols/poct1a"
-	"github.com/iomt-sensor/iomt-sensor/protocols/snmp"
-	"github.com/iomt-sensor/iomt-sensor/protocols/ssdp"
-	"github.com/iomt-sensor/iomt-sensor/protocols/syslog"
-	"github.com/iomt-sensor/iomt-sensor/protocols/telnet"
-	tlsproto "github.com/iomt-sensor/iomt-sensor/protocols/tls"
-	"github.com/iomt-sensor/iomt-sensor/protocols/wsdiscovery"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -113,32 +94,8 @@ func buildVersion() string {
 	return v
 }
 
-// protocolSpecs is the list of protocol decoders, built explicitly.
-func protocolSpecs() []protocols.Spec {
-	return []protocols.Spec{
-		arp.Spec(),
-		dhcp.Spec(),
-		dhcpv6.Spec(),
-		dicom.Spec(),
-		hl7.Spec(),
-		dns.Spec(),
-		mdns.Spec(),
-		ssdp.Spec(),
-		wsdiscovery.Spec(),
-		netbios.Spec(),
-		lldp.Spec(),
-		cdp.Spec(),
-		snmp.Spec(),
-		syslog.Spec(),
-		syslog.TCPSpec(),
-		httpproto.Spec(),
-		tlsproto.Spec(),
-		telnet.Spec(),
-		ftp.Spec(),
-		intellivue.Spec(),
-		poct1a.Spec(),
-	}
-}
+// protocolSpecs is the list of protocol decoders (cmd/internal/protolist).
+func protocolSpecs() []protocols.Spec { return protolist.Specs() }
 
 // isTerminal reports whether f is a character device (a terminal).
 func isTerminal(f *os.File) bool {
