@@ -14,24 +14,16 @@ import (
 // GREASE values (RFC 8701) removed from every list; empty lists leave their
 // commas. SSLVersion is the ClientHello's legacy_version.
 func ja3String(h *hello) string {
-	b := strconv.AppendUint(nil, uint64(h.version), 10)
-	list := func(vs []uint16) {
-		b = append(b, ',')
-		first := true
-		for _, v := range vs {
-			if isGREASE(v) {
-				continue
-			}
-			if !first {
-				b = append(b, '-')
-			}
-			first = false
-			b = strconv.AppendUint(b, uint64(v), 10)
-		}
-	}
-	list(h.ciphers)
-	list(h.extensions)
-	list(h.groups)
+	var buf [512]byte
+	return string(appendJA3(buf[:0], h))
+}
+
+// appendJA3 appends the JA3 string of h to b.
+func appendJA3(b []byte, h *hello) []byte {
+	b = strconv.AppendUint(b, uint64(h.version), 10)
+	b = appendDecimals(b, h.ciphers)
+	b = appendDecimals(b, h.extensions)
+	b = appendDecimals(b, h.groups)
 	b = append(b, ',')
 	for i, f := range h.pointFormats {
 		if i > 0 {
@@ -39,13 +31,37 @@ func ja3String(h *hello) string {
 		}
 		b = strconv.AppendUint(b, uint64(f), 10)
 	}
-	return string(b)
+	return b
+}
+
+// appendDecimals appends ',' and the non-GREASE values of vs in decimal,
+// joined by '-'.
+func appendDecimals(b []byte, vs []uint16) []byte {
+	b = append(b, ',')
+	first := true
+	for _, v := range vs {
+		if isGREASE(v) {
+			continue
+		}
+		if !first {
+			b = append(b, '-')
+		}
+		first = false
+		b = strconv.AppendUint(b, uint64(v), 10)
+	}
+	return b
 }
 
 // ja3Hash is the lower-case hex MD5 of a JA3 string.
 func ja3Hash(s string) string {
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
+	var buf [2 * md5.Size]byte
+	return string(appendJA3Hash(buf[:0], []byte(s)))
+}
+
+// appendJA3Hash appends the lower-case hex MD5 of the JA3 string s to b.
+func appendJA3Hash(b, s []byte) []byte {
+	sum := md5.Sum(s)
+	return hex.AppendEncode(b, sum[:])
 }
 
 // ja4 builds the JA4 fingerprint of a ClientHello as FoxIO published it
@@ -56,24 +72,31 @@ func ja3Hash(s string) string {
 // of the sorted extension list (SNI and ALPN left out) followed by "_" and
 // the signature algorithms in wire order. GREASE is ignored everywhere.
 func ja4(h *hello, proto byte) string {
-	a, b, c := ja4Parts(h, proto)
-	out := make([]byte, 0, 36)
-	out = append(out, a...)
+	var buf [36]byte
+	return string(appendJA4(buf[:0], h, proto))
+}
+
+// appendJA4 appends the JA4 fingerprint of h to out.
+func appendJA4(out []byte, h *hello, proto byte) []byte {
+	var scratch [1024]byte
+	out = appendJA4A(out, h, proto)
 	out = append(out, '_')
-	out = append(out, ja4Hash(b)...)
+	out = appendJA4Hash(out, appendJA4B(scratch[:0], h))
 	out = append(out, '_')
-	out = append(out, ja4Hash(c)...)
-	return string(out)
+	return appendJA4Hash(out, appendJA4C(scratch[:0], h))
 }
 
 // ja4Raw is JA4_r: the same with the lists in clear instead of hashed.
 func ja4Raw(h *hello, proto byte) string {
-	a, b, c := ja4Parts(h, proto)
-	return a + "_" + b + "_" + c
+	b := appendJA4A(nil, h, proto)
+	b = append(b, '_')
+	b = appendJA4B(b, h)
+	b = append(b, '_')
+	return string(appendJA4C(b, h))
 }
 
-// ja4Parts returns JA4's a section and the b and c strings before hashing.
-func ja4Parts(h *hello, proto byte) (a, b, c string) {
+// appendJA4A appends JA4's a section.
+func appendJA4A(sec []byte, h *hello, proto byte) []byte {
 	version := h.version
 	if len(h.versions) > 0 {
 		version = 0
@@ -83,7 +106,7 @@ func ja4Parts(h *hello, proto byte) (a, b, c string) {
 			}
 		}
 	}
-	sec := []byte{proto}
+	sec = append(sec, proto)
 	switch version {
 	case 0x0304:
 		sec = append(sec, "13"...)
@@ -111,44 +134,77 @@ func ja4Parts(h *hello, proto byte) (a, b, c string) {
 	} else {
 		sec = append(sec, 'i')
 	}
-	ciphers := withoutGREASE(h.ciphers)
-	exts := withoutGREASE(h.extensions)
-	sec = appendCount(sec, len(ciphers))
-	sec = appendCount(sec, len(exts))
-	sec = append(sec, alpnChars(h.alpn)...)
+	sec = appendCount(sec, countNonGREASE(h.ciphers))
+	sec = appendCount(sec, countNonGREASE(h.extensions))
+	return appendALPNChars(sec, h.alpn)
+}
 
+// appendJA4B appends JA4's b string before hashing: the sorted cipher list.
+func appendJA4B(b []byte, h *hello) []byte {
+	var tmp [128]uint16
+	ciphers := appendNonGREASE(tmp[:0], h.ciphers, false)
 	slices.Sort(ciphers)
-	b = hexList(ciphers)
-	sorted := exts[:0]
-	for _, e := range exts {
-		if e != extServerName && e != extALPN {
-			sorted = append(sorted, e)
+	return appendHexList(b, ciphers)
+}
+
+// appendJA4C appends JA4's c string before hashing: the sorted extension
+// list without SNI and ALPN, then "_" and the signature algorithms.
+func appendJA4C(c []byte, h *hello) []byte {
+	var tmp [64]uint16
+	exts := appendNonGREASE(tmp[:0], h.extensions, true)
+	slices.Sort(exts)
+	c = appendHexList(c, exts)
+	if countNonGREASE(h.sigAlgs) > 0 {
+		c = append(c, '_')
+		first := true
+		for _, v := range h.sigAlgs {
+			if isGREASE(v) {
+				continue
+			}
+			if !first {
+				c = append(c, ',')
+			}
+			first = false
+			c = appendHex4(c, v)
 		}
 	}
-	slices.Sort(sorted)
-	c = hexList(sorted)
-	if sigs := withoutGREASE(h.sigAlgs); len(sigs) > 0 {
-		c += "_" + hexList(sigs)
-	}
-	return string(sec), b, c
+	return c
 }
 
 // ja4Hash is the first 12 hex digits of the SHA-256 of s, or twelve zeros
 // when the list it holds is empty.
 func ja4Hash(s string) string {
-	if s == "" {
-		return "000000000000"
-	}
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:6])
+	var buf [12]byte
+	return string(appendJA4Hash(buf[:0], []byte(s)))
 }
 
-func withoutGREASE(vs []uint16) []uint16 {
-	out := make([]uint16, 0, len(vs))
+// appendJA4Hash appends ja4Hash of s to b.
+func appendJA4Hash(b, s []byte) []byte {
+	if len(s) == 0 {
+		return append(b, "000000000000"...)
+	}
+	sum := sha256.Sum256(s)
+	return hex.AppendEncode(b, sum[:6])
+}
+
+func countNonGREASE(vs []uint16) int {
+	n := 0
 	for _, v := range vs {
 		if !isGREASE(v) {
-			out = append(out, v)
+			n++
 		}
+	}
+	return n
+}
+
+// appendNonGREASE appends the non-GREASE values of vs to out, leaving out
+// SNI and ALPN when noSNIALPN is set.
+func appendNonGREASE(out, vs []uint16, noSNIALPN bool) []uint16 {
+	for _, v := range vs {
+		if isGREASE(v) || noSNIALPN && (v == extServerName || v == extALPN) {
+			continue
+		}
+		out = append(out, v)
 	}
 	return out
 }
@@ -159,15 +215,14 @@ func appendCount(b []byte, n int) []byte {
 	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
-func hexList(vs []uint16) string {
-	b := make([]byte, 0, len(vs)*5)
+func appendHexList(b []byte, vs []uint16) []byte {
 	for i, v := range vs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendHex4(b, v)
 	}
-	return string(b)
+	return b
 }
 
 func isAlnum(c byte) bool {
@@ -178,13 +233,18 @@ func isAlnum(c byte) bool {
 // value, its first and last characters when both are alphanumeric, else the
 // first and last characters of its hex form.
 func alpnChars(alpn [][]byte) string {
+	return string(appendALPNChars(nil, alpn))
+}
+
+// appendALPNChars appends alpnChars(alpn) to b.
+func appendALPNChars(b []byte, alpn [][]byte) []byte {
 	if len(alpn) == 0 || len(alpn[0]) == 0 {
-		return "00"
+		return append(b, "00"...)
 	}
 	p := alpn[0]
 	first, last := p[0], p[len(p)-1]
 	if isAlnum(first) && isAlnum(last) {
-		return string([]byte{first, last})
+		return append(b, first, last)
 	}
-	return string([]byte{hexDigits[first>>4], hexDigits[last&0xf]})
+	return append(b, hexDigits[first>>4], hexDigits[last&0xf])
 }

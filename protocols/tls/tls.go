@@ -165,26 +165,42 @@ func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit p
 			s.done = true
 			return fmt.Errorf("%w: handshake over %d bytes", protocols.ErrTooLong, MaxHandshake)
 		}
-		s.hs = append(s.hs, body...)
-		if err := d.messages(dir, s, emit); err != nil {
+		// Messages complete in this body are read in place; only a
+		// message's incomplete start is buffered.
+		buf, buffered := body, len(s.hs) > 0
+		if buffered {
+			s.hs = append(s.hs, body...)
+			buf = s.hs
+		}
+		rest, err := d.messages(dir, s, buf, emit)
+		if err != nil {
 			s.done = true
 			return err
+		}
+		switch {
+		case s.done:
+			s.hs = nil
+		case buffered:
+			s.hs = s.hs[:copy(s.hs, rest)]
+		default:
+			s.hs = append(s.hs[:0], rest...)
 		}
 	}
 	return nil
 }
 
-// messages handles the complete handshake messages buffered in s.
-func (d *Decoder) messages(dir protocols.Direction, s *side, emit protocols.Emit) error {
-	for !s.done && len(s.hs) >= 4 {
-		n := int(s.hs[1])<<16 | int(s.hs[2])<<8 | int(s.hs[3])
+// messages handles the complete handshake messages at the start of buf and
+// returns the bytes after them.
+func (d *Decoder) messages(dir protocols.Direction, s *side, buf []byte, emit protocols.Emit) ([]byte, error) {
+	for !s.done && len(buf) >= 4 {
+		n := int(buf[1])<<16 | int(buf[2])<<8 | int(buf[3])
 		if 4+n > MaxHandshake {
-			return fmt.Errorf("%w: handshake message of %d bytes", protocols.ErrTooLong, n)
+			return nil, fmt.Errorf("%w: handshake message of %d bytes", protocols.ErrTooLong, n)
 		}
-		if len(s.hs) < 4+n {
-			return nil
+		if len(buf) < 4+n {
+			return buf, nil
 		}
-		typ, body := s.hs[0], s.hs[4:4+n]
+		typ, body := buf[0], buf[4:4+n]
 		var err error
 		switch typ {
 		case hsClientHello:
@@ -200,14 +216,11 @@ func (d *Decoder) messages(dir protocols.Direction, s *side, emit protocols.Emit
 			s.done = true
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		s.hs = s.hs[:copy(s.hs, s.hs[4+n:])]
+		buf = buf[4+n:]
 	}
-	if s.done {
-		s.hs = nil
-	}
-	return nil
+	return buf, nil
 }
 
 // Gap ends the direction: a handshake with a hole cannot be read.
@@ -274,8 +287,19 @@ type hello struct {
 	alpn         [][]byte
 }
 
-func u16s(b []byte) []uint16 {
-	out := make([]uint16, 0, len(b)/2)
+// helloBufs holds the arrays a hello's lists start in, so a ClientHello
+// parsed with buffers on the stack allocates nothing.
+type helloBufs struct {
+	cipherBuf  [64]uint16
+	extBuf     [32]uint16
+	groupBuf   [16]uint16
+	sigBuf     [32]uint16
+	versionBuf [8]uint16
+	alpnBuf    [4][]byte
+}
+
+// appendU16s appends the big-endian 16-bit values of b to out.
+func appendU16s(out []uint16, b []byte) []uint16 {
 	for i := 0; i+1 < len(b); i += 2 {
 		out = append(out, binary.BigEndian.Uint16(b[i:]))
 	}
@@ -284,40 +308,51 @@ func u16s(b []byte) []uint16 {
 
 // parseClientHello reads a ClientHello body (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2).
 func parseClientHello(body []byte) (*hello, error) {
-	r := &reader{b: body, ok: true}
-	h := &hello{version: uint16(r.u16())}
+	h, err := parseHello(body, new(helloBufs))
+	if err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// parseHello reads a ClientHello body. The lists of the hello start in bufs
+// and its byte slices point into body.
+func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
+	r := reader{b: body, ok: true}
+	h.version = uint16(r.u16())
 	r.bytes(32) // random
 	if sid := r.vec8(); len(sid) > 32 {
-		return nil, protocols.Malformedf("tls: session id of %d bytes", len(sid))
+		return h, protocols.Malformedf("tls: session id of %d bytes", len(sid))
 	}
 	cs := r.vec16()
 	if len(cs)%2 != 0 {
-		return nil, protocols.Malformedf("tls: odd cipher suites length")
+		return h, protocols.Malformedf("tls: odd cipher suites length")
 	}
-	h.ciphers = u16s(cs)
+	h.ciphers = appendU16s(bufs.cipherBuf[:0], cs)
 	r.vec8() // compression methods
 	if !r.ok {
-		return nil, protocols.Malformedf("tls: short ClientHello")
+		return h, protocols.Malformedf("tls: short ClientHello")
 	}
 	if len(r.b) == 0 {
 		return h, nil // no extensions (SSL 3.0 style)
 	}
-	exts := &reader{b: r.vec16(), ok: r.ok}
+	exts := reader{b: r.vec16(), ok: r.ok}
 	if !r.ok {
-		return nil, protocols.Malformedf("tls: extensions overrun the ClientHello")
+		return h, protocols.Malformedf("tls: extensions overrun the ClientHello")
 	}
+	h.extensions = bufs.extBuf[:0]
 	for len(exts.b) > 0 {
 		typ := uint16(exts.u16())
 		data := exts.vec16()
 		if !exts.ok {
-			return nil, protocols.Malformedf("tls: extension overruns the list")
+			return h, protocols.Malformedf("tls: extension overruns the list")
 		}
 		h.extensions = append(h.extensions, typ)
-		e := &reader{b: data, ok: true}
+		e := reader{b: data, ok: true}
 		switch typ {
 		case extServerName:
 			h.hasSNI = true
-			list := &reader{b: e.vec16(), ok: e.ok}
+			list := reader{b: e.vec16(), ok: e.ok}
 			for len(list.b) > 0 && list.ok {
 				kind := list.u8()
 				name := list.vec16()
@@ -326,21 +361,24 @@ func parseClientHello(body []byte) (*hello, error) {
 				}
 			}
 		case extALPN:
-			list := &reader{b: e.vec16(), ok: e.ok}
+			list := reader{b: e.vec16(), ok: e.ok}
 			for len(list.b) > 0 && list.ok {
 				p := list.vec8()
 				if list.ok {
+					if h.alpn == nil {
+						h.alpn = bufs.alpnBuf[:0]
+					}
 					h.alpn = append(h.alpn, p)
 				}
 			}
 		case extSupportedGroups:
-			h.groups = u16s(e.vec16())
+			h.groups = appendU16s(bufs.groupBuf[:0], e.vec16())
 		case extECPointFormats:
 			h.pointFormats = e.vec8()
 		case extSignatureAlgs:
-			h.sigAlgs = u16s(e.vec16())
+			h.sigAlgs = appendU16s(bufs.sigBuf[:0], e.vec16())
 		case extSupportedVersions:
-			h.versions = u16s(e.vec8())
+			h.versions = appendU16s(bufs.versionBuf[:0], e.vec8())
 		}
 	}
 	return h, nil
@@ -349,18 +387,20 @@ func parseClientHello(body []byte) (*hello, error) {
 // clientHello emits the client's observation and, on DICOM and HL7 ports,
 // one about the server it addresses.
 func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
-	h, err := parseClientHello(body)
+	var bufs helloBufs
+	h, err := parseHello(body, &bufs)
 	if err != nil {
 		return err
 	}
-	var facts []protocols.Fact
+	facts := make([]protocols.Fact, 0, 6)
 	add := func(name, value string) {
 		if value != "" {
 			facts = append(facts, protocols.Fact{Name: name, Value: value})
 		}
 	}
 	add(FactSNI, sanitize(h.sni))
-	var alpn []byte
+	var buf [maxString]byte
+	alpn := buf[:0]
 	for _, p := range h.alpn {
 		if len(alpn)+len(p)+1 > maxString {
 			break
@@ -371,20 +411,21 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		alpn = append(alpn, p...)
 	}
 	add(FactALPN, sanitize(alpn))
-	var vs []byte
+	vs := buf[:0]
 	for _, v := range h.versions {
 		if !isGREASE(v) && len(vs) < maxString-8 {
 			if len(vs) > 0 {
 				vs = append(vs, ',')
 			}
-			vs = append(vs, versionName(v)...)
+			vs = appendVersionName(vs, v)
 		}
 	}
 	add(FactSupportedVersions, string(vs))
-	ja3 := ja3String(h)
-	add(FactJA3, ja3)
-	add(FactJA3Hash, ja3Hash(ja3))
-	add(FactJA4, ja4(h, 't'))
+	var fp [512]byte
+	ja3 := appendJA3(fp[:0], &h)
+	add(FactJA3, string(ja3))
+	add(FactJA3Hash, string(appendJA3Hash(buf[:0], ja3)))
+	add(FactJA4, string(appendJA4(buf[:0], &h, 't')))
 	emit(protocols.Observation{Protocol: "tls", Source: "tls.client_hello", About: protocols.Sender, Role: "client", Facts: facts})
 	if f := d.serviceFacts(); f != nil {
 		emit(protocols.Observation{Protocol: "tls", Source: "tls.client_hello", About: protocols.Receiver, Role: "server", Facts: f})
@@ -499,6 +540,15 @@ func versionName(v uint16) string {
 	return hex4("0x", v)
 }
 
+// appendVersionName appends versionName(v) to b.
+func appendVersionName(b []byte, v uint16) []byte {
+	switch v {
+	case 0x0304, 0x0303, 0x0302, 0x0301, 0x0300:
+		return append(b, versionName(v)...)
+	}
+	return appendHex4(append(b, "0x"...), v)
+}
+
 const hexDigits = "0123456789abcdef"
 
 func hex4(prefix string, v uint16) string {
@@ -513,7 +563,11 @@ func appendHex4(b []byte, v uint16) []byte {
 // sanitize keeps the printable ASCII (0x20-0x7e) of b, trimmed, capped at
 // maxString bytes.
 func sanitize(b []byte) string {
-	out := make([]byte, 0, min(len(b), maxString))
+	if clean(b) {
+		return string(b)
+	}
+	var buf [maxString]byte
+	out := buf[:0]
 	for _, c := range b {
 		if len(out) == maxString {
 			break
@@ -527,4 +581,18 @@ func sanitize(b []byte) string {
 		out = out[:len(out)-1]
 	}
 	return string(out)
+}
+
+// clean reports whether sanitize would return b unchanged: at most
+// maxString printable bytes, no space at either end.
+func clean(b []byte) bool {
+	if len(b) > maxString || len(b) > 0 && (b[0] == ' ' || b[len(b)-1] == ' ') {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
