@@ -5,6 +5,7 @@
 package sensor
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"sync"
@@ -48,6 +49,8 @@ type Worker struct {
 	etherD  []protocols.Decoder
 	stats   *Stats
 	recent  []recentReport // cache of recent flow reports, see report
+	obsSeen []recentObs    // cache of recent observations, see observe
+	obsHash maphash.Hash
 	// Inventory updates go in batches to the feeder goroutine.
 	batch []invOp
 	ops   chan []invOp
@@ -76,20 +79,21 @@ func NewWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory) *Wo
 		cfg.ReportInterval = 10 * time.Second
 	}
 	w := &Worker{
-		cfg:    cfg,
-		dec:    decode.New(),
-		flows:  flow.NewTable(cfg.Flow),
-		pool:   reassembly.NewPool(cfg.Reassembly),
-		inv:    inv,
-		specs:  specs,
-		byPort: make(map[portKey][]int),
-		ether:  make(map[uint16]int),
-		etherD: make([]protocols.Decoder, len(specs)),
-		stats:  newStats(specs),
-		recent: make([]recentReport, recentSlots),
-		ops:    make(chan []invOp, 2),
-		free:   make(chan []invOp, 3),
-		fed:    make(chan struct{}),
+		cfg:     cfg,
+		dec:     decode.New(),
+		flows:   flow.NewTable(cfg.Flow),
+		pool:    reassembly.NewPool(cfg.Reassembly),
+		inv:     inv,
+		specs:   specs,
+		byPort:  make(map[portKey][]int),
+		ether:   make(map[uint16]int),
+		etherD:  make([]protocols.Decoder, len(specs)),
+		stats:   newStats(specs),
+		recent:  make([]recentReport, recentSlots),
+		obsSeen: make([]recentObs, recentObsSlots),
+		ops:     make(chan []invOp, 2),
+		free:    make(chan []invOp, 3),
+		fed:     make(chan struct{}),
 	}
 	w.batch = make([]invOp, 0, opBatch)
 	for range 3 {
@@ -504,11 +508,17 @@ func (w *Worker) queueSlot(slot *recentReport) {
 	slot.queued, slot.dirty = slot.seen.Time, false
 }
 
-// flushRecent queues every widened report (end of capture).
+// flushRecent queues every widened report and observation (end of
+// capture).
 func (w *Worker) flushRecent() {
 	for i := range w.recent {
 		if slot := &w.recent[i]; slot.used && slot.dirty {
 			w.queueSlot(slot)
+		}
+	}
+	for i := range w.obsSeen {
+		if slot := &w.obsSeen[i]; slot.used && slot.dirty {
+			w.queueObs(slot)
 		}
 	}
 }
@@ -611,6 +621,17 @@ func (w *Worker) feeder() {
 
 // observe receives a decoder's observation and passes it to the inventory
 // with the endpoints of the data that produced it.
+//
+// The same observation repeats across flows and messages (every HL7
+// connection of a sender carries the same MSH facts, DNS answers and ARP
+// replies repeat), so observations pass through a small cache like flow
+// reports do (see report): the first is queued at once, repeats only move
+// the slot's latest time, which is queued when the slot is reused, when
+// ReportInterval has passed, and at Close. The inventory's merges of an
+// observation's time are min and max, so the result is the same. Two
+// observations are the same when they agree on everything Observe reads
+// (see obsKey); observations the anomaly detector wants are never cached,
+// as it needs every time.
 func (w *Worker) observe(o protocols.Observation) {
 	w.stats.Observations[w.specIndex(o.Protocol)].Add(1)
 	var sender, receiver inventory.Endpoint
@@ -626,7 +647,100 @@ func (w *Worker) observe(o protocols.Observation) {
 			sender, receiver = receiver, sender
 		}
 	}
-	w.queue(invOp{flow: inventory.FlowSeen{Time: w.now}, obs: o, sender: sender, receiver: receiver})
+	op := invOp{flow: inventory.FlowSeen{Time: w.now}, obs: o, sender: sender, receiver: receiver}
+	if w.cfg.Anomalies != nil && anomaly.Interesting(&op.obs) {
+		w.queue(op)
+		return
+	}
+	about := obsAbout(&op)
+	slot := &w.obsSeen[w.obsHashOf(&op.obs, about)&(len(w.obsSeen)-1)]
+	if slot.used && sameObservation(&slot.op.obs, &op.obs) && obsAbout(&slot.op) == about {
+		if op.flow.Time.After(slot.last) {
+			slot.last = op.flow.Time
+			slot.dirty = true
+			if slot.last.Sub(slot.queued) >= w.cfg.ReportInterval {
+				w.queueObs(slot)
+			}
+		}
+		return
+	}
+	if slot.used && slot.dirty {
+		w.queueObs(slot)
+	}
+	*slot = recentObs{op: op, used: true, last: op.flow.Time, queued: op.flow.Time}
+	w.queue(op)
+}
+
+// recentObs is a slot of the observation cache.
+type recentObs struct {
+	op           invOp     // the first observation, as queued
+	last, queued time.Time // latest time seen, latest time queued
+	used, dirty  bool      // dirty: last is after queued
+}
+
+// recentObsSlots sizes the observation cache (a power of two).
+const recentObsSlots = 1 << 12
+
+// queueObs queues the slot's observation at its latest time.
+func (w *Worker) queueObs(slot *recentObs) {
+	op := slot.op
+	op.flow.Time = slot.last
+	w.queue(op)
+	slot.queued, slot.dirty = slot.last, false
+}
+
+// obsKey is what Observe reads of an observation's endpoints: the MAC and IP
+// of the endpoint the observation is about, and its port when the
+// observation names it a server. The other endpoint and the ports of a
+// client (a new one per connection) make no difference to the inventory.
+type obsKey struct {
+	mac       protocols.MAC
+	ip        netip.Addr
+	transport protocols.Transport
+	port      uint16
+}
+
+func obsAbout(op *invOp) obsKey {
+	e := op.sender
+	if op.obs.About == protocols.Receiver {
+		e = op.receiver
+	}
+	k := obsKey{mac: e.MAC, ip: e.IP}
+	if op.obs.Role == "server" {
+		k.transport, k.port = e.Transport, e.Port
+	}
+	return k
+}
+
+// sameObservation compares two observations field by field.
+func sameObservation(a, b *protocols.Observation) bool {
+	return a.Protocol == b.Protocol && a.Source == b.Source && a.About == b.About && a.MAC == b.MAC &&
+		a.IP == b.IP && a.Hostname == b.Hostname && a.Role == b.Role && slices.Equal(a.Facts, b.Facts)
+}
+
+// obsHashOf hashes an observation with the endpoint it is about.
+func (w *Worker) obsHashOf(o *protocols.Observation, k obsKey) int {
+	h := &w.obsHash
+	h.Reset()
+	h.WriteString(o.Source)
+	h.Write(k.mac[:])
+	a := k.ip.As16()
+	h.Write(a[:])
+	h.WriteByte(byte(k.transport))
+	h.WriteByte(byte(k.port))
+	h.WriteByte(byte(k.port >> 8))
+	h.WriteByte(byte(o.About))
+	h.Write(o.MAC[:])
+	a = o.IP.As16()
+	h.Write(a[:])
+	h.WriteString(o.Hostname)
+	for _, f := range o.Facts {
+		h.WriteString(f.Name)
+		h.WriteByte(0)
+		h.WriteString(f.Value)
+		h.WriteByte(0)
+	}
+	return int(h.Sum64() >> 1)
 }
 
 func (w *Worker) specIndex(name string) int {
