@@ -1,8 +1,9 @@
 package inventory
 
 import (
-	"encoding/json"
+	"encoding/binary"
 	"hash/maphash"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -75,14 +76,118 @@ func (inv *Inventory) markUrgent(k epKey) {
 	}
 }
 
-// hash returns a hash of the JSON of a, to tell whether it changed since it
-// was last emitted. The seed is per inventory: hashes never leave it.
+// hash returns a hash of a, to tell whether it changed since it was last
+// emitted: it is as sensitive as its JSON. Every field is written in order,
+// strings and lists with their length, so two assets hash alike exactly when
+// their JSON is equal (but for hash collisions): a nil and an empty list
+// hash alike, as omitempty leaves out both and asset never makes a nil list
+// that is not omitempty. The seed is per inventory: hashes never leave it.
 func (e *events) hash(a *Asset) uint64 {
-	b, err := json.Marshal(a)
-	if err != nil { // cannot happen: Asset holds only strings, numbers and slices
-		return 0
+	var h assetHash
+	h.SetSeed(e.seed)
+	h.str(a.Schema)
+	h.str(a.ID)
+	h.str(a.Sensor)
+	h.str(a.MAC)
+	h.strs(a.IPs)
+	h.strs(a.Hostnames)
+	h.str(a.Vendor)
+	h.str(a.Model)
+	h.str(a.Serial)
+	h.str(a.Firmware)
+	h.str(a.OS)
+	h.str(a.Category)
+	h.float(a.Confidence)
+	h.bool(a.Medical)
+	h.strs(a.Protocols)
+	h.int(len(a.Services))
+	for i := range a.Services {
+		s := &a.Services[i]
+		h.str(s.Transport)
+		h.int(int(s.Port))
+		h.str(s.Protocol)
+		h.str(s.Role)
 	}
-	return maphash.Bytes(e.seed, b)
+	h.bool(a.DICOM != nil)
+	if d := a.DICOM; d != nil {
+		h.strs(d.AETitles)
+		h.str(d.ImplementationClassUID)
+		h.str(d.ImplementationVersion)
+		h.strs(d.Modalities)
+		h.strs(d.SOPClasses)
+	}
+	h.bool(a.HL7 != nil)
+	if x := a.HL7; x != nil {
+		h.strs(x.Applications)
+		h.strs(x.Facilities)
+		h.strs(x.MessageTypes)
+		h.strs(x.Versions)
+	}
+	h.int(len(a.Peers))
+	for i := range a.Peers {
+		p := &a.Peers[i]
+		h.str(p.Asset)
+		h.str(p.Protocol)
+		h.str(p.Role)
+	}
+	h.int(len(a.Evidence))
+	for i := range a.Evidence {
+		x := &a.Evidence[i]
+		h.str(x.Source)
+		h.str(x.Fact)
+		h.str(x.Value)
+		h.str(x.Time)
+	}
+	h.bool(a.Owner != nil)
+	if o := a.Owner; o != nil {
+		h.str(o.Responsible)
+		h.str(o.Accountable)
+		h.strs(o.Consulted)
+		h.strs(o.Informed)
+	}
+	h.int(len(a.Advisories))
+	for i := range a.Advisories {
+		x := &a.Advisories[i]
+		h.str(x.ID)
+		h.str(x.Severity)
+		h.str(x.Source)
+	}
+	h.float(a.Risk)
+	h.str(a.FirstSeen)
+	h.str(a.LastSeen)
+	return h.Sum64()
+}
+
+// assetHash writes an asset's fields into a maphash.Hash, each string after
+// its length so that no two sequences of fields write the same bytes.
+type assetHash struct{ maphash.Hash }
+
+func (h *assetHash) int(n int) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(n))
+	h.Write(b[:])
+}
+
+func (h *assetHash) str(s string) {
+	h.int(len(s))
+	h.WriteString(s)
+}
+
+func (h *assetHash) strs(s []string) {
+	h.int(len(s))
+	for _, v := range s {
+		h.str(v)
+	}
+}
+
+func (h *assetHash) float(f float64) { h.int(int(math.Float64bits(f))) }
+
+func (h *assetHash) bool(v bool) {
+	if v {
+		h.WriteByte(1)
+	} else {
+		h.WriteByte(0)
+	}
 }
 
 // Advance tells the inventory that packet time reached now. It emits
