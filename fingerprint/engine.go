@@ -198,7 +198,7 @@ func (e *Engine) Identify(in Input) Identity {
 
 	facts := append(s.facts[:0], in.Facts...)
 	facts = e.derive(facts, &in)
-	slices.SortFunc(facts, compareFact)
+	sortFacts(facts, len(in.Facts))
 	s.facts = facts
 
 	// Candidate rules: those one of the asset's facts can trigger.
@@ -217,6 +217,21 @@ func (e *Engine) Identify(in Input) Identity {
 		}
 	}
 	return e.fuse(s, &in)
+}
+
+// sortFacts sorts facts by name, then value. The inventory passes its
+// facts sorted: then only the derived ones after the first n are inserted.
+func sortFacts(facts []protocols.Fact, n int) {
+	if !slices.IsSortedFunc(facts[:n], compareFact) {
+		slices.SortFunc(facts, compareFact)
+		return
+	}
+	for i := n; i < len(facts); i++ {
+		f := facts[i]
+		j, _ := slices.BinarySearchFunc(facts[:i], f, compareFact)
+		copy(facts[j+1:i+1], facts[j:i])
+		facts[j] = f
+	}
 }
 
 func trailingZeros(x uint64) int {
@@ -337,14 +352,21 @@ func (e *Engine) fuse(s *scratch, in *Input) Identity {
 	}
 
 	// One backing array for all candidates' rule lists.
+	// and one for all attributes' candidates.
 	ids := make([]string, 0, nrules)
+	ncands := 0
+	for _, cs := range s.cands {
+		ncands += len(cs)
+	}
+	all := make([]Candidate, ncands)
 	id.Candidates = make(map[string][]Candidate, numAttrs)
 	var win [numAttrs]*Candidate
 	for a, cs := range s.cands {
 		if len(cs) == 0 {
 			continue
 		}
-		out := make([]Candidate, len(cs))
+		out := all[:len(cs):len(cs)]
+		all = all[len(cs):]
 		for j, c := range cs {
 			start := len(ids)
 			for _, h := range c.rules {

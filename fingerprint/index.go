@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"regexp/syntax"
 	"slices"
+	"strings"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
@@ -148,4 +149,152 @@ func firstLiteral(re *syntax.Regexp, depth int) string {
 		}
 	}
 	return ""
+}
+
+// maxNeeded caps the alternatives of a regular expression's required
+// literals.
+const maxNeeded = 16
+
+// needed is a set of literals one of which every match of a regular
+// expression contains; fold means they are lower case and compared without
+// ASCII case.
+type needed struct {
+	lits []string
+	fold bool
+}
+
+// regexNeeded returns the ASCII literals one of which occurs in every match
+// of expr, or a zero needed when it finds none. Testing them with
+// strings.Contains rules most values out without running the expression.
+func regexNeeded(expr string) needed {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return needed{}
+	}
+	lits, fold, ok := requiredLiterals(re.Simplify(), 0)
+	if !ok {
+		return needed{}
+	}
+	if fold {
+		for i, l := range lits {
+			lits[i] = strings.ToLower(l)
+		}
+	}
+	return needed{lits: lits, fold: fold}
+}
+
+// requiredLiterals returns literals one of which every match of re
+// contains, and whether any is case-folded (then all are compared without
+// case).
+func requiredLiterals(re *syntax.Regexp, depth int) (lits []string, fold, ok bool) {
+	if depth > 16 {
+		return nil, false, false
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		s := string(re.Rune)
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return nil, false, false
+			}
+		}
+		return []string{s}, re.Flags&syntax.FoldCase != 0, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredLiterals(re.Sub[0], depth+1)
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredLiterals(re.Sub[0], depth+1)
+		}
+	case syntax.OpConcat:
+		best := -1
+		for _, sub := range re.Sub {
+			l, f, ok := requiredLiterals(sub, depth+1)
+			if !ok {
+				continue
+			}
+			if s := shortest(l); s > best {
+				lits, fold, best = l, f, s
+			}
+		}
+		return lits, fold, best >= 0
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			l, f, ok := requiredLiterals(sub, depth+1)
+			if !ok || len(lits)+len(l) > maxNeeded {
+				return nil, false, false
+			}
+			lits = append(lits, l...)
+			fold = fold || f
+		}
+		return lits, fold, true
+	}
+	return nil, false, false
+}
+
+// shortest is the length of the shortest of lits.
+func shortest(lits []string) int {
+	n := -1
+	for _, l := range lits {
+		if n < 0 || len(l) < n {
+			n = len(l)
+		}
+	}
+	return n
+}
+
+// mayMatch reports whether v contains one of the needed literals; it is
+// true when there are none, and (folded) when v is not ASCII, where Unicode
+// case folding could match what an ASCII comparison misses.
+func (n *needed) mayMatch(v string) bool {
+	if n.lits == nil {
+		return true
+	}
+	if !n.fold {
+		for _, l := range n.lits {
+			if strings.Contains(v, l) {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] >= 0x80 {
+			return true
+		}
+	}
+	for _, l := range n.lits {
+		if containsFold(v, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether ASCII v contains the lower-case ASCII
+// literal l without regard to case.
+func containsFold(v, l string) bool {
+	if l == "" {
+		return true
+	}
+	first := l[0]
+	for i := 0; i+len(l) <= len(v); i++ {
+		if lower(v[i]) != first {
+			continue
+		}
+		j := 1
+		for j < len(l) && lower(v[i+j]) == l[j] {
+			j++
+		}
+		if j == len(l) {
+			return true
+		}
+	}
+	return false
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }

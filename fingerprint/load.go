@@ -501,7 +501,7 @@ func (l *loader) cond(n *yaml.Node, key string, scope int) (cond, bool) {
 				l.errf(v, opKey, "bad regular expression: "+strings.TrimPrefix(err.Error(), "error parsing regexp: "), "write a Go RE2 expression")
 				break
 			}
-			c.op, c.re = opRegex, re
+			c.op, c.re, c.need = opRegex, re, regexNeeded(s)
 			if !c.ignoreCase {
 				c.litPrefix = regexLiteralPrefix(s)
 			}

@@ -41,6 +41,7 @@ type cond struct {
 	strs       []string
 	re         *regexp.Regexp
 	litPrefix  string // the literal every match of re begins with, if any
+	need       needed // literals one of which every match of re contains
 	ver        []verClause
 	min, max   float64
 	prefix     netip.Prefix
@@ -104,7 +105,7 @@ func (c *cond) test(v string) bool {
 		}
 		return false
 	case opRegex:
-		return c.re.MatchString(v)
+		return c.need.mayMatch(v) && c.re.MatchString(v)
 	case opVersion:
 		ver, ok := parseVersionValue(v)
 		return ok && matchVersion(c.ver, &ver)
