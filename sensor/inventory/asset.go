@@ -141,10 +141,10 @@ func (inv *Inventory) group(k epKey) (assetKey, bool) {
 // peerID names the peer at k: its asset, or "ip:<ip>" for an external host.
 func (inv *Inventory) peerID(k epKey) (string, bool) {
 	if a, ok := inv.group(k); ok {
-		return a.String(), true
+		return inv.ev.id(a), true
 	}
 	if k.ip.IsValid() {
-		return "ip:" + k.ip.String(), true
+		return inv.ev.id(assetKey{ip: k.ip}), true
 	}
 	return "", false
 }
@@ -236,14 +236,14 @@ func (inv *Inventory) asset(b *builder) Asset {
 	cfg := &inv.cfg
 	a := Asset{
 		Schema:    Schema,
-		ID:        b.key.String(),
+		ID:        inv.ev.id(b.key),
 		Sensor:    cfg.Sensor,
 		Category:  "unknown",
 		FirstSeen: timeString(b.first),
 		LastSeen:  timeString(b.last),
 	}
 	if !b.key.mac.IsZero() {
-		a.MAC = b.key.mac.String()
+		a.MAC = a.ID[len("mac:"):]
 		if mi := inv.macs.get(b.key.mac); mi != nil {
 			b.ips = append(b.ips, mi.bound...)
 		}
@@ -259,7 +259,7 @@ func (inv *Inventory) asset(b *builder) Asset {
 	}
 	a.IPs = make([]string, len(b.ips))
 	for i, ip := range b.ips {
-		a.IPs[i] = ip.String()
+		a.IPs[i] = inv.ev.id(assetKey{ip: ip})[len("ip:"):]
 	}
 	a.Hostnames = sortedStrings(b.hostnames, cfg.MaxHostnames)
 	a.Protocols = sortedStrings(b.protocols, 64)
@@ -301,32 +301,34 @@ func (inv *Inventory) asset(b *builder) Asset {
 	return a
 }
 
+// namedPeer is a peer with its ID.
+type namedPeer struct {
+	id        string
+	transport protocols.Transport
+	port      uint16
+	protocol  string
+	role      string
+}
+
 // peers names the peers of b. A peer seen both before and after its
 // protocol was detected keeps only the detected protocol for that port.
 func (inv *Inventory) peers(b *builder) []Peer {
-	type named struct {
-		id        string
-		transport protocols.Transport
-		port      uint16
-		protocol  string
-		role      string
-	}
-	self := b.key.String()
-	ns := make([]named, 0, len(b.peers))
+	self := inv.ev.id(b.key)
+	ns := inv.ev.named[:0]
 	for _, p := range b.peers {
 		id, ok := inv.peerID(p.key)
 		if !ok || id == self {
 			continue
 		}
-		ns = append(ns, named{id, p.transport, p.port, p.protocol, p.role})
+		ns = append(ns, namedPeer{id, p.transport, p.port, p.protocol, p.role})
 	}
-	port := func(x, y named) int {
+	port := func(x, y namedPeer) int {
 		return cmp.Or(strings.Compare(x.id, y.id), cmp.Compare(x.transport, y.transport),
 			cmp.Compare(x.port, y.port), strings.Compare(x.role, y.role))
 	}
 	// Sort so that, per (id, transport, port, role), named protocols come
 	// last; then drop an unnamed entry followed by a named one of the same port.
-	slices.SortFunc(ns, func(x, y named) int { return cmp.Or(port(x, y), strings.Compare(x.protocol, y.protocol)) })
+	slices.SortFunc(ns, func(x, y namedPeer) int { return cmp.Or(port(x, y), strings.Compare(x.protocol, y.protocol)) })
 	out := make([]Peer, 0, len(ns))
 	for i, n := range ns {
 		if n.protocol == "" && i+1 < len(ns) && port(n, ns[i+1]) == 0 {
@@ -338,6 +340,7 @@ func (inv *Inventory) peers(b *builder) []Peer {
 		}
 		out = append(out, Peer{Asset: n.id, Protocol: proto, Role: n.role})
 	}
+	inv.ev.named = ns[:0]
 	slices.SortFunc(out, func(x, y Peer) int {
 		return cmp.Or(strings.Compare(x.Asset, y.Asset), strings.Compare(x.Protocol, y.Protocol), strings.Compare(x.Role, y.Role))
 	})

@@ -42,6 +42,27 @@ type events struct {
 	// endpoint's asset changes only with allDirty set, which covers every
 	// asset, so an endpoint marked in this generation need not be again.
 	gen uint64
+	// ids caches the ID strings of assets and peers ("mac:<mac>",
+	// "ip:<ip>"), which every build of an asset writes again.
+	ids map[assetKey]string
+	// named is scratch space for peers.
+	named []namedPeer
+}
+
+// maxIDs caps the ID cache; it is emptied when full.
+const maxIDs = 1 << 16
+
+// id returns a.String(), cached.
+func (e *events) id(a assetKey) string {
+	if s, ok := e.ids[a]; ok {
+		return s
+	}
+	if len(e.ids) >= maxIDs {
+		clear(e.ids)
+	}
+	s := a.String()
+	e.ids[a] = s
+	return s
 }
 
 type emitted struct {
@@ -56,6 +77,7 @@ func (e *events) init() {
 	e.urgent = make(map[assetKey]struct{})
 	e.pending = make(map[assetKey]time.Time)
 	e.emitted = make(map[assetKey]emitted)
+	e.ids = make(map[assetKey]string)
 }
 
 // markDirty notes that the asset of endpoint k may have changed.
