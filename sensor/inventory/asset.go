@@ -239,8 +239,8 @@ func (inv *Inventory) asset(b *builder) Asset {
 		ID:        inv.ev.id(b.key),
 		Sensor:    cfg.Sensor,
 		Category:  "unknown",
-		FirstSeen: timeString(b.first),
-		LastSeen:  timeString(b.last),
+		FirstSeen: inv.ev.time(b.first),
+		LastSeen:  inv.ev.time(b.last),
 	}
 	if !b.key.mac.IsZero() {
 		a.MAC = a.ID[len("mac:"):]
@@ -296,7 +296,7 @@ func (inv *Inventory) asset(b *builder) Asset {
 	b.evidence = append(b.evidence, slices.CompactFunc(b.derived, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })...)
 	a.Evidence = make([]Evidence, len(b.evidence))
 	for i, e := range b.evidence {
-		a.Evidence[i] = Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: timeString(e.first)}
+		a.Evidence[i] = Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: inv.ev.time(e.first)}
 	}
 	return a
 }

@@ -45,12 +45,32 @@ type events struct {
 	// ids caches the ID strings of assets and peers ("mac:<mac>",
 	// "ip:<ip>"), which every build of an asset writes again.
 	ids map[assetKey]string
+	// times caches the RFC 3339 strings of evidence and seen times by
+	// UnixNano: an asset's evidence keeps its times from build to build.
+	times map[int64]string
 	// named is scratch space for peers.
 	named []namedPeer
 }
 
 // maxIDs caps the ID cache; it is emptied when full.
 const maxIDs = 1 << 16
+
+// time returns timeString(t), cached when t.UnixNano is defined.
+func (e *events) time(t time.Time) string {
+	if sec := t.Unix(); sec < -9e9 || sec > 9e9 {
+		return timeString(t)
+	}
+	ns := t.UnixNano()
+	if s, ok := e.times[ns]; ok {
+		return s
+	}
+	if len(e.times) >= maxIDs {
+		clear(e.times)
+	}
+	s := timeString(t)
+	e.times[ns] = s
+	return s
+}
 
 // id returns a.String(), cached.
 func (e *events) id(a assetKey) string {
@@ -78,6 +98,7 @@ func (e *events) init() {
 	e.pending = make(map[assetKey]time.Time)
 	e.emitted = make(map[assetKey]emitted)
 	e.ids = make(map[assetKey]string)
+	e.times = make(map[int64]string)
 }
 
 // markDirty notes that the asset of endpoint k may have changed.
