@@ -553,8 +553,8 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 		if f.Name == "" || len(f.Value) > maxName || len(o.Source) > maxName || len(f.Name) > maxName {
 			continue
 		}
-		inv.addEvidence(ep, evidence{source: o.Source, fact: f.Name, value: f.Value, first: ts})
-		ep.facts, _, _ = insertSorted(ep.facts, f, compareFact, maxFacts)
+		inv.addEvidence(ep, o.Source, f.Name, f.Value, ts)
+		addFact(ep, f)
 	}
 }
 
@@ -660,14 +660,92 @@ func (inv *Inventory) addService(ep *endpoint, s service) {
 	}
 }
 
-func (inv *Inventory) addEvidence(ep *endpoint, e evidence) {
-	var i int
-	var dropped bool
-	ep.evidence, i, dropped = insertSorted(ep.evidence, e, compareEvidence, inv.cfg.MaxEvidence)
-	inv.count(&inv.stats.EvidenceDropped, dropped)
-	if i >= 0 && e.first.Before(ep.evidence[i].first) {
-		ep.evidence[i].first = e.first
+// addEvidence offers evidence {source, fact, value} first seen at ts to the
+// endpoint's capped set, as insertSorted would. Like addPeer it searches by
+// pointer: the evidence set is searched once per fact of every observation,
+// and the generic search copied both elements at every comparison.
+func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts time.Time) {
+	s, max := ep.evidence, inv.cfg.MaxEvidence
+	lo, hi := 0, len(s)
+	if hi > 0 && compareEvidenceTo(&s[hi-1], source, fact, value) < 0 {
+		lo = hi // past the largest
 	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		c := compareEvidenceTo(&s[m], source, fact, value)
+		if c == 0 {
+			if ts.Before(s[m].first) {
+				s[m].first = ts
+			}
+			return
+		}
+		if c < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	e := evidence{source: source, fact: fact, value: value, first: ts}
+	switch {
+	case max <= 0 || len(s) >= max && lo >= len(s):
+		inv.stats.EvidenceDropped++
+		return
+	case len(s) >= max:
+		s = slices.Insert(s[:len(s)-1], lo, e) // push out the largest
+		inv.stats.EvidenceDropped++
+	default:
+		s = slices.Insert(s, lo, e)
+	}
+	ep.evidence = s
+}
+
+// compareEvidenceTo is compareEvidence of *a and {source, fact, value}.
+func compareEvidenceTo(a *evidence, source, fact, value string) int {
+	if c := strings.Compare(a.source, source); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.fact, fact); c != 0 {
+		return c
+	}
+	return strings.Compare(a.value, value)
+}
+
+// addFact offers f to the endpoint's capped fact set, as insertSorted
+// would, searching by pointer.
+func addFact(ep *endpoint, f protocols.Fact) {
+	s := ep.facts
+	lo, hi := 0, len(s)
+	if hi > 0 && compareFactTo(&s[hi-1], &f) < 0 {
+		lo = hi
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		c := compareFactTo(&s[m], &f)
+		if c == 0 {
+			return
+		}
+		if c < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	switch {
+	case len(s) >= maxFacts && lo >= len(s):
+		return
+	case len(s) >= maxFacts:
+		s = slices.Insert(s[:len(s)-1], lo, f)
+	default:
+		s = slices.Insert(s, lo, f)
+	}
+	ep.facts = s
+}
+
+func compareFactTo(a, b *protocols.Fact) int {
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
 }
 
 func comparePeer(a, b peer) int { return comparePeerP(&a, &b) }
