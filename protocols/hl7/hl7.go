@@ -50,6 +50,8 @@ const (
 	maxValue = 256
 	// maxSeen caps the distinct facts remembered (and so emitted) per flow.
 	maxSeen = 512
+	// seenHint sizes the seen set of a flow at its first fact.
+	seenHint = 16
 	// maxCodes caps the distinct OBX-3 codes, and maxDevices the distinct
 	// device identifiers, emitted per flow.
 	maxCodes   = 64
@@ -140,7 +142,9 @@ func isAlnum(c byte) bool {
 
 // New returns a decoder for one flow.
 func New(protocols.FlowInfo) protocols.Decoder {
-	return &Decoder{}
+	d := &Decoder{}
+	d.key, d.val = d.keyBuf[:0], d.valBuf[:0]
+	return d
 }
 
 // frameState says where a direction's stream is relative to MLLP blocks.
@@ -168,7 +172,7 @@ type stream struct {
 	junk      int
 	oversized int
 	badBlocks int
-	sent      [ackRing]sentMsg
+	sent      *[ackRing]sentMsg // allocated at the first message to remember
 	next      int
 }
 
@@ -183,6 +187,8 @@ type Decoder struct {
 	msg     message
 	key     []byte // scratch for the seen-set key
 	val     []byte // scratch for rendering values
+	keyBuf  [96]byte
+	valBuf  [maxValue]byte
 }
 
 // Feed frames data into MLLP blocks and decodes each complete block. It

@@ -36,12 +36,10 @@ type message struct {
 	controlID []byte // MSH-10
 	version   []byte // MSH-12
 	hasMSA    bool
-	ackCode   []byte // MSA-1
-	ackID     []byte // MSA-2
-	nCodes    int
-	codes     [maxPerMessage][]byte // OBX-3
-	nDevices  int
-	devices   [maxPerMessage]rawDevice
+	ackCode   []byte      // MSA-1
+	ackID     []byte      // MSA-2
+	codes     [][]byte    // OBX-3, at most maxPerMessage; reused between messages
+	devices   []rawDevice // at most maxPerMessage; reused between messages
 }
 
 // fields iterates over the fields of a segment.
@@ -92,10 +90,10 @@ func (m *message) parse(b []byte) int {
 
 // reset clears m, keeping no reference into earlier blocks.
 func (m *message) reset() {
-	codes, devices := m.nCodes, m.nDevices
-	clear(m.codes[:codes])
-	clear(m.devices[:devices])
-	m.ok, m.hasMSA, m.nCodes, m.nDevices = false, false, 0, 0
+	clear(m.codes)
+	clear(m.devices)
+	m.codes, m.devices = m.codes[:0], m.devices[:0]
+	m.ok, m.hasMSA = false, false
 	m.sendApp, m.sendFac, m.recvApp, m.recvFac = nil, nil, nil, nil
 	m.typ, m.controlID, m.version, m.ackCode, m.ackID = nil, nil, nil, nil, nil
 }
@@ -170,9 +168,11 @@ func (m *message) segment(seg []byte) {
 			}
 			switch n {
 			case 3:
-				if len(v) > 0 && m.nCodes < len(m.codes) {
-					m.codes[m.nCodes] = v
-					m.nCodes++
+				if len(v) > 0 && len(m.codes) < maxPerMessage {
+					if m.codes == nil {
+						m.codes = make([][]byte, 0, 8)
+					}
+					m.codes = append(m.codes, v)
 				}
 			case 18:
 				m.addDevices(FactDeviceID, v, 0)
@@ -201,7 +201,7 @@ func (m *message) segment(seg []byte) {
 
 // addDevices records up to maxRepeats repetitions of field v.
 func (m *message) addDevices(name string, v []byte, comps int) {
-	for r := 0; r < maxRepeats && len(v) > 0 && m.nDevices < len(m.devices); r++ {
+	for r := 0; r < maxRepeats && len(v) > 0 && len(m.devices) < maxPerMessage; r++ {
 		rep := v
 		if m.enc.rep != noDelim {
 			if i := bytes.IndexByte(v, byte(m.enc.rep)); i >= 0 {
@@ -213,8 +213,10 @@ func (m *message) addDevices(name string, v []byte, comps int) {
 			v = nil
 		}
 		if len(rep) > 0 {
-			m.devices[m.nDevices] = rawDevice{name: name, v: rep, comp: comps}
-			m.nDevices++
+			if m.devices == nil {
+				m.devices = make([]rawDevice, 0, 8)
+			}
+			m.devices = append(m.devices, rawDevice{name: name, v: rep, comp: comps})
 		}
 	}
 }
@@ -414,6 +416,7 @@ type collector struct {
 	d     *Decoder
 	side  protocols.Direction // the side of the flow the facts are about
 	facts []protocols.Fact
+	size  int // the capacity facts is made with at its first fact
 }
 
 // add renders raw field v and adds it as fact name unless seen before on
@@ -437,24 +440,34 @@ func (c *collector) addText(name string, value []byte, limit *int, max int, forc
 	d.key = append(append(append(append(d.key[:0], byte(c.side)), name...), 0), value...)
 	if _, dup := d.seen[string(d.key)]; dup {
 		if force {
-			c.facts = append(c.facts, protocols.Fact{Name: name, Value: string(value)})
+			c.append(protocols.Fact{Name: name, Value: string(value)})
 		}
 		return
 	}
 	if len(d.seen) >= maxSeen || (limit != nil && *limit >= max) {
 		if force {
-			c.facts = append(c.facts, protocols.Fact{Name: name, Value: string(value)})
+			c.append(protocols.Fact{Name: name, Value: string(value)})
 		}
 		return
 	}
 	if d.seen == nil {
-		d.seen = make(map[string]struct{})
+		d.seen = make(map[string]struct{}, seenHint)
 	}
-	d.seen[string(d.key)] = struct{}{}
+	// The value is the end of the key: one string serves both.
+	key := string(d.key)
+	d.seen[key] = struct{}{}
 	if limit != nil {
 		*limit++
 	}
-	c.facts = append(c.facts, protocols.Fact{Name: name, Value: string(value)})
+	c.append(protocols.Fact{Name: name, Value: key[len(key)-len(value):]})
+}
+
+// append adds f, making facts with room for size facts the first time.
+func (c *collector) append(f protocols.Fact) {
+	if c.facts == nil && c.size > 0 {
+		c.facts = make([]protocols.Fact, 0, c.size)
+	}
+	c.facts = append(c.facts, f)
 }
 
 // emitMessage turns the parsed message sent in direction dir into
@@ -472,29 +485,34 @@ func (d *Decoder) emitMessage(dir protocols.Direction, emit protocols.Emit) {
 		// An ACK goes back from the system that received a message.
 		senderRole, receiverRole = "receiver", "sender"
 	} else if len(m.controlID) > 0 && len(typ) > 0 {
+		if s.sent == nil {
+			s.sent = new([ackRing]sentMsg)
+		}
 		e := &s.sent[s.next]
 		s.next = (s.next + 1) % len(s.sent)
 		e.idLen = uint8(copy(e.id[:], m.controlID))
 		e.typLen = uint8(copy(e.typ[:], typ))
 	}
 
-	snd := collector{d: d, side: dir}
+	// Room for every fact the message can give the sender, ACK facts
+	// included.
+	snd := collector{d: d, side: dir, size: 6 + len(m.devices) + len(m.codes)}
 	snd.add(FactSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
 	snd.add(FactSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
 	snd.addText(FactMessageType, typ, nil, 0, false)
 	var verBuf [8]byte
 	snd.addText(FactVersion, m.versionID(verBuf[:0]), nil, 0, false)
-	for i := range m.nDevices {
+	for i := range m.devices {
 		dv := &m.devices[i]
 		snd.add(dv.name, dv.v, dv.comp, &d.devices, maxDevices)
 	}
-	for i := range m.nCodes {
+	for i := range m.codes {
 		// OBX-3 is a CE/CWE: identifier^text^coding system; the alternate
 		// triplet (components 4-6) is not kept.
 		snd.add(FactObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
 	}
 
-	ack := collector{d: d, side: dir}
+	ack := collector{d: d, side: dir, size: 2}
 	if m.hasMSA {
 		if code, negative := m.ackCodeValue(); code != "" {
 			ack.addText(FactAckCode, []byte(code), nil, 0, negative)
@@ -521,7 +539,7 @@ func (d *Decoder) emitMessage(dir protocols.Direction, emit protocols.Emit) {
 		emit(protocols.Observation{Protocol: "hl7", Source: SourceAck, About: protocols.Sender, Role: senderRole, Facts: ack.facts})
 	}
 
-	rcv := collector{d: d, side: dir.Reverse()}
+	rcv := collector{d: d, side: dir.Reverse(), size: 2}
 	rcv.add(FactReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
 	rcv.add(FactReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
 	if len(rcv.facts) > 0 {
@@ -535,7 +553,7 @@ func (d *Decoder) emitMessage(dir protocols.Direction, emit protocols.Emit) {
 // lookup returns the message type of the message with control id id that
 // this direction sent recently, or nil.
 func (s *stream) lookup(id []byte) []byte {
-	if len(id) == 0 {
+	if len(id) == 0 || s.sent == nil {
 		return nil
 	}
 	if len(id) > maxControlID {
