@@ -125,6 +125,12 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 	}
 	emit(protocols.Observation{Protocol: "dns", Source: "dns.response", About: protocols.Sender, Role: "server"})
 	p.Reset(data)
+	// Answers usually repeat one owner name: its text is made once.
+	var (
+		lbuf  [MaxName]byte
+		last  []byte
+		lastT string
+	)
 	for {
 		r, ok, _ := p.Next()
 		if !ok {
@@ -134,7 +140,10 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 			continue
 		}
 		if addr, ok := r.Addr(); ok {
-			name := Text(r.Name)
+			if last == nil || !bytes.Equal(last, r.Name) {
+				last, lastT = lbuf[:copy(lbuf[:], r.Name)], Text(r.Name)
+			}
+			name := lastT
 			if name == "" {
 				continue
 			}
