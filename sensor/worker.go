@@ -647,17 +647,15 @@ func (w *Worker) observe(o protocols.Observation) {
 			sender, receiver = receiver, sender
 		}
 	}
-	op := invOp{flow: inventory.FlowSeen{Time: w.now}, obs: o, sender: sender, receiver: receiver}
-	if w.cfg.Anomalies != nil && anomaly.Interesting(&op.obs) {
-		w.queue(op)
+	if w.cfg.Anomalies != nil && anomaly.Interesting(&o) {
+		w.queue(invOp{flow: inventory.FlowSeen{Time: w.now}, obs: o, sender: sender, receiver: receiver})
 		return
 	}
-	about := obsAbout(&op)
-	slot := &w.obsSeen[w.obsHashOf(&op.obs, about)&(len(w.obsSeen)-1)]
-	if slot.used && sameObservation(&slot.op.obs, &op.obs) && obsAbout(&slot.op) == about {
-		if op.flow.Time.After(slot.last) {
-			slot.last = op.flow.Time
-			slot.dirty = true
+	about := obsAbout(&o, &sender, &receiver)
+	slot := &w.obsSeen[w.obsHashOf(&o, about)&(len(w.obsSeen)-1)]
+	if slot.used && sameObservation(&slot.obs, &o) && obsAbout(&slot.obs, &slot.sender, &slot.receiver) == about {
+		if w.now.After(slot.last) {
+			slot.last, slot.dirty = w.now, true
 			if slot.last.Sub(slot.queued) >= w.cfg.ReportInterval {
 				w.queueObs(slot)
 			}
@@ -667,25 +665,24 @@ func (w *Worker) observe(o protocols.Observation) {
 	if slot.used && slot.dirty {
 		w.queueObs(slot)
 	}
-	*slot = recentObs{op: op, used: true, last: op.flow.Time, queued: op.flow.Time}
-	w.queue(op)
+	*slot = recentObs{obs: o, sender: sender, receiver: receiver, used: true, last: w.now}
+	w.queueObs(slot)
 }
 
 // recentObs is a slot of the observation cache.
 type recentObs struct {
-	op           invOp     // the first observation, as queued
-	last, queued time.Time // latest time seen, latest time queued
-	used, dirty  bool      // dirty: last is after queued
+	obs              protocols.Observation // the first observation, as queued
+	sender, receiver inventory.Endpoint
+	last, queued     time.Time // latest time seen, latest time queued
+	used, dirty      bool      // dirty: last is after queued
 }
 
 // recentObsSlots sizes the observation cache (a power of two).
-const recentObsSlots = 1 << 12
+const recentObsSlots = 1 << 14
 
 // queueObs queues the slot's observation at its latest time.
 func (w *Worker) queueObs(slot *recentObs) {
-	op := slot.op
-	op.flow.Time = slot.last
-	w.queue(op)
+	w.queue(invOp{flow: inventory.FlowSeen{Time: slot.last}, obs: slot.obs, sender: slot.sender, receiver: slot.receiver})
 	slot.queued, slot.dirty = slot.last, false
 }
 
@@ -700,13 +697,13 @@ type obsKey struct {
 	port      uint16
 }
 
-func obsAbout(op *invOp) obsKey {
-	e := op.sender
-	if op.obs.About == protocols.Receiver {
-		e = op.receiver
+func obsAbout(o *protocols.Observation, sender, receiver *inventory.Endpoint) obsKey {
+	e := sender
+	if o.About == protocols.Receiver {
+		e = receiver
 	}
 	k := obsKey{mac: e.MAC, ip: e.IP}
-	if op.obs.Role == "server" {
+	if o.Role == "server" {
 		k.transport, k.port = e.Transport, e.Port
 	}
 	return k
