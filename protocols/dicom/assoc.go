@@ -142,7 +142,8 @@ func addDistinct(facts []protocols.Fact, from int, name, value string) []protoco
 func (d *decoder) associateRQ(body []byte, emit protocols.Emit) error {
 	var a assoc
 	a.fixed(body)
-	var sops, syntaxes []string
+	var sopBuf, syntaxBuf [8]string
+	sops, syntaxes := sopBuf[:0], syntaxBuf[:0]
 	d.contexts = d.contexts[:0]
 	err := items(body[minAssociatePDU:], func(it item) error {
 		switch it.typ {

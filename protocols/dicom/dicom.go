@@ -399,6 +399,9 @@ func (d *decoder) once(kind uint32, name string, value []byte) bool {
 	if len(d.seen) >= maxSeen {
 		return false
 	}
+	if d.seen == nil {
+		d.seen = make([]seenKey, 0, 16)
+	}
 	d.seen = append(d.seen, seenKey{kind, name, string(value)})
 	return true
 }
@@ -413,6 +416,9 @@ func (d *decoder) context(id byte, add bool) *pctx {
 	}
 	if !add || len(d.contexts) >= maxContexts {
 		return nil
+	}
+	if d.contexts == nil {
+		d.contexts = make([]pctx, 0, 4)
 	}
 	d.contexts = append(d.contexts, pctx{id: id})
 	return &d.contexts[len(d.contexts)-1]

@@ -288,6 +288,9 @@ func (d *decoder) attribute(ds *dataset) {
 	if len(v) == 0 || !d.once(0, w.fact, v) {
 		return
 	}
+	if ds.pending == nil {
+		ds.pending = make([]protocols.Fact, 0, 8)
+	}
 	ds.pending = append(ds.pending, protocols.Fact{Name: w.fact, Value: d.seen[len(d.seen)-1].value})
 }
 
