@@ -160,6 +160,9 @@ type builder struct {
 	peers       []peer
 	evidence    []evidence
 	facts       []protocols.Fact
+	// factSets counts the endpoints that brought facts: with one, facts
+	// are already sorted and distinct.
+	factSets int
 	// derived is evidence the sensor concluded (OUI vendor, matched
 	// rules): few, bounded by the rule set, and kept out of the cap.
 	derived []evidence
@@ -180,7 +183,10 @@ func (b *builder) add(k epKey, ep *endpoint) {
 	b.services = append(b.services, ep.services...)
 	b.peers = append(b.peers, ep.peers...)
 	b.evidence = append(b.evidence, ep.evidence...)
-	b.facts = append(b.facts, ep.facts...)
+	if len(ep.facts) > 0 {
+		b.facts = append(b.facts, ep.facts...)
+		b.factSets++
+	}
 	for _, v := range ep.vlans {
 		b.evidence = append(b.evidence, evidence{source: "flow", fact: "vlan", value: strconv.Itoa(int(v.id)), first: v.first})
 	}

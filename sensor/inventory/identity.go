@@ -68,8 +68,11 @@ func (inv *Inventory) identify(a *Asset, b *builder) {
 
 // identity runs the fingerprint engine over what the asset holds.
 func (inv *Inventory) identity(a *Asset, b *builder) fingerprint.Identity {
-	slices.SortFunc(b.facts, compareFact)
-	b.facts = slices.Compact(b.facts)
+	if b.factSets > 1 {
+		slices.SortFunc(b.facts, compareFact)
+		b.facts = slices.Compact(b.facts)
+		b.factSets = 1
+	}
 	in := fingerprint.Input{Facts: b.facts, MAC: b.key.mac, IPs: a.IPs, VLANs: vlansOf(b)}
 	if !b.key.mac.IsZero() {
 		if v, ok := oui.Lookup(b.key.mac); ok {
