@@ -316,8 +316,26 @@ type namedPeer struct {
 	role      string
 }
 
+// comparePeerPort orders named peers by (id, transport, port, role).
+func comparePeerPort(x, y *namedPeer) int {
+	if c := strings.Compare(x.id, y.id); c != 0 {
+		return c
+	}
+	if x.transport != y.transport {
+		return cmp.Compare(x.transport, y.transport)
+	}
+	if x.port != y.port {
+		return cmp.Compare(x.port, y.port)
+	}
+	return strings.Compare(x.role, y.role)
+}
+
 // peers names the peers of b. A peer seen both before and after its
 // protocol was detected keeps only the detected protocol for that port.
+//
+// The named peers are sorted through a slice of indexes: moving the
+// structs themselves, which hold strings, costs a write barrier per move
+// while the garbage collector runs.
 func (inv *Inventory) peers(b *builder) []Peer {
 	self := inv.ev.id(b.key)
 	ns := inv.ev.named[:0]
@@ -328,30 +346,56 @@ func (inv *Inventory) peers(b *builder) []Peer {
 		}
 		ns = append(ns, namedPeer{id, p.transport, p.port, p.protocol, p.role})
 	}
-	port := func(x, y namedPeer) int {
-		return cmp.Or(strings.Compare(x.id, y.id), cmp.Compare(x.transport, y.transport),
-			cmp.Compare(x.port, y.port), strings.Compare(x.role, y.role))
+	order := inv.ev.order[:0]
+	for i := range ns {
+		order = append(order, int32(i))
 	}
 	// Sort so that, per (id, transport, port, role), named protocols come
-	// last; then drop an unnamed entry followed by a named one of the same port.
-	slices.SortFunc(ns, func(x, y namedPeer) int { return cmp.Or(port(x, y), strings.Compare(x.protocol, y.protocol)) })
-	out := make([]Peer, 0, len(ns))
-	for i, n := range ns {
-		if n.protocol == "" && i+1 < len(ns) && port(n, ns[i+1]) == 0 {
+	// last; then drop an unnamed entry followed by a named one of the same
+	// port, and name the others' protocol after their transport.
+	slices.SortFunc(order, func(i, j int32) int {
+		x, y := &ns[i], &ns[j]
+		if c := comparePeerPort(x, y); c != 0 {
+			return c
+		}
+		return strings.Compare(x.protocol, y.protocol)
+	})
+	kept := order[:0]
+	for k, i := range order {
+		n := &ns[i]
+		if n.protocol == "" {
+			if k+1 < len(order) && comparePeerPort(n, &ns[order[k+1]]) == 0 {
+				continue
+			}
+			n.protocol = n.transport.String()
+		}
+		kept = append(kept, i)
+	}
+	slices.SortFunc(kept, func(i, j int32) int {
+		x, y := &ns[i], &ns[j]
+		if c := strings.Compare(x.id, y.id); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.protocol, y.protocol); c != 0 {
+			return c
+		}
+		return strings.Compare(x.role, y.role)
+	})
+	out := make([]Peer, 0, min(len(kept), inv.cfg.MaxPeers))
+	for _, i := range kept {
+		if len(out) == inv.cfg.MaxPeers {
+			break
+		}
+		n := &ns[i]
+		p := Peer{Asset: n.id, Protocol: n.protocol, Role: n.role}
+		if len(out) > 0 && out[len(out)-1] == p {
 			continue
 		}
-		proto := n.protocol
-		if proto == "" {
-			proto = n.transport.String()
-		}
-		out = append(out, Peer{Asset: n.id, Protocol: proto, Role: n.role})
+		out = append(out, p)
 	}
-	inv.ev.named = ns[:0]
-	slices.SortFunc(out, func(x, y Peer) int {
-		return cmp.Or(strings.Compare(x.Asset, y.Asset), strings.Compare(x.Protocol, y.Protocol), strings.Compare(x.Role, y.Role))
-	})
-	out = slices.Compact(out)
-	return capped(out, inv.cfg.MaxPeers)
+	clear(ns) // drop the strings
+	inv.ev.named, inv.ev.order = ns[:0], order[:0]
+	return out
 }
 
 func sortedStrings(s []string, max int) []string {

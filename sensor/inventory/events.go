@@ -48,8 +48,9 @@ type events struct {
 	// times caches the RFC 3339 strings of evidence and seen times by
 	// UnixNano: an asset's evidence keeps its times from build to build.
 	times map[int64]string
-	// named is scratch space for peers.
+	// named and order are scratch space for peers.
 	named []namedPeer
+	order []int32
 }
 
 // maxIDs caps the ID cache; it is emptied when full.
