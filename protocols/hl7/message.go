@@ -268,8 +268,13 @@ func (m *message) render(dst, v []byte, comps int) []byte {
 		}
 	}
 	comp := 1
+	enc := &m.enc
 	for i := 0; i < len(v) && len(dst)-start < maxValue; i++ {
 		c := int(v[i])
+		if c >= 0x20 && c <= 0x7e && c != enc.comp && c != enc.sub && c != enc.rep && c != enc.esc {
+			dst = append(dst, byte(c)) // the common case: a plain character
+			continue
+		}
 		switch c {
 		case m.enc.comp:
 			comp++
