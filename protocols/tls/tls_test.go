@@ -311,6 +311,11 @@ func FuzzDecode(f *testing.F) {
 			if err != nil && protocols.Reason(err) == "other" {
 				t.Fatalf("error %v wraps no sentinel", err)
 			}
+			// Segmentation changes nothing: messages read in place and
+			// messages reassembled give the same observations.
+			if split, err2 := feed(data, dir, DICOMTLSPort, 7); err == nil && err2 == nil && !reflect.DeepEqual(got, split) {
+				t.Fatalf("in one piece %+v, in 7-byte pieces %+v", got, split)
+			}
 			for _, o := range got {
 				if o.Protocol != "tls" || !strings.HasPrefix(o.Source, "tls.") {
 					t.Fatalf("bad observation %+v", o)
