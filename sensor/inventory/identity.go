@@ -30,14 +30,19 @@ func (inv *Inventory) identify(a *Asset, b *builder) {
 		a.Risk = e.Risk(id, advs, inv.cleartext(b), inv.external(a))
 	}
 
+	// identity left b.facts sorted by name: each name's values are a run.
 	values := func(names ...string) []string {
 		var out []string
-		for _, f := range b.facts {
-			if slices.Contains(names, f.Name) {
-				out = append(out, f.Value)
+		for _, name := range names {
+			i, _ := slices.BinarySearchFunc(b.facts, name, func(f protocols.Fact, name string) int {
+				return strings.Compare(f.Name, name)
+			})
+			for ; i < len(b.facts) && b.facts[i].Name == name; i++ {
+				out = append(out, b.facts[i].Value)
 			}
 		}
-		return sortedStrings(out, 64)
+		slices.Sort(out)
+		return nonNil(capped(slices.Compact(out), 64))
 	}
 	firstOf := func(name string) string {
 		if v := values(name); len(v) > 0 {
