@@ -178,18 +178,29 @@ func (b *builder) add(k epKey, ep *endpoint) {
 	if k.ip.IsValid() {
 		b.ips = append(b.ips, k.ip)
 	}
-	b.hostnames = append(b.hostnames, ep.hostnames...)
-	b.protocols = append(b.protocols, ep.protocols...)
+	// Lists that asset only reads are shared with the first endpoint that
+	// has any (clipped, so that an append copies); the others are copied.
+	b.hostnames = appendShared(b.hostnames, ep.hostnames)
+	b.protocols = appendShared(b.protocols, ep.protocols)
 	b.services = append(b.services, ep.services...)
-	b.peers = append(b.peers, ep.peers...)
+	b.peers = appendShared(b.peers, ep.peers)
 	b.evidence = append(b.evidence, ep.evidence...)
 	if len(ep.facts) > 0 {
-		b.facts = append(b.facts, ep.facts...)
+		b.facts = appendShared(b.facts, ep.facts) // sorted only when copied (factSets > 1)
 		b.factSets++
 	}
 	for _, v := range ep.vlans {
 		b.evidence = append(b.evidence, evidence{source: "flow", fact: "vlan", value: strconv.Itoa(int(v.id)), first: v.first})
 	}
+}
+
+// appendShared is append(dst, src...) that returns src itself, clipped,
+// when dst is empty: the caller must only read the result or append to it.
+func appendShared[T any](dst, src []T) []T {
+	if len(dst) == 0 {
+		return slices.Clip(src)
+	}
+	return append(dst, src...)
 }
 
 // buildAll groups every endpoint into assets.
