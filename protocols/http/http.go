@@ -105,6 +105,7 @@ type side struct {
 	state   uint8
 	request bool // the current message is a request
 	line    []byte
+	lineBuf [256]byte // line's first backing array
 	// Current message.
 	headerBytes, headers int
 	contentLength        int64
@@ -137,7 +138,7 @@ type seenFact struct {
 func New(protocols.FlowInfo) protocols.Decoder {
 	d := &Decoder{}
 	for i := range d.sides {
-		d.sides[i].line = make([]byte, 0, 256)
+		d.sides[i].line = d.sides[i].lineBuf[:0]
 	}
 	return d
 }
@@ -436,7 +437,13 @@ func (d *Decoder) add(s *side, name string, value []byte) {
 		return
 	}
 	f := protocols.Fact{Name: name, Value: string(v)}
+	if d.seen == nil {
+		d.seen = make([]seenFact, 0, 4)
+	}
 	d.seen = append(d.seen, seenFact{s, f})
+	if s.facts == nil {
+		s.facts = make([]protocols.Fact, 0, 4)
+	}
 	s.facts = append(s.facts, f)
 }
 

@@ -330,3 +330,18 @@ func BenchmarkFeed(b *testing.B) {
 		b.Fatal("nothing emitted")
 	}
 }
+
+// BenchmarkFeedNewFlow is a flow's first exchange: every fact is new.
+func BenchmarkFeedNewFlow(b *testing.B) {
+	req := []byte("GET /index.html HTTP/1.1\r\nHost: 10.77.0.10\r\nUser-Agent: BD-Alaris-Gateway/1.7 (iomt-testdata)\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n")
+	resp := []byte("HTTP/1.1 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.2\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+	emit := func(protocols.Observation) {}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(req) + len(resp)))
+	for b.Loop() {
+		d := New(protocols.FlowInfo{})
+		if d.Feed(c, req, time.Time{}, emit) != nil || d.Feed(s, resp, time.Time{}, emit) != nil {
+			b.Fatal("error")
+		}
+	}
+}
