@@ -48,6 +48,8 @@ type events struct {
 	// times caches the RFC 3339 strings of evidence and seen times by
 	// UnixNano: an asset's evidence keeps its times from build to build.
 	times map[int64]string
+	// sendOrder is scratch space for send, guarded by emitMu.
+	sendOrder []int32
 	// named and order are scratch space for peers.
 	named []namedPeer
 	order []int32
@@ -336,9 +338,10 @@ func (inv *Inventory) Flush(now time.Time) {
 	defer inv.emitMu.Unlock()
 	inv.mu.Lock()
 	ev := &inv.ev
-	var out []Event
-	seen := make(map[assetKey]bool)
-	for a, b := range inv.buildAll() {
+	built := inv.buildAll()
+	out := make([]Event, 0, len(built))
+	seen := make(map[assetKey]bool, len(built))
+	for a, b := range built {
 		seen[a] = true
 		asset := inv.asset(b)
 		h := ev.hash(&asset)
@@ -372,8 +375,15 @@ func (inv *Inventory) send(out []Event) {
 	if inv.emit == nil || len(out) == 0 {
 		return
 	}
-	slices.SortFunc(out, func(x, y Event) int { return strings.Compare(x.Asset.ID, y.Asset.ID) })
-	for _, e := range out {
-		inv.emit(e)
+	// Sort indexes: moving the events themselves, large and full of
+	// pointers, costs more than comparing their IDs.
+	order := inv.ev.sendOrder[:0]
+	for i := range out {
+		order = append(order, int32(i))
+	}
+	inv.ev.sendOrder = order
+	slices.SortFunc(order, func(i, j int32) int { return strings.Compare(out[i].Asset.ID, out[j].Asset.ID) })
+	for _, i := range order {
+		inv.emit(out[i])
 	}
 }
