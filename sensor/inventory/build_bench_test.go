@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
 
@@ -29,5 +30,19 @@ func BenchmarkAssetBuild(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		inv.Asset(id)
+	}
+}
+
+// BenchmarkInputHash measures the identity cache key of an asset with many
+// facts.
+func BenchmarkInputHash(b *testing.B) {
+	inv := New(Config{}, nil)
+	in := fingerprint.Input{MAC: mac(pacsMAC), IPs: []string{"10.0.0.20"}, OUIVendor: "Vendor"}
+	for i := range 200 {
+		in.Facts = append(in.Facts, protocols.Fact{Name: "hl7.obx_code", Value: "8867-4^Heart rate^LN" + string(rune('A'+i%26))})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		inputHash(inv.ev.seed, &in)
 	}
 }

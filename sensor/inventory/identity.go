@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"strings"
@@ -93,7 +94,7 @@ func (inv *Inventory) identity(a *Asset, b *builder) fingerprint.Identity {
 			in.HL7Senders++
 		}
 	}
-	sum := inputHash(&in)
+	sum := inputHash(inv.ev.seed, &in)
 	if c, ok := inv.ids[b.key]; ok && c.sum == sum {
 		return c.id
 	}
@@ -116,32 +117,30 @@ type cachedIdentity struct {
 	id  fingerprint.Identity
 }
 
-// inputHash is FNV-1a over everything Identify reads.
-func inputHash(in *fingerprint.Input) uint64 {
+// inputHash hashes everything Identify reads: FNV-1a over 64-bit words,
+// each string contributing its maphash (seeded per inventory).
+func inputHash(seed maphash.Seed, in *fingerprint.Input) uint64 {
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
-	add := func(s string) {
-		for i := 0; i < len(s); i++ {
-			h = (h ^ uint64(s[i])) * prime
-		}
-		h = (h ^ 0xff) * prime
-	}
+	add := func(v uint64) { h = (h ^ v) * prime }
+	str := func(s string) { add(maphash.String(seed, s)) }
+	add(uint64(len(in.Facts)))
 	for _, f := range in.Facts {
-		add(f.Name)
-		add(f.Value)
+		str(f.Name)
+		str(f.Value)
 	}
-	for _, b := range in.MAC {
-		h = (h ^ uint64(b)) * prime
-	}
-	add(in.OUIVendor)
+	add(macBits(in.MAC))
+	str(in.OUIVendor)
+	add(uint64(len(in.IPs)))
 	for _, ip := range in.IPs {
-		add(ip)
+		str(ip)
 	}
+	add(uint64(len(in.VLANs)))
 	for _, v := range in.VLANs {
-		h = (h ^ uint64(v)) * prime
+		add(uint64(v))
 	}
-	h = (h ^ uint64(in.DICOMClients)) * prime
-	h = (h ^ uint64(in.HL7Senders)) * prime
+	add(uint64(in.DICOMClients))
+	add(uint64(in.HL7Senders))
 	return h
 }
 
