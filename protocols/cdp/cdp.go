@@ -9,12 +9,10 @@
 package cdp
 
 import (
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
@@ -112,22 +110,22 @@ func (*Decoder) Close(time.Time, protocols.Emit) {}
 // IPv4 address (of the Addresses TLV, else of the Management Addresses TLV)
 // the IP. Other LLC frames wrap protocols.ErrUnsupported.
 func (d *Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
-	h := fnv64(data)
+	h := protocols.Hash64(data)
 	if d.seen && h == d.last {
 		return nil // the neighbour repeats itself: nothing new, nothing allocated
 	}
 	if len(data) > MaxPDULen {
-		return tooLongf("cdp: %d-byte PDU, cap %d", len(data), MaxPDULen)
+		return protocols.TooLongf("cdp: %d-byte PDU, cap %d", len(data), MaxPDULen)
 	}
 	if len(data) < len(snapHeader) || [8]byte(data[:8]) != snapHeader {
-		return unsupportedf("cdp: not an LLC/SNAP frame with Cisco protocol id 0x2000")
+		return protocols.Unsupportedf("cdp: not an LLC/SNAP frame with Cisco protocol id 0x2000")
 	}
 	if len(data) < headerLen {
 		return protocols.Malformedf("cdp: %d bytes, header needs %d", len(data), headerLen)
 	}
 	version := data[8]
 	if version != 1 && version != 2 {
-		return unsupportedf("cdp: version %d", version)
+		return protocols.Unsupportedf("cdp: version %d", version)
 	}
 	obs := protocols.Observation{Protocol: "cdp", Source: "cdp.advertisement", About: protocols.Sender}
 	facts := make([]protocols.Fact, 0, 12)
@@ -145,7 +143,7 @@ func (d *Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit pro
 	b := data[headerLen:]
 	for i := 0; len(b) > 0; i++ {
 		if i >= maxTLVs {
-			return tooLongf("cdp: more than %d TLVs", maxTLVs)
+			return protocols.TooLongf("cdp: more than %d TLVs", maxTLVs)
 		}
 		if len(b) < 4 {
 			if allZero(b) {
@@ -165,9 +163,9 @@ func (d *Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit pro
 		b = b[n:]
 		switch typ {
 		case tlvDeviceID:
-			id := text(v, maxString, false)
+			id := protocols.Text(v, maxString, false)
 			add(FactDeviceID, id)
-			if obs.Hostname == "" && isHostname(id) {
+			if obs.Hostname == "" && protocols.IsHostname(id) {
 				obs.Hostname = id
 			}
 		case tlvAddresses, tlvMgmtAddresses:
@@ -192,22 +190,22 @@ func (d *Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit pro
 				return err
 			}
 		case tlvPortID:
-			add(FactPortID, text(v, maxString, false))
+			add(FactPortID, protocols.Text(v, maxString, false))
 		case tlvCapabilities:
 			if len(v) != 4 {
 				return protocols.Malformedf("cdp: capabilities length %d, want 4", len(v))
 			}
 			add(FactCapabilities, capNames(uint32(v[0])<<24|uint32(v[1])<<16|uint32(v[2])<<8|uint32(v[3])))
 		case tlvSoftwareVersion:
-			first, _, multi := strings.Cut(text(v, MaxSoftwareVersion, true), "\n")
+			first, _, multi := strings.Cut(protocols.Text(v, MaxSoftwareVersion, true), "\n")
 			add(FactSoftwareVersion, strings.TrimSpace(first))
 			if multi {
-				add(FactSoftwareVersionFull, text(v, MaxSoftwareVersion, true))
+				add(FactSoftwareVersionFull, protocols.Text(v, MaxSoftwareVersion, true))
 			}
 		case tlvPlatform:
-			add(FactPlatform, text(v, maxString, false))
+			add(FactPlatform, protocols.Text(v, maxString, false))
 		case tlvVTPDomain:
-			add(FactVTPDomain, text(v, maxString, false))
+			add(FactVTPDomain, protocols.Text(v, maxString, false))
 		case tlvNativeVLAN:
 			if len(v) != 2 {
 				return protocols.Malformedf("cdp: native VLAN length %d, want 2", len(v))
@@ -310,68 +308,4 @@ func capNames(caps uint32) string {
 		}
 	}
 	return sb.String()
-}
-
-// text returns b as a string of at most limit bytes with trailing NULs and
-// blanks removed; control characters (but newlines and tabs when multiline)
-// and invalid UTF-8 become U+FFFD.
-func text(b []byte, limit int, multiline bool) string {
-	if len(b) > limit {
-		b = b[:limit]
-	}
-	for len(b) > 0 && (b[len(b)-1] == 0 || b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	clean := utf8.Valid(b)
-	for _, c := range b {
-		if !clean {
-			break
-		}
-		clean = !(c < 0x20 || c == 0x7f) || multiline && (c == '\n' || c == '\r' || c == '\t')
-	}
-	if clean {
-		return string(b)
-	}
-	var sb strings.Builder
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r < 0x20 && !(multiline && (r == '\n' || r == '\r' || r == '\t')) || r == 0x7f {
-			r = utf8.RuneError
-		}
-		sb.WriteRune(r)
-		b = b[n:]
-	}
-	return sb.String()
-}
-
-// isHostname reports whether s is plausible as a host name: letters,
-// digits, hyphens, underscores and dots, at most 253 bytes.
-func isHostname(s string) bool {
-	if s == "" || len(s) > 253 || s[0] == '.' || s[0] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-func unsupportedf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrUnsupported}, args...)...)
-}
-
-func tooLongf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrTooLong}, args...)...)
-}
-
-// fnv64 is the 64-bit FNV-1a hash of b.
-func fnv64(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	return h
 }

@@ -6,7 +6,6 @@
 package lldp
 
 import (
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -129,12 +128,12 @@ func (*Decoder) Close(time.Time, protocols.Emit) {}
 // first IPv4 or IPv6 management address the IP. Bytes after the End TLV
 // (Ethernet padding) are ignored; a PDU without one ends at the data's end.
 func (d *Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
-	h := fnv64(data)
+	h := protocols.Hash64(data)
 	if d.seen && h == d.last {
 		return nil // the neighbour repeats itself: nothing new, nothing allocated
 	}
 	if len(data) > MaxPDULen {
-		return tooLongf("lldp: %d-byte PDU, cap %d", len(data), MaxPDULen)
+		return protocols.TooLongf("lldp: %d-byte PDU, cap %d", len(data), MaxPDULen)
 	}
 	obs := protocols.Observation{Protocol: "lldp", Source: "lldp.lldpdu", About: protocols.Sender}
 	facts := make([]protocols.Fact, 0, 16)
@@ -146,14 +145,14 @@ func (d *Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit pro
 	b := data
 	for i := 0; len(b) > 0; i++ {
 		if i >= maxTLVs {
-			return tooLongf("lldp: more than %d TLVs", maxTLVs)
+			return protocols.TooLongf("lldp: more than %d TLVs", maxTLVs)
 		}
 		if len(b) < 2 {
 			return protocols.Malformedf("lldp: TLV %d at offset %d has no length", i, len(data)-len(b))
 		}
 		typ := b[0] >> 1
 		if i == 0 && typ != tlvChassisID {
-			return unsupportedf("lldp: first TLV has type %d, an LLDPDU starts with a chassis id", typ)
+			return protocols.Unsupportedf("lldp: first TLV has type %d, an LLDPDU starts with a chassis id", typ)
 		}
 		n := int(b[0]&1)<<8 | int(b[1])
 		if 2+n > len(b) {
@@ -201,15 +200,15 @@ func (d *Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit pro
 			}
 			add(FactTTL, strconv.Itoa(ttl))
 		case tlvPortDesc:
-			add(FactPortDescription, text(v, maxString, false))
+			add(FactPortDescription, protocols.Text(v, maxString, false))
 		case tlvSystemName:
-			name := text(v, maxString, false)
+			name := protocols.Text(v, maxString, false)
 			add(FactSystemName, name)
-			if obs.Hostname == "" && isHostname(name) {
+			if obs.Hostname == "" && protocols.IsHostname(name) {
 				obs.Hostname = name
 			}
 		case tlvSystemDesc:
-			add(FactSystemDescription, text(v, 511, true))
+			add(FactSystemDescription, protocols.Text(v, 511, true))
 		case tlvSystemCaps:
 			if n != 4 {
 				return protocols.Malformedf("lldp: system capabilities length %d, want 4", n)
@@ -254,7 +253,7 @@ func orgSpecific(oui [3]byte, sub byte, v []byte, add func(name, value string)) 
 		case sub == 3 && len(v) >= 3: // VLAN Name (annex D.2.3)
 			n := int(v[2])
 			if 3+n <= len(v) {
-				add(FactVLANName, strconv.Itoa(int(v[0]&0x0f)<<8|int(v[1]))+" "+text(v[3:3+n], 32, false))
+				add(FactVLANName, strconv.Itoa(int(v[0]&0x0f)<<8|int(v[1]))+" "+protocols.Text(v[3:3+n], 32, false))
 			}
 		}
 	case ouiIEEE8023:
@@ -268,23 +267,23 @@ func orgSpecific(oui [3]byte, sub byte, v []byte, add func(name, value string)) 
 				add(FactMEDDeviceType, medDeviceType(v[2]))
 			}
 		case 5:
-			add(FactMEDHardware, text(v, 32, false))
+			add(FactMEDHardware, protocols.Text(v, 32, false))
 		case 6:
-			add(FactMEDFirmware, text(v, 32, false))
+			add(FactMEDFirmware, protocols.Text(v, 32, false))
 		case 7:
-			add(FactMEDSoftware, text(v, 32, false))
+			add(FactMEDSoftware, protocols.Text(v, 32, false))
 		case 8:
-			add(FactMEDSerial, text(v, 32, false))
+			add(FactMEDSerial, protocols.Text(v, 32, false))
 		case 9:
-			add(FactMEDManufacturer, text(v, 32, false))
+			add(FactMEDManufacturer, protocols.Text(v, 32, false))
 		case 10:
-			add(FactMEDModel, text(v, 32, false))
+			add(FactMEDModel, protocols.Text(v, 32, false))
 		case 11:
-			add(FactMEDAssetID, text(v, 32, false))
+			add(FactMEDAssetID, protocols.Text(v, 32, false))
 		}
 	case ouiIANA:
 		if sub == 1 { // MUD URL (RFC 8520 §4.1)
-			add(FactMUDURL, text(v, maxString, false))
+			add(FactMUDURL, protocols.Text(v, maxString, false))
 		}
 	}
 }
@@ -359,7 +358,7 @@ func formatID(sub byte, id []byte, names []string, macSub, netSub byte) (string,
 			return a.String(), protocols.MAC{}
 		}
 	case sub != 0 && int(sub) < len(names) && printable(id):
-		return text(id, maxString, false), protocols.MAC{}
+		return protocols.Text(id, maxString, false), protocols.MAC{}
 	}
 	return hexString(id, maxString/2), protocols.MAC{}
 }
@@ -428,68 +427,4 @@ func hexString(b []byte, limit int) string {
 		out[2*i+1] = digits[c&0xf]
 	}
 	return string(out)
-}
-
-// text returns b as a string of at most limit bytes with trailing NULs and
-// blanks removed; control characters (but newlines and tabs when multiline)
-// and invalid UTF-8 become U+FFFD.
-func text(b []byte, limit int, multiline bool) string {
-	if len(b) > limit {
-		b = b[:limit]
-	}
-	for len(b) > 0 && (b[len(b)-1] == 0 || b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	clean := utf8.Valid(b)
-	for _, c := range b {
-		if !clean {
-			break
-		}
-		clean = !(c < 0x20 || c == 0x7f) || multiline && (c == '\n' || c == '\r' || c == '\t')
-	}
-	if clean {
-		return string(b)
-	}
-	var sb strings.Builder
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r < 0x20 && !(multiline && (r == '\n' || r == '\r' || r == '\t')) || r == 0x7f {
-			r = utf8.RuneError
-		}
-		sb.WriteRune(r)
-		b = b[n:]
-	}
-	return sb.String()
-}
-
-// isHostname reports whether s is plausible as a host name: letters,
-// digits, hyphens, underscores and dots, at most 253 bytes.
-func isHostname(s string) bool {
-	if s == "" || len(s) > 253 || s[0] == '.' || s[0] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-func unsupportedf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrUnsupported}, args...)...)
-}
-
-func tooLongf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrTooLong}, args...)...)
-}
-
-// fnv64 is the 64-bit FNV-1a hash of b.
-func fnv64(b []byte) uint64 {
-	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h = (h ^ uint64(c)) * 1099511628211
-	}
-	return h
 }

@@ -209,7 +209,7 @@ func TestText(t *testing.T) {
 		{"\xff\x01x", false, "\uFFFD\uFFFDx"},
 	}
 	for i, tc := range tests {
-		if got := text([]byte(tc.in), 255, tc.multiline); got != tc.want {
+		if got := protocols.Text([]byte(tc.in), 255, tc.multiline); got != tc.want {
 			t.Errorf("Test %d: expected %q, got %q", i, tc.want, got)
 		}
 	}

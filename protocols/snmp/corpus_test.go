@@ -206,12 +206,12 @@ func expect(p pdmlPacket) (protocols.Observation, bool, error) {
 				if err != nil {
 					return o, false, err
 				}
-				if v = text(raw, maxString, fact == FactSysDescr); v == "" {
+				if v = protocols.Text(raw, maxString, fact == FactSysDescr); v == "" {
 					continue
 				}
 			}
 			o.Facts = append(o.Facts, protocols.Fact{Name: fact, Value: v})
-			if fact == FactSysName && o.Hostname == "" && isHostname(v) {
+			if fact == FactSysName && o.Hostname == "" && protocols.IsHostname(v) {
 				o.Hostname = v
 			}
 		}

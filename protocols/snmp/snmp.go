@@ -8,11 +8,8 @@
 package snmp
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
@@ -109,10 +106,10 @@ func (Decoder) Close(time.Time, protocols.Emit) {}
 // for v3, about the receiver when they name its engine id.
 func (d Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
 	if len(data) > MaxMessageLen {
-		return tooLongf("snmp: %d-byte message, cap %d", len(data), MaxMessageLen)
+		return protocols.TooLongf("snmp: %d-byte message, cap %d", len(data), MaxMessageLen)
 	}
 	if len(data) > 0 && data[0] != 0x30 {
-		return unsupportedf("snmp: message tag %#02x, want SEQUENCE", data[0])
+		return protocols.Unsupportedf("snmp: message tag %#02x, want SEQUENCE", data[0])
 	}
 	_, msg, _, err := next(data)
 	if err != nil {
@@ -135,7 +132,7 @@ func (d Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit pr
 	case 3:
 		return d.v3(dir, msg, emit)
 	}
-	return unsupportedf("snmp: version %d", version)
+	return protocols.Unsupportedf("snmp: version %d", version)
 }
 
 // community decodes the rest of a v1 or v2c message: the community (skipped)
@@ -187,7 +184,7 @@ func (d Decoder) v3(dir protocols.Direction, msg []byte, emit protocols.Emit) er
 		return err
 	}
 	if tag != 0x30 {
-		return unsupportedf("snmp: v3 security parameters are not USM")
+		return protocols.Unsupportedf("snmp: v3 security parameters are not USM")
 	}
 	tag, engineID, _, err := next(usm)
 	if err != nil {
@@ -197,7 +194,7 @@ func (d Decoder) v3(dir protocols.Direction, msg []byte, emit protocols.Emit) er
 		return protocols.Malformedf("snmp: v3 engine id tag %#02x, want OCTET STRING", tag)
 	}
 	if len(engineID) > 32 {
-		return tooLongf("snmp: %d-byte engine id, RFC 3411 allows 32", len(engineID))
+		return protocols.TooLongf("snmp: %d-byte engine id, RFC 3411 allows 32", len(engineID))
 	}
 	tag, scoped, _, err := next(msg) // msgData
 	if err != nil {
@@ -300,7 +297,7 @@ func decodePDU(tag byte, pdu []byte, version string) (protocols.Observation, err
 	pduTag := tag
 	source := pduName(tag)
 	if source == "" {
-		return protocols.Observation{}, unsupportedf("snmp: PDU tag %#02x", tag)
+		return protocols.Observation{}, protocols.Unsupportedf("snmp: PDU tag %#02x", tag)
 	}
 	obs := protocols.Observation{Protocol: "snmp", Source: source, About: protocols.Sender}
 	if isRequest(tag) {
@@ -377,12 +374,12 @@ func decodePDU(tag byte, pdu []byte, version string) (protocols.Observation, err
 		switch {
 		case fact == "":
 		case kind == 0x04 && vtag == 0x04:
-			s := text(val, maxString, fact == FactSysDescr)
+			s := protocols.Text(val, maxString, fact == FactSysDescr)
 			if s == "" {
 				continue
 			}
 			facts = append(facts, protocols.Fact{Name: fact, Value: s})
-			if fact == FactSysName && obs.Hostname == "" && isHostname(s) {
+			if fact == FactSysName && obs.Hostname == "" && protocols.IsHostname(s) {
 				obs.Hostname = s
 			}
 		case kind == 0x06 && vtag == 0x06:
@@ -445,7 +442,7 @@ func next(b []byte) (tag byte, content, rest []byte, err error) {
 			return 0, nil, nil, protocols.Malformedf("snmp: indefinite length (not allowed in SNMP)")
 		}
 		if k > 3 {
-			return 0, nil, nil, tooLongf("snmp: %d length octets", k)
+			return 0, nil, nil, protocols.TooLongf("snmp: %d length octets", k)
 		}
 		if len(b) < 2+k {
 			return 0, nil, nil, protocols.Malformedf("snmp: truncated length")
@@ -500,7 +497,7 @@ func oidString(v []byte) (string, error) {
 			continue
 		}
 		if arcs++; arcs > maxOIDArcs {
-			return "", tooLongf("snmp: OID with more than %d arcs", maxOIDArcs)
+			return "", protocols.TooLongf("snmp: OID with more than %d arcs", maxOIDArcs)
 		}
 		if len(out) == 0 {
 			first := min(x/40, 2)
@@ -524,59 +521,4 @@ func hexString(b []byte) string {
 		out[2*i+1] = digits[c&0xf]
 	}
 	return string(out)
-}
-
-// text returns b as a string of at most limit bytes with trailing NULs and
-// blanks removed; control characters (but newlines and tabs when multiline)
-// and invalid UTF-8 become U+FFFD.
-func text(b []byte, limit int, multiline bool) string {
-	if len(b) > limit {
-		b = b[:limit]
-	}
-	for len(b) > 0 && (b[len(b)-1] == 0 || b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	clean := utf8.Valid(b)
-	for _, c := range b {
-		if !clean {
-			break
-		}
-		clean = !(c < 0x20 || c == 0x7f) || multiline && (c == '\n' || c == '\r' || c == '\t')
-	}
-	if clean {
-		return string(b)
-	}
-	var sb strings.Builder
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r < 0x20 && !(multiline && (r == '\n' || r == '\r' || r == '\t')) || r == 0x7f {
-			r = utf8.RuneError
-		}
-		sb.WriteRune(r)
-		b = b[n:]
-	}
-	return sb.String()
-}
-
-// isHostname reports whether s is plausible as a host name: letters,
-// digits, hyphens, underscores and dots, at most 253 bytes.
-func isHostname(s string) bool {
-	if s == "" || len(s) > 253 || s[0] == '.' || s[0] == '-' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-func unsupportedf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrUnsupported}, args...)...)
-}
-
-func tooLongf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrTooLong}, args...)...)
 }

@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bytes"
+	"github.com/iomt-sensor/iomt-sensor/protocols"
 	"net/netip"
 )
 
@@ -30,7 +31,7 @@ var (
 func Parse(b []byte) (Header, error) {
 	p, n := pri(b)
 	if n == 0 {
-		return Header{}, unsupportedf("syslog: no PRI part")
+		return Header{}, protocols.Unsupportedf("syslog: no PRI part")
 	}
 	h := Header{Facility: p >> 3, Severity: p & 7}
 	b = b[n:]

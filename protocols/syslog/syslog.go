@@ -7,7 +7,6 @@
 package syslog
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
@@ -173,7 +172,7 @@ func (s *stream) feed(d *Decoder, data []byte, emit protocols.Emit) error {
 				s.count = s.count*10 + int(c-'0')
 				if s.countLen++; s.count > maxFrameLen {
 					s.state = stateResync
-					return tooLongf("syslog: octet count over %d", maxFrameLen)
+					return protocols.TooLongf("syslog: octet count over %d", maxFrameLen)
 				}
 			case c == ' ' && s.count > 0:
 				s.state, s.n, s.truncated = stateCounted, 0, false
@@ -278,12 +277,4 @@ func (d *Decoder) message(b []byte, emit protocols.Emit) error {
 	obs.Facts = facts
 	emit(obs)
 	return nil
-}
-
-func unsupportedf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrUnsupported}, args...)...)
-}
-
-func tooLongf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{protocols.ErrTooLong}, args...)...)
 }

@@ -1,0 +1,32 @@
+package protocols
+
+import "testing"
+
+func TestText(t *testing.T) {
+	tests := []struct {
+		in        string
+		limit     int
+		multiline bool
+		want      string
+	}{
+		{"Switch\x00\x00", 64, false, "Switch"},
+		{"Cisco IOS\r\nVersion 12.2", 64, true, "Cisco IOS\r\nVersion 12.2"},
+		{"Cisco IOS\r\nVersion 12.2", 64, false, "Cisco IOS\uFFFD\uFFFDVersion 12.2"},
+		{"abcdef", 3, false, "abc"},
+		{"bad\xffbyte", 64, false, "bad\uFFFDbyte"},
+		{"del\x7f", 64, false, "del\uFFFD"},
+	}
+	for i, tc := range tests {
+		if got := Text([]byte(tc.in), tc.limit, tc.multiline); got != tc.want {
+			t.Errorf("Test %d: Text(%q): expected %q, got %q", i, tc.in, tc.want, got)
+		}
+	}
+	for i, tc := range []struct {
+		in   string
+		want bool
+	}{{"S1.cisco.com", true}, {"ICU-MONITOR-3", true}, {"", false}, {"-x", false}, {"a b", false}, {"10.0.0.1", true}} {
+		if got := IsHostname(tc.in); got != tc.want {
+			t.Errorf("Test %d: IsHostname(%q): expected %v, got %v", i, tc.in, tc.want, got)
+		}
+	}
+}
