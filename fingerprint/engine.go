@@ -266,6 +266,12 @@ func (r *rule) eval(facts []protocols.Fact) (hit, bool) {
 	return h, true
 }
 
+// Reads reports whether an identity can depend on facts named name: a rule
+// names the field, or Identify reads it directly (dicom.serial). Facts of
+// other names never change an identity, so a caller can leave them out of a
+// cache key.
+func (e *Engine) Reads(name string) bool { return e.uses[name] || name == "dicom.serial" }
+
 // derive appends the derived fields the rules use.
 func (e *Engine) derive(facts []protocols.Fact, in *Input) []protocols.Fact {
 	add := func(name, value string) {

@@ -94,7 +94,7 @@ func (inv *Inventory) identity(a *Asset, b *builder) fingerprint.Identity {
 			in.HL7Senders++
 		}
 	}
-	sum := inputHash(inv.ev.seed, &in)
+	sum := inputHash(inv.ev.seed, &in, inv.cfg.Fingerprint)
 	if c, ok := inv.ids[b.key]; ok && c.sum == sum {
 		return c.id
 	}
@@ -119,16 +119,23 @@ type cachedIdentity struct {
 
 // inputHash hashes everything Identify reads: FNV-1a over 64-bit words,
 // each string contributing its maphash (seeded per inventory).
-func inputHash(seed maphash.Seed, in *fingerprint.Input) uint64 {
+// With an engine, only the facts it reads count: a new TLS SNI or HL7 code
+// that no rule looks at does not call for a new identity.
+func inputHash(seed maphash.Seed, in *fingerprint.Input, e *fingerprint.Engine) uint64 {
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
 	add := func(v uint64) { h = (h ^ v) * prime }
 	str := func(s string) { add(maphash.String(seed, s)) }
-	add(uint64(len(in.Facts)))
+	n := 0
 	for _, f := range in.Facts {
+		if e != nil && !e.Reads(f.Name) {
+			continue
+		}
 		str(f.Name)
 		str(f.Value)
+		n++
 	}
+	add(uint64(n))
 	add(macBits(in.MAC))
 	str(in.OUIVendor)
 	add(uint64(len(in.IPs)))
