@@ -159,6 +159,7 @@ type builder struct {
 	services    []service
 	peers       []peer
 	evidence    []evidence
+	vlans       []uint16
 	facts       []protocols.Fact
 	// factSets counts the endpoints that brought facts: with one, facts
 	// are already sorted and distinct.
@@ -190,6 +191,7 @@ func (b *builder) add(k epKey, ep *endpoint) {
 		b.factSets++
 	}
 	for _, v := range ep.vlans {
+		b.vlans = append(b.vlans, v.id)
 		b.evidence = append(b.evidence, evidence{source: "flow", fact: "vlan", value: strconv.Itoa(int(v.id)), first: v.first})
 	}
 }

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"hash/maphash"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -182,18 +183,9 @@ func (inv *Inventory) external(a *Asset) bool {
 }
 
 func vlansOf(b *builder) []uint16 {
-	var out []uint16
-	for _, e := range b.evidence {
-		if e.source == "flow" && e.fact == "vlan" {
-			var v uint16
-			for _, c := range e.value {
-				v = v*10 + uint16(c-'0')
-			}
-			out = append(out, v)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.Sort(b.vlans)
+	b.vlans = slices.Compact(b.vlans)
+	return b.vlans
 }
 
 func nonNil(s []string) []string {
@@ -231,35 +223,18 @@ func (inv *Inventory) Identity(id string) (fingerprint.Identity, bool) {
 	if !ok {
 		return fingerprint.Identity{}, false
 	}
-	a := inv.asset(b)
-	b2, _ := inv.buildOne(key)
-	return inv.identity(&a, b2), true
+	inv.asset(b) // computes the identity and caches it under the key
+	return inv.ids[key].id, true
 }
 
 // parseAssetID reads "mac:<mac>" or "ip:<addr>".
 func parseAssetID(id string) (assetKey, bool) {
 	if s, ok := strings.CutPrefix(id, "mac:"); ok {
-		var m protocols.MAC
-		if len(s) != 17 {
+		hw, err := net.ParseMAC(s)
+		if err != nil || len(hw) != 6 {
 			return assetKey{}, false
 		}
-		for i := range m {
-			var v byte
-			for _, c := range s[i*3 : i*3+2] {
-				switch {
-				case c >= '0' && c <= '9':
-					v = v<<4 | byte(c-'0')
-				case c >= 'a' && c <= 'f':
-					v = v<<4 | byte(c-'a'+10)
-				case c >= 'A' && c <= 'F':
-					v = v<<4 | byte(c-'A'+10)
-				default:
-					return assetKey{}, false
-				}
-			}
-			m[i] = v
-		}
-		return assetKey{mac: m}, true
+		return assetKey{mac: protocols.MAC(hw)}, true
 	}
 	if s, ok := strings.CutPrefix(id, "ip:"); ok {
 		if ip, err := netip.ParseAddr(s); err == nil {
