@@ -297,43 +297,90 @@ func (d *Decoder) run(parser *gopacket.DecodingLayerParser, data []byte, p *Pack
 		}
 		return d.fail(LayerLink, Malformed)
 	}
-	// A layer's DecodeFromBytes failed: the one after the last decoded.
-	layer := firstLayer(parser, d)
+	// A layer's DecodeFromBytes failed: the one after the last decoded. It
+	// was truncated when fewer bytes were left than its smallest header
+	// (gopacket's errors are untyped, and not every layer flags it).
+	layer, failing, rest := firstLayer(parser, d), d.firstType(parser), data
 	if n := len(d.decoded); n > 0 {
-		layer = layerOf(d.next(d.decoded[n-1]))
+		if l := d.layerFor(d.decoded[n-1]); l != nil {
+			failing, rest = l.NextLayerType(), l.LayerPayload()
+		}
+		layer = layerOf(failing)
 	}
-	if parser.Truncated || isTruncation(err) {
+	if parser.Truncated || len(rest) < minHeader(failing) {
 		return d.fail(layer, Truncated)
 	}
 	return d.fail(layer, Malformed)
 }
 
-// next returns the layer type that follows decoded layer t.
-func (d *Decoder) next(t gopacket.LayerType) gopacket.LayerType {
-	var l gopacket.DecodingLayer
+// firstType is the layer type parser starts with.
+func (d *Decoder) firstType(parser *gopacket.DecodingLayerParser) gopacket.LayerType {
+	switch parser {
+	case d.fromIPv4:
+		return layers.LayerTypeIPv4
+	case d.fromIPv6:
+		return layers.LayerTypeIPv6
+	case d.fromSLL:
+		return layers.LayerTypeLinuxSLL
+	case d.fromLoop:
+		return layers.LayerTypeLoopback
+	}
+	return layers.LayerTypeEthernet
+}
+
+// minHeader is the smallest header of a layer type, in bytes.
+func minHeader(t gopacket.LayerType) int {
 	switch t {
 	case layers.LayerTypeEthernet:
-		l = &d.eth
-	case layers.LayerTypeDot1Q:
-		l = &d.dot1q
+		return 14
 	case layers.LayerTypeLinuxSLL:
-		l = &d.sll
-	case layers.LayerTypeLoopback:
-		l = &d.loop
-	case layers.LayerTypePPPoE:
-		l = &d.pppoe
-	case layers.LayerTypeIPv4:
-		l = &d.ip4
+		return 16
+	case layers.LayerTypeDot1Q, layers.LayerTypeLoopback:
+		return 4
+	case layers.LayerTypePPPoE, layers.LayerTypeUDP:
+		return 8
+	case layers.LayerTypeIPv4, layers.LayerTypeTCP:
+		return 20
 	case layers.LayerTypeIPv6:
-		l = &d.ip6
-	default:
-		if layers.LayerClassIPv6Extension.Contains(t) {
-			l = &d.ip6ext
-		} else {
-			return gopacket.LayerTypeZero
-		}
+		return 40
 	}
-	return l.NextLayerType()
+	if layers.LayerClassIPv6Extension.Contains(t) {
+		return 8
+	}
+	return 0
+}
+
+// next returns the layer type that follows decoded layer t.
+func (d *Decoder) next(t gopacket.LayerType) gopacket.LayerType {
+	if l := d.layerFor(t); l != nil {
+		return l.NextLayerType()
+	}
+	return gopacket.LayerTypeZero
+}
+
+// layerFor returns the decoding layer that decodes t, or nil for the
+// transport layers, after which nothing is decoded.
+func (d *Decoder) layerFor(t gopacket.LayerType) gopacket.DecodingLayer {
+	switch t {
+	case layers.LayerTypeEthernet:
+		return &d.eth
+	case layers.LayerTypeDot1Q:
+		return &d.dot1q
+	case layers.LayerTypeLinuxSLL:
+		return &d.sll
+	case layers.LayerTypeLoopback:
+		return &d.loop
+	case layers.LayerTypePPPoE:
+		return &d.pppoe
+	case layers.LayerTypeIPv4:
+		return &d.ip4
+	case layers.LayerTypeIPv6:
+		return &d.ip6
+	}
+	if layers.LayerClassIPv6Extension.Contains(t) {
+		return &d.ip6ext
+	}
+	return nil
 }
 
 func layerOf(t gopacket.LayerType) Layer {
@@ -412,19 +459,6 @@ func firstLayer(parser *gopacket.DecodingLayerParser, d *Decoder) Layer {
 		return LayerIPv6
 	}
 	return LayerLink
-}
-
-// isTruncation reports whether a gopacket layer error means "too short".
-// gopacket does not export typed errors, so the layers that detect short
-// input set the parser's Truncated flag; this catches the rest.
-func isTruncation(err error) bool {
-	s := err.Error()
-	for i := 0; i+5 <= len(s); i++ {
-		if s[i:i+5] == "small" || s[i:i+5] == "short" || s[i:i+5] == "lengt" {
-			return true
-		}
-	}
-	return false
 }
 
 func addr4(b []byte) netip.Addr {

@@ -98,6 +98,9 @@ func TestDecode(t *testing.T) {
 		&layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolIPv6Fragment, SrcIP: ip6A, DstIP: ip6B},
 		gopacket.Payload([]byte{byte(layers.IPProtocolUDP), 0, 0, 1, 0, 0, 0, 7}), udp(), payload)
 
+	badIHL := append([]byte(nil), tcpFrame...)
+	badIHL[14] = 0x44 // IHL 4: a header that claims fewer than 20 bytes
+
 	mA, mB := protocols.MAC(macA), protocols.MAC(macB)
 	a4, b4 := netip.MustParseAddr("10.20.3.14"), netip.MustParseAddr("10.20.3.1")
 	a6, b6 := netip.MustParseAddr("fe80::209:fbff:fe01:203"), netip.MustParseAddr("2001:db8::1")
@@ -138,6 +141,8 @@ func TestDecode(t *testing.T) {
 			&Error{LayerIPv6, Fragment}},
 		{"truncated ip header", capture.LinkEthernet, tcpFrame[:20], Packet{SrcMAC: mA, DstMAC: mB, EtherType: 0x0800, Payload: tcpFrame[14:20]},
 			&Error{LayerIPv4, Truncated}},
+		{"ipv4 header length below 20", capture.LinkEthernet, badIHL, Packet{SrcMAC: mA, DstMAC: mB, EtherType: 0x0800, Payload: badIHL[14:]},
+			&Error{LayerIPv4, Malformed}},
 		{"unknown link", capture.LinkType(147), tcpFrame, Packet{}, &Error{LayerLink, UnsupportedLink}},
 		{"empty", capture.LinkEthernet, nil, Packet{}, &Error{LayerLink, Truncated}},
 	}
