@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
+	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
 )
 
 // TestPhones: the inventory of the corpus's whole-phone captures names each
 // phone's OS family and host name.
 func TestPhones(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	tests := []struct {
 		file, id, os, category, hostname string
 	}{
@@ -49,7 +49,7 @@ func TestPhones(t *testing.T) {
 // identity of every asset (vendor, model, OS, category, medical, owner) with
 // a reviewed golden file; go test -update rewrites it.
 func TestCorpusIdentities(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	files := []string{
 		filepath.Join(dir, "device-mixed/ndpi-android.pcap"),
 		filepath.Join(dir, "device-mixed/ndpi-iphone.pcap"),
@@ -100,5 +100,4 @@ func TestCorpusIdentities(t *testing.T) {
 	if !bytes.Equal(out.Bytes(), want) {
 		t.Errorf("identities differ from %s; review with go test -update and git diff", golden)
 	}
-	_ = inventory.Schema
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
 )
 
@@ -38,25 +39,8 @@ func readInventory(t *testing.T, path string) []inventory.Asset {
 	return assets
 }
 
-// corpusDir finds the shared corpus: $IOMT_CORPUS, or shared/corpus beside
-// the repository. Absent, the test skips, or fails when IOMT_CORPUS_REQUIRED=1.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("IOMT_CORPUS")
-	if dir == "" {
-		dir = "../../../shared/corpus"
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
-		if os.Getenv("IOMT_CORPUS_REQUIRED") == "1" {
-			t.Fatalf("corpus not found at %s (IOMT_CORPUS_REQUIRED=1)", dir)
-		}
-		t.Skipf("corpus not found at %s; set IOMT_CORPUS to run this test", dir)
-	}
-	return dir
-}
-
 func TestReplayEveryCorpusFile(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	var files []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".pcap") || strings.HasSuffix(p, ".pcapng")) {

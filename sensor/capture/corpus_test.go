@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
 )
 
 // corpusLinkTypes records, for every file of the shared corpus, the link
@@ -66,7 +68,7 @@ var corpusLinkTypes = []struct {
 // and checks its link types and packet count against the table; a file in
 // the corpus but not in the table fails too, so the table stays complete.
 func TestCorpusReads(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	listed := map[string]bool{}
 	for i, tc := range corpusLinkTypes {
 		listed[tc.file] = true

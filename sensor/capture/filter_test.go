@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
 )
 
 // filterExprs are compared against tcpdump on the corpus files below.
@@ -49,7 +51,7 @@ func TestCompileFilterMatchesTcpdump(t *testing.T) {
 	if err != nil {
 		t.Skip("tcpdump not installed (apt-get install tcpdump); cannot compare filters with it")
 	}
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	progs := make([]*bpf.VM, len(filterExprs))
 	for i, e := range filterExprs {
 		raw, err := CompileFilter(e)

@@ -11,39 +11,6 @@ import (
 	"time"
 )
 
-// corpusDir finds the shared capture corpus: $IOMT_CORPUS, or a folder
-// shared/corpus found by walking up from the test directory. Without it the
-// test is skipped, or fails when IOMT_CORPUS_REQUIRED=1.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	missing := func(msg string) string {
-		if os.Getenv("IOMT_CORPUS_REQUIRED") == "1" {
-			t.Fatalf("capture corpus required (IOMT_CORPUS_REQUIRED=1): %s", msg)
-		}
-		t.Skipf("capture corpus not found (%s); set IOMT_CORPUS to its folder", msg)
-		return ""
-	}
-	if dir := os.Getenv("IOMT_CORPUS"); dir != "" {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return missing("IOMT_CORPUS=" + dir + " is not a folder")
-		}
-		return dir
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return missing(err.Error())
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		c := filepath.Join(dir, "shared", "corpus")
-		if st, err := os.Stat(c); err == nil && st.IsDir() {
-			return c
-		}
-		if filepath.Dir(dir) == dir {
-			return missing("no shared/corpus above " + wd)
-		}
-	}
-}
-
 // testPkt is one packet of a synthetic capture.
 type testPkt struct {
 	iface  int // pcapng interface index

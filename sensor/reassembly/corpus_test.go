@@ -14,45 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
 )
-
-// corpusDir finds the shared capture corpus: $IOMT_CORPUS, or a folder
-// shared/corpus found walking up from the test's directory. It skips the test
-// when there is none, or fails it when IOMT_CORPUS_REQUIRED=1.
-func corpusDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("IOMT_CORPUS"); d != "" {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-		missingCorpus(t, fmt.Sprintf("IOMT_CORPUS=%s is not a directory", d))
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getwd: %v", err)
-	}
-	for {
-		d := filepath.Join(dir, "shared", "corpus")
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	missingCorpus(t, "no shared/corpus above the test directory and IOMT_CORPUS unset")
-	return ""
-}
-
-func missingCorpus(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("IOMT_CORPUS_REQUIRED") == "1" {
-		t.Fatalf("capture corpus required (IOMT_CORPUS_REQUIRED=1): %s", why)
-	}
-	t.Skipf("capture corpus not found, skipping: %s (set IOMT_CORPUS to its folder)", why)
-}
 
 // tcpSeg is one TCP segment read from a capture.
 type tcpSeg struct {
@@ -256,7 +220,7 @@ var bigCaps = Config{MaxBufferedPerStream: 1 << 24, MaxPendingSegments: 0xffff, 
 // fixes the start): with caps big enough the two must agree, and with the
 // default caps delivered plus gap bytes must cover the same length.
 func TestCorpusShuffled(t *testing.T) {
-	root := corpusDir(t)
+	root := corpus.Dir(t)
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng")) {
@@ -308,7 +272,7 @@ func TestCorpusShuffled(t *testing.T) {
 // (frames 10, 11, 12). The first copy is delivered; the other two count as
 // retransmissions that are inconsistent.
 func TestCorpusHL7AmbiguousRetransmission(t *testing.T) {
-	segs, err := readTCP(filepath.Join(corpusDir(t), "hl7", "ndpi-hl7.pcap"))
+	segs, err := readTCP(filepath.Join(corpus.Dir(t), "hl7", "ndpi-hl7.pcap"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +304,7 @@ func TestCorpusHL7AmbiguousRetransmission(t *testing.T) {
 // of them spread over a 16332-byte segment and the next, also when every
 // segment arrives twice.
 func TestCorpusDICOMLargePDU(t *testing.T) {
-	segs, err := readTCP(filepath.Join(corpusDir(t), "dicom", "ndpi-dicom.pcap"))
+	segs, err := readTCP(filepath.Join(corpus.Dir(t), "dicom", "ndpi-dicom.pcap"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +343,7 @@ func TestCorpusDICOMLargePDU(t *testing.T) {
 // inconsistent copy) with what tshark's "follow tcp" reassembles, when tshark
 // is installed.
 func TestCorpusAgainstTshark(t *testing.T) {
-	root := corpusDir(t)
+	root := corpus.Dir(t)
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
 		t.Skip("tshark not installed, skipping the cross-check")

@@ -19,45 +19,16 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+
+	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
 )
 
 // Dir returns the corpus root, or skips (fails, with IOMT_CORPUS_REQUIRED=1)
 // when it cannot be found.
-func Dir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := Find()
-	if err != nil {
-		missing(tb, err.Error())
-	}
-	return dir
-}
+func Dir(tb testing.TB) string { tb.Helper(); return corpus.Dir(tb) }
 
-// Find returns the corpus root: $IOMT_CORPUS, or the first shared/corpus
-// folder found walking up from the working directory.
-func Find() (string, error) {
-	if dir := os.Getenv("IOMT_CORPUS"); dir != "" {
-		if isDir(dir) {
-			return dir, nil
-		}
-		return "", errors.New("IOMT_CORPUS=" + dir + " is not a directory")
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; {
-		cand := filepath.Join(dir, "shared", "corpus")
-		if isDir(cand) {
-			return cand, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	return "", errors.New("capture corpus not found: set IOMT_CORPUS to the corpus folder (no shared/corpus above " + wd + ")")
-}
+// Find returns the corpus root, or why there is none.
+func Find() (string, error) { return corpus.Find() }
 
 // Seed adds to f the payloads that payloads returns for each corpus file in
 // files, when the corpus is present; without it, it adds nothing.
@@ -76,27 +47,7 @@ func Seed(f *testing.F, files []string, payloads func(path string) [][]byte) {
 
 // File returns the path of rel inside the corpus, skipping or failing like
 // Dir when the corpus or the file is absent.
-func File(tb testing.TB, rel string) string {
-	tb.Helper()
-	p := filepath.Join(Dir(tb), filepath.FromSlash(rel))
-	if _, err := os.Stat(p); err != nil {
-		missing(tb, "corpus file missing: "+err.Error())
-	}
-	return p
-}
-
-func missing(tb testing.TB, msg string) {
-	tb.Helper()
-	if os.Getenv("IOMT_CORPUS_REQUIRED") == "1" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-}
-
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
+func File(tb testing.TB, rel string) string { tb.Helper(); return corpus.File(tb, rel) }
 
 // Packet is one frame of a capture.
 type Packet struct {
