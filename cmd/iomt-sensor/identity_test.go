@@ -8,13 +8,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
+	"github.com/iomt-sensor/iomt-sensor/sensor/capture/capturetest"
 )
 
 // TestPhones: the inventory of the corpus's whole-phone captures names each
 // phone's OS family and host name.
 func TestPhones(t *testing.T) {
-	dir := corpus.Dir(t)
+	dir := capturetest.Dir(t)
 	tests := []struct {
 		file, id, os, category, hostname string
 	}{
@@ -49,7 +49,7 @@ func TestPhones(t *testing.T) {
 // identity of every asset (vendor, model, OS, category, medical, owner) with
 // a reviewed golden file; go test -update rewrites it.
 func TestCorpusIdentities(t *testing.T) {
-	dir := corpus.Dir(t)
+	dir := capturetest.Dir(t)
 	files := []string{
 		filepath.Join(dir, "device-mixed/ndpi-android.pcap"),
 		filepath.Join(dir, "device-mixed/ndpi-iphone.pcap"),

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
+	"github.com/iomt-sensor/iomt-sensor/sensor/capture/capturetest"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
 )
 
@@ -40,7 +40,7 @@ func readInventory(t *testing.T, path string) []inventory.Asset {
 }
 
 func TestReplayEveryCorpusFile(t *testing.T) {
-	dir := corpus.Dir(t)
+	dir := capturetest.Dir(t)
 	var files []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".pcap") || strings.HasSuffix(p, ".pcapng")) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
+	"github.com/iomt-sensor/iomt-sensor/sensor/capture/capturetest"
 )
 
 // corpusLinkTypes records, for every file of the shared corpus, the link
@@ -68,7 +68,7 @@ var corpusLinkTypes = []struct {
 // and checks its link types and packet count against the table; a file in
 // the corpus but not in the table fails too, so the table stays complete.
 func TestCorpusReads(t *testing.T) {
-	dir := corpus.Dir(t)
+	dir := capturetest.Dir(t)
 	listed := map[string]bool{}
 	for i, tc := range corpusLinkTypes {
 		listed[tc.file] = true

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/net/bpf"
 
-	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
+	"github.com/iomt-sensor/iomt-sensor/sensor/capture/capturetest"
 )
 
 // filterExprs are compared against tcpdump on the corpus files below.
@@ -51,7 +51,7 @@ func TestCompileFilterMatchesTcpdump(t *testing.T) {
 	if err != nil {
 		t.Skip("tcpdump not installed (apt-get install tcpdump); cannot compare filters with it")
 	}
-	dir := corpus.Dir(t)
+	dir := capturetest.Dir(t)
 	progs := make([]*bpf.VM, len(filterExprs))
 	for i, e := range filterExprs {
 		raw, err := CompileFilter(e)

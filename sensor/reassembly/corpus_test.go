@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
+	"github.com/iomt-sensor/iomt-sensor/sensor/capture/capturetest"
 )
 
 // tcpSeg is one TCP segment read from a capture.
@@ -220,7 +220,7 @@ var bigCaps = Config{MaxBufferedPerStream: 1 << 24, MaxPendingSegments: 0xffff, 
 // fixes the start): with caps big enough the two must agree, and with the
 // default caps delivered plus gap bytes must cover the same length.
 func TestCorpusShuffled(t *testing.T) {
-	root := corpus.Dir(t)
+	root := capturetest.Dir(t)
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcapng")) {
@@ -272,7 +272,7 @@ func TestCorpusShuffled(t *testing.T) {
 // (frames 10, 11, 12). The first copy is delivered; the other two count as
 // retransmissions that are inconsistent.
 func TestCorpusHL7AmbiguousRetransmission(t *testing.T) {
-	segs, err := readTCP(filepath.Join(corpus.Dir(t), "hl7", "ndpi-hl7.pcap"))
+	segs, err := readTCP(filepath.Join(capturetest.Dir(t), "hl7", "ndpi-hl7.pcap"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func TestCorpusHL7AmbiguousRetransmission(t *testing.T) {
 // of them spread over a 16332-byte segment and the next, also when every
 // segment arrives twice.
 func TestCorpusDICOMLargePDU(t *testing.T) {
-	segs, err := readTCP(filepath.Join(corpus.Dir(t), "dicom", "ndpi-dicom.pcap"))
+	segs, err := readTCP(filepath.Join(capturetest.Dir(t), "dicom", "ndpi-dicom.pcap"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +343,7 @@ func TestCorpusDICOMLargePDU(t *testing.T) {
 // inconsistent copy) with what tshark's "follow tcp" reassembles, when tshark
 // is installed.
 func TestCorpusAgainstTshark(t *testing.T) {
-	root := corpus.Dir(t)
+	root := capturetest.Dir(t)
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
 		t.Skip("tshark not installed, skipping the cross-check")

@@ -20,15 +20,15 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
-	"github.com/iomt-sensor/iomt-sensor/internal/corpus"
+	"github.com/iomt-sensor/iomt-sensor/sensor/capture/capturetest"
 )
 
 // Dir returns the corpus root, or skips (fails, with IOMT_CORPUS_REQUIRED=1)
 // when it cannot be found.
-func Dir(tb testing.TB) string { tb.Helper(); return corpus.Dir(tb) }
+func Dir(tb testing.TB) string { tb.Helper(); return capturetest.Dir(tb) }
 
 // Find returns the corpus root, or why there is none.
-func Find() (string, error) { return corpus.Find() }
+func Find() (string, error) { return capturetest.Find() }
 
 // Seed adds to f the payloads that payloads returns for each corpus file in
 // files, when the corpus is present; without it, it adds nothing.
@@ -47,7 +47,7 @@ func Seed(f *testing.F, files []string, payloads func(path string) [][]byte) {
 
 // File returns the path of rel inside the corpus, skipping or failing like
 // Dir when the corpus or the file is absent.
-func File(tb testing.TB, rel string) string { tb.Helper(); return corpus.File(tb, rel) }
+func File(tb testing.TB, rel string) string { tb.Helper(); return capturetest.File(tb, rel) }
 
 // Packet is one frame of a capture.
 type Packet struct {

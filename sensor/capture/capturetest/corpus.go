@@ -1,7 +1,8 @@
-// Package corpus locates the shared capture corpus for tests: $IOMT_CORPUS,
-// or the first shared/corpus folder above the working directory. Tests skip
-// without it, or fail when IOMT_CORPUS_REQUIRED=1 (as CI sets).
-package corpus
+// Package capturetest helps tests that read capture files: it locates the
+// shared capture corpus, $IOMT_CORPUS or the first shared/corpus folder
+// above the working directory. Tests skip without it, or fail when
+// IOMT_CORPUS_REQUIRED=1 (as CI sets).
+package capturetest
 
 import (
 	"errors"
