@@ -14,9 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/iomt-sensor/iomt-sensor/sensor"
-	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
-	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
 	"github.com/iomt-sensor/iomt-sensor/sensor/metrics"
 )
 
@@ -75,9 +73,7 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	m.SetPublishing(pub.stats)
 	defer pub.shutdown()
-	inv := inventory.New(inventoryConfig(cfg, fp), pub.emit)
-	det := anomaly.New(cfg.Sensor.Name, time.Minute, pub.anomaly)
-	pub.watch(inv, det)
+	inv, det := newInventory(cfg, fp, pub)
 
 	// One socket and one worker per fanout member: the kernel hashes both
 	// directions of a flow to the same socket, so workers share no flow.

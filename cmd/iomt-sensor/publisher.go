@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/publish"
 	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
@@ -30,14 +31,6 @@ type publisher struct {
 	tempDir  string
 	js       *publish.JetStreamSink
 	count    atomic.Uint64
-	inv      *inventory.Inventory
-	det      *anomaly.Detector
-}
-
-// watch connects the publisher to the inventory, for the owners of
-// anomalies, and to the detector, for assets with advisories.
-func (p *publisher) watch(inv *inventory.Inventory, det *anomaly.Detector) {
-	p.inv, p.det = inv, det
 }
 
 // defaultOutboxDir is where run keeps its outbox when the config names none.
@@ -164,13 +157,6 @@ func (p *publisher) emit(ev inventory.Event) {
 	}
 	sum := sha256.Sum256(data)
 	id := ev.Asset.ID + "/" + ev.Kind + "/" + hex.EncodeToString(sum[:8])
-	defer func() { // after the asset, so a consumer knows it first
-		if p.det != nil {
-			for _, adv := range ev.Asset.Advisories {
-				p.det.Vulnerable(ev.Time, ev.Asset.ID, adv.ID, adv.Severity, adv.Source)
-			}
-		}
-	}()
 	if err := p.sink.Publish(publish.Message{Subject: subject, ID: id, Data: data}); err != nil {
 		p.log.Warn("publish", zap.String("subject", subject), zap.Error(err))
 		return
@@ -180,12 +166,6 @@ func (p *publisher) emit(ev inventory.Event) {
 
 // anomaly publishes one anomaly event on the subject of its severity.
 func (p *publisher) anomaly(a anomaly.Anomaly) {
-	if p.inv != nil {
-		if asset, ok := p.inv.Asset(a.Asset); ok && asset.Owner != nil {
-			a.Owner = &anomaly.Owner{Responsible: asset.Owner.Responsible, Accountable: asset.Owner.Accountable,
-				Consulted: asset.Owner.Consulted, Informed: asset.Owner.Informed}
-		}
-	}
 	data, err := json.Marshal(a)
 	if err != nil {
 		p.log.Error("encoding anomaly", zap.Error(err))
@@ -228,4 +208,27 @@ func (p *publisher) shutdown() {
 		os.RemoveAll(p.tempDir)
 		p.tempDir = ""
 	}
+}
+
+// newInventory builds the inventory and the anomaly detector and wires them
+// to the publisher: every asset event is published, then an asset's
+// advisories raise known_vulnerable; anomalies carry their asset's owner.
+func newInventory(cfg Config, fp *fingerprint.Engine, pub *publisher) (*inventory.Inventory, *anomaly.Detector) {
+	var det *anomaly.Detector
+	inv := inventory.New(inventoryConfig(cfg, fp), func(ev inventory.Event) {
+		pub.emit(ev)
+		for _, adv := range ev.Asset.Advisories {
+			det.Vulnerable(ev.Time, ev.Asset.ID, adv.ID, adv.Severity, adv.Source)
+		}
+	})
+	det = anomaly.New(cfg.Sensor.Name, time.Minute, pub.anomaly)
+	det.Owners(func(id string) *anomaly.Owner {
+		a, ok := inv.Asset(id)
+		if !ok || a.Owner == nil {
+			return nil
+		}
+		return &anomaly.Owner{Responsible: a.Owner.Responsible, Accountable: a.Owner.Accountable,
+			Consulted: a.Owner.Consulted, Informed: a.Owner.Informed}
+	})
+	return inv, det
 }

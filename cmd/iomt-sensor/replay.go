@@ -149,9 +149,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer pub.shutdown()
-	inv := inventory.New(inventoryConfig(cfg, fp), pub.emit)
-	det := anomaly.New(cfg.Sensor.Name, time.Minute, pub.anomaly)
-	pub.watch(inv, det)
+	inv, det := newInventory(cfg, fp, pub)
 	w := sensor.NewWorker(workerConfig(cfg, det), protocolSpecs(), inv)
 
 	var stopProgress func()

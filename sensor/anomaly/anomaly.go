@@ -56,6 +56,8 @@ type Detector struct {
 	interval time.Duration
 	emit     func(Anomaly)
 
+	owner func(asset string) *Owner // may be nil
+
 	mu         sync.Mutex
 	last       map[string]time.Time // type+asset+details -> packet time of the last event
 	counts     map[Kind]uint64
@@ -77,6 +79,10 @@ func New(sensor string, interval time.Duration, emit func(Anomaly)) *Detector {
 	return &Detector{sensor: sensor, interval: interval, emit: emit, last: make(map[string]time.Time), counts: make(map[Kind]uint64),
 		vulnerable: make(map[string]bool)}
 }
+
+// Owners sets the function that names an asset's owner, carried by every
+// anomaly about it. Set it before the first Observe.
+func (d *Detector) Owners(fn func(asset string) *Owner) { d.owner = fn }
 
 // Counts returns how many anomalies were raised, by type and severity.
 func (d *Detector) Counts() map[Kind]uint64 {
@@ -212,6 +218,9 @@ func (d *Detector) raise(ts time.Time, asset, typ, severity, summary string, det
 		Type: typ, Severity: severity, Asset: asset, Summary: summary, Details: details,
 	}
 	a.ID = id(a)
+	if d.owner != nil {
+		a.Owner = d.owner(asset)
+	}
 	if d.emit != nil {
 		d.emit(a)
 	}
