@@ -40,22 +40,6 @@ func less(a [16]byte, pa uint16, b [16]byte, pb uint16) bool {
 	return pa < pb
 }
 
-// Hash returns a hash of k that is the same for both directions, for
-// spreading flows over workers.
-func (k Key) Hash() uint64 {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	for _, v := range k.a {
-		h = (h ^ uint64(v)) * prime
-	}
-	for _, v := range k.b {
-		h = (h ^ uint64(v)) * prime
-	}
-	h = (h ^ uint64(k.pa)) * prime
-	h = (h ^ uint64(k.pb)) * prime
-	return (h ^ uint64(k.proto)) * prime
-}
-
 // Side is one endpoint of a flow.
 type Side struct {
 	IP   netip.Addr
