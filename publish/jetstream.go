@@ -707,11 +707,11 @@ func (s *JetStreamSink) settle(f *flight, window []*flight, retry []entry, ok bo
 // if all are settled.
 func oldestPos(window []*flight, retry []entry) *loc {
 	var p *loc
-	for _, f := range window {
-		if f != nil && (p == nil || f.e.pos.less(*p)) {
+	for _, f := range window { // in outbox order: the first unsettled is the oldest
+		if f != nil {
 			p = &f.e.pos
+			break
 		}
-		break // window is in outbox order; its head is its oldest
 	}
 	if len(retry) > 0 && (p == nil || retry[0].pos.less(*p)) {
 		p = &retry[0].pos
