@@ -94,7 +94,6 @@ type scratch struct {
 	bits  []uint64
 	hits  []hit
 	cands [numAttrs][]candidate
-	rules []string
 }
 
 type hit struct {

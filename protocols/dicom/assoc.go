@@ -126,18 +126,6 @@ func addFact(facts []protocols.Fact, name, value string) []protocols.Fact {
 	return append(facts, protocols.Fact{Name: name, Value: value})
 }
 
-func addDistinct(facts []protocols.Fact, from int, name, value string) []protocols.Fact {
-	if value == "" {
-		return facts
-	}
-	for _, f := range facts[from:] {
-		if f.Name == name && f.Value == value {
-			return facts
-		}
-	}
-	return append(facts, protocols.Fact{Name: name, Value: value})
-}
-
 // associateRQ decodes an A-ASSOCIATE-RQ body (PS3.8 9.3.2).
 func (d *decoder) associateRQ(body []byte, emit protocols.Emit) error {
 	var a assoc

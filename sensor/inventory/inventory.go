@@ -748,8 +748,6 @@ func compareFactTo(a, b *protocols.Fact) int {
 	return strings.Compare(a.Value, b.Value)
 }
 
-func comparePeer(a, b peer) int { return comparePeerP(&a, &b) }
-
 func comparePeerP(a, b *peer) int {
 	if a.key.mac != b.key.mac {
 		return cmp.Compare(macBits(a.key.mac), macBits(b.key.mac))

@@ -187,7 +187,6 @@ func (s *Stream) add(seq uint32, data []byte, st *addState, h Handler, p *Pool) 
 				s.deliver(data[:n], h, p)
 				st.fresh += n
 				data = data[n:]
-				seq = s.next
 			}
 			data = s.drain(data, st, h, p)
 			seq = s.next
