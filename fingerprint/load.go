@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,7 +107,7 @@ func parseFile(f File) (*parsed, []error) {
 		return nil, l.errs
 	}
 	l.eachKey(root, "", func(k, v *yaml.Node, key string) {
-		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" && contains([]string{"rules", "owners", "advisories"}, k.Value) {
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" && slices.Contains([]string{"rules", "owners", "advisories"}, k.Value) {
 			return // "rules:" with nothing under it
 		}
 		switch k.Value {
@@ -430,7 +431,7 @@ func (l *loader) cond(n *yaml.Node, key string, scope int) (cond, bool) {
 			}
 			c.field = s
 			switch {
-			case scope == scopeOwner && !contains(ownerFields, s):
+			case scope == scopeOwner && !slices.Contains(ownerFields, s):
 				l.errf(v, key, fmt.Sprintf("unknown field %q for an owner", s), "use one of "+strings.Join(ownerFields, ", "))
 			case scope == scopeRule && strings.HasPrefix(s, "identity."):
 				l.errf(v, key, fmt.Sprintf("%q is only for owners and advisories", s), "match the facts the identity comes from")
@@ -443,7 +444,7 @@ func (l *loader) cond(n *yaml.Node, key string, scope int) (cond, bool) {
 		case "any_of":
 			vals[k.Value] = v
 		default:
-			if !contains(operators, k.Value) {
+			if !slices.Contains(operators, k.Value) {
 				l.errf(k, key, "unknown key", "a condition has field, one of "+strings.Join(operators, ", ")+", and optionally ignore_case; or any_of")
 				return
 			}
@@ -469,7 +470,7 @@ func (l *loader) cond(n *yaml.Node, key string, scope int) (cond, bool) {
 		l.errf(n, key+".field", "missing", "name the fact the condition tests, e.g. field: dicom.modality")
 	}
 	// min and max together are one numeric range.
-	isRange := len(ops) == 2 && contains(ops, "min") && contains(ops, "max")
+	isRange := len(ops) == 2 && slices.Contains(ops, "min") && slices.Contains(ops, "max")
 	switch {
 	case len(ops) == 0:
 		l.errf(n, key, "no operator", "add exactly one of "+strings.Join(operators, ", "))
@@ -673,7 +674,7 @@ func (l *loader) advisories(n *yaml.Node, key string) []*advisory {
 				a.versions = vc
 			case "severity":
 				s, ok := l.str(v, key)
-				if ok && !contains(severities, s) {
+				if ok && !slices.Contains(severities, s) {
 					l.errf(v, key, fmt.Sprintf("unknown severity %q", s), "use one of "+strings.Join(severities, ", "))
 				}
 				a.Severity = s

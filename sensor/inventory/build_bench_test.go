@@ -43,6 +43,6 @@ func BenchmarkInputHash(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		inputHash(inv.ev.seed, &in, nil)
+		inputHash(inv.ev.seed, &in, inv.cfg.Fingerprint)
 	}
 }

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"hash/maphash"
+	"math"
 	"net"
 	"net/netip"
 	"slices"
@@ -21,16 +22,15 @@ func (inv *Inventory) identify(a *Asset, b *builder) {
 	for _, m := range id.Evidence { // the rules behind the identity are evidence too
 		b.derived = append(b.derived, evidence{source: "rule", fact: m.Rule, value: m.Field + "=" + m.Value, first: b.first})
 	}
-	if e := inv.cfg.Fingerprint; e != nil {
-		owner := e.Owner(id, a.IPs, vlansOf(b))
-		a.Owner = &Owner{Responsible: owner.Responsible, Accountable: owner.Accountable,
-			Consulted: nonNil(owner.Consulted), Informed: nonNil(owner.Informed)}
-		advs := e.Advisories(id)
-		for _, adv := range advs {
-			a.Advisories = append(a.Advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
-		}
-		a.Risk = e.Risk(id, advs, inv.cleartext(b), inv.external(a))
+	e := inv.cfg.Fingerprint
+	owner := e.Owner(id, a.IPs, vlansOf(b))
+	a.Owner = &Owner{Responsible: owner.Responsible, Accountable: owner.Accountable,
+		Consulted: nonNil(owner.Consulted), Informed: nonNil(owner.Informed)}
+	advs := e.Advisories(id)
+	for _, adv := range advs {
+		a.Advisories = append(a.Advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
 	}
+	a.Risk = math.Round(e.Risk(id, advs, inv.cleartext(b), inv.external(a))*1000) / 1000
 
 	// identity left b.facts sorted by name: each name's values are a run.
 	values := func(names ...string) []string {
@@ -99,12 +99,7 @@ func (inv *Inventory) identity(a *Asset, b *builder) fingerprint.Identity {
 	if c, ok := inv.ids[b.key]; ok && c.sum == sum {
 		return c.id
 	}
-	var id fingerprint.Identity
-	if inv.cfg.Fingerprint != nil {
-		id = inv.cfg.Fingerprint.Identify(in)
-	} else {
-		id = fingerprint.Identify(in)
-	}
+	id := inv.cfg.Fingerprint.Identify(in)
 	if inv.ids == nil || len(inv.ids) >= 2*inv.cfg.MaxAssets {
 		inv.ids = make(map[assetKey]cachedIdentity)
 	}
@@ -120,7 +115,7 @@ type cachedIdentity struct {
 
 // inputHash hashes everything Identify reads: FNV-1a over 64-bit words,
 // each string contributing its maphash (seeded per inventory).
-// With an engine, only the facts it reads count: a new TLS SNI or HL7 code
+// Only the facts the engine reads count: a new TLS SNI or HL7 code
 // that no rule looks at does not call for a new identity.
 func inputHash(seed maphash.Seed, in *fingerprint.Input, e *fingerprint.Engine) uint64 {
 	const prime = 1099511628211
@@ -129,7 +124,7 @@ func inputHash(seed maphash.Seed, in *fingerprint.Input, e *fingerprint.Engine) 
 	str := func(s string) { add(maphash.String(seed, s)) }
 	n := 0
 	for _, f := range in.Facts {
-		if e != nil && !e.Reads(f.Name) {
+		if !e.Reads(f.Name) {
 			continue
 		}
 		str(f.Name)

@@ -78,8 +78,7 @@ type Config struct {
 	// UpdateInterval is the least packet time between two asset.update events
 	// of one asset (default 30s).
 	UpdateInterval time.Duration
-	// Fingerprint identifies assets; nil uses fingerprint's built-in
-	// rules of last resort.
+	// Fingerprint identifies assets; nil uses the embedded default rules.
 	Fingerprint *fingerprint.Engine
 }
 
@@ -87,6 +86,13 @@ type Config struct {
 const maxName = 255
 
 func (c Config) withDefaults() Config {
+	if c.Fingerprint == nil {
+		e, err := fingerprint.New(fingerprint.Defaults()...)
+		if err != nil {
+			panic("inventory: the embedded fingerprint rules do not load: " + err.Error()) // a build defect; tests catch it
+		}
+		c.Fingerprint = e
+	}
 	if c.InternalNets == nil {
 		for _, s := range []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
 			"169.254.0.0/16", "127.0.0.0/8", "fc00::/7", "fe80::/10", "::1/128"} {

@@ -260,7 +260,9 @@ func TestDHCP(t *testing.T) {
 		if got := strings.Join(a.Hostnames, ","); got != tc.wantNames {
 			t.Errorf("Test %d (%s): expected hostnames %q, got %q", i, tc.name, tc.wantNames, got)
 		}
-		if a.Protocols[0] != "dhcp" || a.Category != "unknown" || a.Medical {
+		// Its MAC is under Philips Patient Monitoring's OUI: the default
+		// rules make it a Philips medical device of unknown category.
+		if a.Protocols[0] != "dhcp" || a.Category != "unknown" || a.Vendor != "Philips" || !a.Medical {
 			t.Errorf("Test %d (%s): unexpected asset %+v", i, tc.name, a)
 		}
 	}
