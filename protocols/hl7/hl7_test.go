@@ -471,3 +471,42 @@ func BenchmarkDecodeNewFlow(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeFlow measures a whole short flow as the replay benchmark's
+// capture carries them: a new decoder, then four PCD-01 ORU^R01 messages of
+// one monitor (same MSH facts, device and codes; new timestamps and control
+// ids), each acknowledged by an ACK AA.
+func BenchmarkDecodeFlow(b *testing.B) {
+	var orus, acks [][]byte
+	size := 0
+	for i := range 4 {
+		id := "MSG0000" + string(rune('1'+i))
+		ts := "2026010112000" + string(rune('0'+i))
+		orus = append(orus, []byte(mllp(
+			`MSH|^~\&|MONITOR01^0009FB0000ABCDEF^EUI-64|ICU_WEST|GATEWAY|HOSP|`+ts+`||ORU^R01^ORU_R01|`+id+`|P|2.6|||AL|NE||UNICODE UTF-8|||IHE_PCD_001^IHE PCD^1.3.6.1.4.1.19376.1.6.1.1.1^ISO`,
+			`PID|||778899^^^HOSP^MR||TEST^PATIENT^^^^^L||19700101|U`,
+			`PV1||I|ICU^^BED3`,
+			`OBR|1|`+id+`^DEVICE|||182777000^monitoring of patient^SNOMED-CT|||`+ts,
+			`OBX|1|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC|1.1.1.150456|97|262688^MDC_DIM_PERCENT^MDC|||||F|||`+ts+`||||0009FB0000ABCDEF^^0009FB0000ABCDEF^EUI-64`,
+			`OBX|2|NM|147842^MDC_ECG_HEART_RATE^MDC|1.1.1.147842|72|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||F|||`+ts,
+		)))
+		acks = append(acks, []byte(mllp(
+			`MSH|^~\&|GATEWAY|HOSP|MONITOR01|ICU_WEST|`+ts+`||ACK^R01^ACK|A`+id+`|P|2.6`,
+			`MSA|AA|`+id,
+		)))
+		size += len(orus[i]) + len(acks[i])
+	}
+	emit := func(protocols.Observation) {}
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	for b.Loop() {
+		d := New(protocols.FlowInfo{})
+		for i := range orus {
+			if d.Feed(cli, orus[i], time.Time{}, emit) != nil || d.Feed(srv, acks[i], time.Time{}, emit) != nil {
+				b.Fatal("error")
+			}
+		}
+		d.Close(time.Time{}, emit)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(orus)*2), "ns/msg")
+}
