@@ -103,27 +103,30 @@ func Detect(_ protocols.Direction, first []byte) bool {
 	return n >= 4 && n <= maxRecord && (first[5] == hsClientHello || first[5] == hsServerHello)
 }
 
-// side is the record and handshake reader of one direction.
+// side is the record and handshake reader of one direction. Its fields are
+// small: a decoder is allocated per flow and most flows see one message per
+// direction.
 type side struct {
 	done   bool
-	hdr    [5]byte
-	hdrN   int
-	remain int  // body bytes of the current record still to read
 	typ    byte // current record's content type
+	hdrN   uint8
+	hdr    [5]byte
+	remain int32 // body bytes of the current record still to read
 	hs     []byte
 }
 
 // Decoder reads the handshake of one TLS flow.
 type Decoder struct {
-	flow  protocols.FlowInfo
 	sides [2]side
+	// port is the server's port: DICOM and HL7 ports imply a service.
+	port uint16
 	// tls13 is set when the ServerHello selected TLS 1.3: the certificate
 	// that follows is encrypted.
 	tls13 bool
 }
 
 // New returns a decoder for one flow.
-func New(f protocols.FlowInfo) protocols.Decoder { return &Decoder{flow: f} }
+func New(f protocols.FlowInfo) protocols.Decoder { return &Decoder{port: f.Server.Port()} }
 
 // Feed reads the next in-order bytes of direction dir.
 func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
@@ -131,14 +134,14 @@ func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit p
 	for len(data) > 0 && !s.done {
 		if s.remain == 0 {
 			n := copy(s.hdr[s.hdrN:], data)
-			s.hdrN += n
+			s.hdrN += uint8(n)
 			data = data[n:]
-			if s.hdrN < len(s.hdr) {
+			if int(s.hdrN) < len(s.hdr) {
 				return nil
 			}
 			s.hdrN = 0
 			s.typ = s.hdr[0]
-			s.remain = int(binary.BigEndian.Uint16(s.hdr[3:5]))
+			s.remain = int32(binary.BigEndian.Uint16(s.hdr[3:5]))
 			if s.typ < recChangeCipherSpec || s.typ > 24 || s.hdr[1] != 3 {
 				s.done = true
 				return protocols.Malformedf("tls: bad record header %x", s.hdr)
@@ -157,10 +160,10 @@ func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit p
 				continue
 			}
 		}
-		n := min(s.remain, len(data))
+		n := min(int(s.remain), len(data))
 		body := data[:n]
 		data = data[n:]
-		s.remain -= n
+		s.remain -= int32(n)
 		if len(s.hs)+len(body) > MaxHandshake {
 			s.done = true
 			return fmt.Errorf("%w: handshake over %d bytes", protocols.ErrTooLong, MaxHandshake)
@@ -385,22 +388,23 @@ func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
 }
 
 // clientHello emits the client's observation and, on DICOM and HL7 ports,
-// one about the server it addresses.
+// one about the server it addresses. The fact values are cut from one
+// string, so a ClientHello costs two allocations: that string and the facts.
 func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 	var bufs helloBufs
 	h, err := parseHello(body, &bufs)
 	if err != nil {
 		return err
 	}
-	facts := make([]protocols.Fact, 0, 6)
-	add := func(name, value string) {
-		if value != "" {
-			facts = append(facts, protocols.Fact{Name: name, Value: value})
-		}
-	}
-	add(FactSNI, sanitize(h.sni))
-	var buf [maxString]byte
-	alpn := buf[:0]
+	// vals holds the values back to back; ends[i] is where value i ends.
+	var (
+		back [1536]byte
+		raw  [maxString]byte
+		ends [6]int
+	)
+	vals := appendSanitize(back[:0], h.sni)
+	ends[0] = len(vals)
+	alpn := raw[:0]
 	for _, p := range h.alpn {
 		if len(alpn)+len(p)+1 > maxString {
 			break
@@ -410,41 +414,60 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		}
 		alpn = append(alpn, p...)
 	}
-	add(FactALPN, sanitize(alpn))
-	vs := buf[:0]
+	vals = appendSanitize(vals, alpn)
+	ends[1] = len(vals)
+	start := len(vals)
 	for _, v := range h.versions {
-		if !isGREASE(v) && len(vs) < maxString-8 {
-			if len(vs) > 0 {
-				vs = append(vs, ',')
+		if !isGREASE(v) && len(vals)-start < maxString-8 {
+			if len(vals) > start {
+				vals = append(vals, ',')
 			}
-			vs = appendVersionName(vs, v)
+			vals = appendVersionName(vals, v)
 		}
 	}
-	add(FactSupportedVersions, string(vs))
-	var fp [512]byte
-	ja3 := appendJA3(fp[:0], &h)
-	add(FactJA3, string(ja3))
-	add(FactJA3Hash, string(appendJA3Hash(buf[:0], ja3)))
-	add(FactJA4, string(appendJA4(buf[:0], &h, 't')))
+	ends[2] = len(vals)
+	start = len(vals)
+	vals = appendJA3(vals, &h)
+	ends[3] = len(vals)
+	vals = appendJA3Hash(vals, vals[start:])
+	ends[4] = len(vals)
+	vals = appendJA4(vals, &h, 't')
+	ends[5] = len(vals)
+	// Empty values are left out.
+	n, start := 0, 0
+	for _, end := range ends {
+		if end > start {
+			n++
+		}
+		start = end
+	}
+	all := string(vals)
+	facts := make([]protocols.Fact, 0, n)
+	start = 0
+	for i, name := range [...]string{FactSNI, FactALPN, FactSupportedVersions, FactJA3, FactJA3Hash, FactJA4} {
+		if ends[i] > start {
+			facts = append(facts, protocols.Fact{Name: name, Value: all[start:ends[i]]})
+		}
+		start = ends[i]
+	}
 	emit(protocols.Observation{Protocol: "tls", Source: "tls.client_hello", About: protocols.Sender, Role: "client", Facts: facts})
-	if f := d.serviceFacts(); f != nil {
-		emit(protocols.Observation{Protocol: "tls", Source: "tls.client_hello", About: protocols.Receiver, Role: "server", Facts: f})
+	if f, ok := d.serviceFact(); ok {
+		emit(protocols.Observation{Protocol: "tls", Source: "tls.client_hello", About: protocols.Receiver, Role: "server", Facts: []protocols.Fact{f}})
 	}
 	return nil
 }
 
-// serviceFacts returns the medical-service facts the server port implies.
-func (d *Decoder) serviceFacts() []protocols.Fact {
-	port := d.flow.Server.Port()
-	if port == DICOMTLSPort {
-		return []protocols.Fact{{Name: FactDICOM, Value: "true"}}
+// serviceFact returns the medical-service fact the server port implies.
+func (d *Decoder) serviceFact() (protocols.Fact, bool) {
+	if d.port == DICOMTLSPort {
+		return protocols.Fact{Name: FactDICOM, Value: "true"}, true
 	}
 	for _, p := range hl7Ports {
-		if port == p {
-			return []protocols.Fact{{Name: FactHL7, Value: "true"}}
+		if d.port == p {
+			return protocols.Fact{Name: FactHL7, Value: "true"}, true
 		}
 	}
-	return nil
+	return protocols.Fact{}, false
 }
 
 // serverHello emits the server's observation (RFC 8446 §4.1.3).
@@ -481,14 +504,48 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 		}
 	}
 	d.tls13 = version == 0x0304
-	facts := []protocols.Fact{
-		{Name: FactVersion, Value: versionName(version)},
-		{Name: FactCipher, Value: hex4("0x", cipher)},
+	// The values not in cipherNames or versionName's table are cut from one
+	// string: vals holds the version (if unnamed), the cipher (if unnamed)
+	// and the ALPN protocol.
+	var back [2*6 + maxString]byte
+	vals := back[:0]
+	vname := knownVersion(version)
+	if vname == "" {
+		vals = appendHex4(append(vals, "0x"...), version)
 	}
-	if a := sanitize(alpn); a != "" {
-		facts = append(facts, protocols.Fact{Name: FactALPN, Value: a})
+	vend := len(vals)
+	cname := cipherName(cipher)
+	if cname == "" {
+		vals = appendHex4(append(vals, "0x"...), cipher)
 	}
-	facts = append(facts, d.serviceFacts()...)
+	cend := len(vals)
+	vals = appendSanitize(vals, alpn)
+	var all string
+	if len(vals) > 0 {
+		all = string(vals)
+	}
+	if vname == "" {
+		vname = all[:vend]
+	}
+	if cname == "" {
+		cname = all[vend:cend]
+	}
+	service, hasService := d.serviceFact()
+	n := 2
+	if hasService {
+		n++
+	}
+	if len(vals) > cend {
+		n++
+	}
+	facts := make([]protocols.Fact, 0, n)
+	facts = append(facts, protocols.Fact{Name: FactVersion, Value: vname}, protocols.Fact{Name: FactCipher, Value: cname})
+	if len(vals) > cend {
+		facts = append(facts, protocols.Fact{Name: FactALPN, Value: all[cend:]})
+	}
+	if hasService {
+		facts = append(facts, service)
+	}
 	emit(protocols.Observation{Protocol: "tls", Source: "tls.server_hello", About: protocols.Sender, Role: "server", Facts: facts})
 	return nil
 }
@@ -525,6 +582,15 @@ func (d *Decoder) certificate(body []byte, emit protocols.Emit) {
 // versionName names a protocol version: "1.3", "1.2", "1.1", "1.0",
 // "ssl3.0", else its hex ("0x7f1c" for a draft).
 func versionName(v uint16) string {
+	if s := knownVersion(v); s != "" {
+		return s
+	}
+	return hex4("0x", v)
+}
+
+// knownVersion returns versionName(v) for the versions named in words, ""
+// for the others.
+func knownVersion(v uint16) string {
 	switch v {
 	case 0x0304:
 		return "1.3"
@@ -537,7 +603,49 @@ func versionName(v uint16) string {
 	case 0x0300:
 		return "ssl3.0"
 	}
-	return hex4("0x", v)
+	return ""
+}
+
+// cipherName returns hex4("0x", v) without allocating for the cipher suites
+// servers commonly choose, "" for the others.
+func cipherName(v uint16) string {
+	switch v {
+	case 0x1301:
+		return "0x1301"
+	case 0x1302:
+		return "0x1302"
+	case 0x1303:
+		return "0x1303"
+	case 0xc02b:
+		return "0xc02b"
+	case 0xc02c:
+		return "0xc02c"
+	case 0xc02f:
+		return "0xc02f"
+	case 0xc030:
+		return "0xc030"
+	case 0xcca8:
+		return "0xcca8"
+	case 0xcca9:
+		return "0xcca9"
+	case 0xc013:
+		return "0xc013"
+	case 0xc014:
+		return "0xc014"
+	case 0xc027:
+		return "0xc027"
+	case 0xc028:
+		return "0xc028"
+	case 0x009c:
+		return "0x009c"
+	case 0x009d:
+		return "0x009d"
+	case 0x002f:
+		return "0x002f"
+	case 0x0035:
+		return "0x0035"
+	}
+	return ""
 }
 
 // appendVersionName appends versionName(v) to b.
@@ -567,20 +675,25 @@ func sanitize(b []byte) string {
 		return string(b)
 	}
 	var buf [maxString]byte
-	out := buf[:0]
+	return string(appendSanitize(buf[:0], b))
+}
+
+// appendSanitize appends sanitize(b) to dst.
+func appendSanitize(dst, b []byte) []byte {
+	start := len(dst)
 	for _, c := range b {
-		if len(out) == maxString {
+		if len(dst)-start == maxString {
 			break
 		}
-		if c < 0x20 || c > 0x7e || (c == ' ' && len(out) == 0) {
+		if c < 0x20 || c > 0x7e || (c == ' ' && len(dst) == start) {
 			continue
 		}
-		out = append(out, c)
+		dst = append(dst, c)
 	}
-	for len(out) > 0 && out[len(out)-1] == ' ' {
-		out = out[:len(out)-1]
+	for len(dst) > start && dst[len(dst)-1] == ' ' {
+		dst = dst[:len(dst)-1]
 	}
-	return string(out)
+	return dst
 }
 
 // clean reports whether sanitize would return b unchanged: at most

@@ -361,3 +361,17 @@ func BenchmarkEncrypted(b *testing.B) {
 }
 
 func TestDependencies(t *testing.T) { corpustest.CheckDeps(t) }
+
+// BenchmarkServerHello is a server's first flight on a fresh flow.
+func BenchmarkServerHello(b *testing.B) {
+	data := records(serverHello(0x0303, 0xc02f, []ext{alpnExt("h2")}), 1<<14)
+	emit := func(protocols.Observation) {}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		d := New(protocols.FlowInfo{})
+		if err := d.Feed(protocols.FromServer, data, time.Time{}, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
