@@ -50,8 +50,10 @@ const (
 	maxValue = 256
 	// maxSeen caps the distinct facts remembered (and so emitted) per flow.
 	maxSeen = 512
-	// seenHint sizes the seen set of a flow at its first fact.
-	seenHint = 16
+	// seenHint sizes the seen set of a flow at its first fact; up to
+	// seenLinear facts are kept in a slice searched linearly, more in a map.
+	seenHint   = 16
+	seenLinear = 32
 	// maxCodes caps the distinct OBX-3 codes, and maxDevices the distinct
 	// device identifiers, emitted per flow.
 	maxCodes   = 64
@@ -63,6 +65,10 @@ const (
 	maxPerMessage = 64
 	// keepBuf is the largest reassembly buffer kept between messages.
 	keepBuf = 64 << 10
+	// keepArena is the largest fact arena kept between observations.
+	keepArena = 4 << 10
+	// sentHint is how many sent messages a direction first has room for.
+	sentHint = 4
 	// ackRing is how many sent messages per direction are remembered to name
 	// the message type an ACK acknowledges.
 	ackRing = 16
@@ -143,7 +149,7 @@ func isAlnum(c byte) bool {
 // New returns a decoder for one flow.
 func New(protocols.FlowInfo) protocols.Decoder {
 	d := &Decoder{}
-	d.key, d.val = d.keyBuf[:0], d.valBuf[:0]
+	d.arena = d.arenaBuf[:0]
 	return d
 }
 
@@ -172,7 +178,7 @@ type stream struct {
 	junk      int
 	oversized int
 	badBlocks int
-	sent      *[ackRing]sentMsg // allocated at the first message to remember
+	sent      []sentMsg // a ring of up to ackRing, grown as messages are sent
 	next      int
 }
 
@@ -180,15 +186,13 @@ type stream struct {
 // Facts are remembered per flow and direction so that each is emitted once;
 // negative acknowledgements are emitted every time.
 type Decoder struct {
-	streams [2]stream
-	seen    map[string]struct{}
-	codes   int
-	devices int
-	msg     message
-	key     []byte // scratch for the seen-set key
-	val     []byte // scratch for rendering values
-	keyBuf  [96]byte
-	valBuf  [maxValue]byte
+	streams  [2]stream
+	seen     seenSet
+	codes    int
+	devices  int
+	msg      message
+	arena    []byte // the records of the observation being collected
+	arenaBuf [256]byte
 }
 
 // Feed frames data into MLLP blocks and decodes each complete block. It

@@ -18,9 +18,9 @@ type encoding struct {
 
 // rawDevice is a device identifier field as found in a segment.
 type rawDevice struct {
-	name string
 	v    []byte
-	comp int // components rendered; 0 for all
+	kind uint8 // kindDeviceID, kindDeviceUDI or kindDeviceSerial
+	comp uint8 // components rendered; 0 for all
 }
 
 // message is what the decoder reads of one message. The byte slices point
@@ -40,6 +40,10 @@ type message struct {
 	ackID     []byte      // MSA-2
 	codes     [][]byte    // OBX-3, at most maxPerMessage; reused between messages
 	devices   []rawDevice // at most maxPerMessage; reused between messages
+	// Room for the codes and devices of a typical message without an
+	// allocation.
+	codesBuf   [4][]byte
+	devicesBuf [2]rawDevice
 }
 
 // fields iterates over the fields of a segment.
@@ -170,12 +174,12 @@ func (m *message) segment(seg []byte) {
 			case 3:
 				if len(v) > 0 && len(m.codes) < maxPerMessage {
 					if m.codes == nil {
-						m.codes = make([][]byte, 0, 8)
+						m.codes = m.codesBuf[:0]
 					}
 					m.codes = append(m.codes, v)
 				}
 			case 18:
-				m.addDevices(FactDeviceID, v, 0)
+				m.addDevices(kindDeviceID, v, 0)
 			}
 		}
 	case "PRT":
@@ -189,18 +193,18 @@ func (m *message) segment(seg []byte) {
 			}
 			switch n {
 			case 10:
-				m.addDevices(FactDeviceID, v, 0)
+				m.addDevices(kindDeviceID, v, 0)
 			case 16:
-				m.addDevices(FactDeviceUDI, v, 0)
+				m.addDevices(kindDeviceUDI, v, 0)
 			case 20:
-				m.addDevices(FactDeviceSerial, v, 1)
+				m.addDevices(kindDeviceSerial, v, 1)
 			}
 		}
 	}
 }
 
 // addDevices records up to maxRepeats repetitions of field v.
-func (m *message) addDevices(name string, v []byte, comps int) {
+func (m *message) addDevices(kind uint8, v []byte, comps uint8) {
 	for r := 0; r < maxRepeats && len(v) > 0 && len(m.devices) < maxPerMessage; r++ {
 		rep := v
 		if m.enc.rep != noDelim {
@@ -214,9 +218,9 @@ func (m *message) addDevices(name string, v []byte, comps int) {
 		}
 		if len(rep) > 0 {
 			if m.devices == nil {
-				m.devices = make([]rawDevice, 0, 8)
+				m.devices = m.devicesBuf[:0]
 			}
-			m.devices = append(m.devices, rawDevice{name: name, v: rep, comp: comps})
+			m.devices = append(m.devices, rawDevice{v: rep, kind: kind, comp: comps})
 		}
 	}
 }
@@ -397,82 +401,237 @@ func (m *message) versionID(dst []byte) []byte {
 
 // ackCode returns MSA-1 when it is one of the acknowledgement codes of HL7
 // table 0008, and whether it is negative.
-func (m *message) ackCodeValue() (code string, negative bool) {
+func (m *message) ackCodeValue() (code []byte, negative bool) {
 	switch string(m.ackCode) {
-	case "AA":
-		return "AA", false
-	case "CA":
-		return "CA", false
-	case "AE":
-		return "AE", true
-	case "AR":
-		return "AR", true
-	case "CE":
-		return "CE", true
-	case "CR":
-		return "CR", true
+	case "AA", "CA":
+		return m.ackCode, false
+	case "AE", "AR", "CE", "CR":
+		return m.ackCode, true
 	}
-	return "", false
+	return nil, false
 }
 
+// Fact kinds: the second byte of a seen-set key, standing for the fact name.
+const (
+	kindSendingApplication uint8 = iota + 1
+	kindSendingFacility
+	kindReceivingApplication
+	kindReceivingFacility
+	kindMessageType
+	kindVersion
+	kindAckCode
+	kindAckedMessageType
+	kindDeviceID
+	kindDeviceUDI
+	kindDeviceSerial
+	kindObservationCode
+)
+
+// kindName returns the fact name of kind k.
+func kindName(k uint8) string {
+	switch k {
+	case kindSendingApplication:
+		return FactSendingApplication
+	case kindSendingFacility:
+		return FactSendingFacility
+	case kindReceivingApplication:
+		return FactReceivingApplication
+	case kindReceivingFacility:
+		return FactReceivingFacility
+	case kindMessageType:
+		return FactMessageType
+	case kindVersion:
+		return FactVersion
+	case kindAckCode:
+		return FactAckCode
+	case kindAckedMessageType:
+		return FactAckedMessageType
+	case kindDeviceID:
+		return FactDeviceID
+	case kindDeviceUDI:
+		return FactDeviceUDI
+	case kindDeviceSerial:
+		return FactDeviceSerial
+	}
+	return FactObservationCode
+}
+
+// seenSet holds the keys (side, kind, value) of the facts emitted on a flow:
+// a slice searched linearly while small, a map beyond seenLinear keys.
+type seenSet struct {
+	small []string
+	big   map[string]struct{}
+}
+
+func (s *seenSet) len() int {
+	if s.big != nil {
+		return len(s.big)
+	}
+	return len(s.small)
+}
+
+func (s *seenSet) has(key []byte) bool {
+	if s.big != nil {
+		_, ok := s.big[string(key)]
+		return ok
+	}
+	for _, k := range s.small {
+		if k == string(key) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *seenSet) add(key string) {
+	switch {
+	case s.big != nil:
+		s.big[key] = struct{}{}
+	case len(s.small) < seenLinear:
+		if s.small == nil {
+			s.small = make([]string, 0, seenHint)
+		}
+		s.small = append(s.small, key)
+	default:
+		s.big = make(map[string]struct{}, 2*seenLinear)
+		for _, k := range s.small {
+			s.big[k] = struct{}{}
+		}
+		s.big[key] = struct{}{}
+		s.small = nil
+	}
+}
+
+// A collector record in Decoder.arena is a little-endian uint16 header (the
+// value's length, and unseen), the side and the kind (the seen-set key
+// begins there), then the value.
+const (
+	recordHead = 4
+	unseen     = 1 << 15 // the record is emitted but not remembered
+)
+
 // collector gathers the facts of one observation, skipping those already
-// emitted on the flow.
+// emitted on the flow. The new facts are written as records to the
+// decoder's arena and become one string when the collector finishes: one
+// allocation for all the values of an observation, which also serve as the
+// seen-set keys.
 type collector struct {
 	d     *Decoder
 	side  protocols.Direction // the side of the flow the facts are about
-	facts []protocols.Fact
-	size  int // the capacity facts is made with at its first fact
+	n     int                 // records
+	keyed int                 // records to remember
 }
 
-// add renders raw field v and adds it as fact name unless seen before on
+// newCollector starts collecting facts about side, emptying the arena.
+func (d *Decoder) newCollector(side protocols.Direction) collector {
+	d.arena = d.arena[:0]
+	return collector{d: d, side: side}
+}
+
+// add renders raw field v and adds it as fact kind unless seen before on
 // this side of the flow. limit, when non-nil, counts distinct values of a
 // capped kind.
-func (c *collector) add(name string, v []byte, comps int, limit *int, max int) {
+func (c *collector) add(kind uint8, v []byte, comps int, limit *int, max int) {
 	if len(v) == 0 {
 		return
 	}
 	d := c.d
-	d.val = d.msg.render(d.val[:0], v, comps)
-	c.addText(name, d.val, limit, max, false)
+	off := len(d.arena)
+	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
+	d.arena = d.msg.render(d.arena, v, comps)
+	c.commit(off, limit, max, false)
 }
 
-// addText adds value as fact name unless seen before (always when force).
-func (c *collector) addText(name string, value []byte, limit *int, max int, force bool) {
+// addText adds value as fact kind unless seen before (always when force).
+func (c *collector) addText(kind uint8, value []byte, limit *int, max int, force bool) {
 	if len(value) == 0 {
 		return
 	}
 	d := c.d
-	d.key = append(append(append(append(d.key[:0], byte(c.side)), name...), 0), value...)
-	if _, dup := d.seen[string(d.key)]; dup {
+	off := len(d.arena)
+	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
+	d.arena = append(d.arena, value...)
+	c.commit(off, limit, max, force)
+}
+
+// addRaw adds value as fact kind without looking at or remembering it.
+func (c *collector) addRaw(kind uint8, value []byte) {
+	d := c.d
+	off := len(d.arena)
+	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
+	d.arena = append(d.arena, value...)
+	c.setHead(off, unseen)
+}
+
+// commit decides on the record written at off: kept when new (or forced),
+// dropped otherwise.
+func (c *collector) commit(off int, limit *int, max int, force bool) {
+	d := c.d
+	if len(d.arena) == off+recordHead {
+		d.arena = d.arena[:off]
+		return
+	}
+	key := d.arena[off+2:]
+	if d.seen.has(key) || c.pending(off, key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
 		if force {
-			c.append(protocols.Fact{Name: name, Value: string(value)})
+			c.setHead(off, unseen)
+		} else {
+			d.arena = d.arena[:off]
 		}
 		return
 	}
-	if len(d.seen) >= maxSeen || (limit != nil && *limit >= max) {
-		if force {
-			c.append(protocols.Fact{Name: name, Value: string(value)})
-		}
-		return
-	}
-	if d.seen == nil {
-		d.seen = make(map[string]struct{}, seenHint)
-	}
-	// The value is the end of the key: one string serves both.
-	key := string(d.key)
-	d.seen[key] = struct{}{}
 	if limit != nil {
 		*limit++
 	}
-	c.append(protocols.Fact{Name: name, Value: key[len(key)-len(value):]})
+	c.keyed++
+	c.setHead(off, 0)
 }
 
-// append adds f, making facts with room for size facts the first time.
-func (c *collector) append(f protocols.Fact) {
-	if c.facts == nil && c.size > 0 {
-		c.facts = make([]protocols.Fact, 0, c.size)
+// setHead writes the header of the record at off, the last in the arena.
+func (c *collector) setHead(off int, flags uint16) {
+	h := uint16(len(c.d.arena)-off-recordHead) | flags
+	c.d.arena[off], c.d.arena[off+1] = byte(h), byte(h>>8)
+	c.n++
+}
+
+// pending reports whether key is the key of a record to remember before off.
+func (c *collector) pending(off int, key []byte) bool {
+	a := c.d.arena
+	for i := 0; i < off; {
+		h := uint16(a[i]) | uint16(a[i+1])<<8
+		end := i + recordHead + int(h&^unseen)
+		if h&unseen == 0 && bytes.Equal(a[i+2:end], key) {
+			return true
+		}
+		i = end
 	}
-	c.facts = append(c.facts, f)
+	return false
+}
+
+// finish turns the records into facts, remembering their keys, and empties
+// the arena. It returns nil when there is no fact.
+func (c *collector) finish() []protocols.Fact {
+	d := c.d
+	if c.n == 0 {
+		return nil
+	}
+	s := string(d.arena)
+	facts := make([]protocols.Fact, 0, c.n)
+	for i := 0; i < len(s); {
+		h := uint16(s[i]) | uint16(s[i+1])<<8
+		end := i + recordHead + int(h&^unseen)
+		if h&unseen == 0 {
+			d.seen.add(s[i+2 : end])
+		}
+		facts = append(facts, protocols.Fact{Name: kindName(s[i+3]), Value: s[i+recordHead : end]})
+		i = end
+	}
+	d.arena = d.arena[:0]
+	if cap(d.arena) > keepArena {
+		d.arena = d.arenaBuf[:0]
+	}
+	c.n, c.keyed = 0, 0
+	return facts
 }
 
 // emitMessage turns the parsed message sent in direction dir into
@@ -490,75 +649,85 @@ func (d *Decoder) emitMessage(dir protocols.Direction, emit protocols.Emit) {
 		// An ACK goes back from the system that received a message.
 		senderRole, receiverRole = "receiver", "sender"
 	} else if len(m.controlID) > 0 && len(typ) > 0 {
-		if s.sent == nil {
-			s.sent = new([ackRing]sentMsg)
+		if len(s.sent) < ackRing {
+			if s.sent == nil {
+				s.sent = make([]sentMsg, 0, sentHint)
+			}
+			s.sent = append(s.sent, sentMsg{})
 		}
 		e := &s.sent[s.next]
-		s.next = (s.next + 1) % len(s.sent)
+		s.next = (s.next + 1) % ackRing
 		e.idLen = uint8(copy(e.id[:], m.controlID))
 		e.typLen = uint8(copy(e.typ[:], typ))
 	}
 
-	// Room for every fact the message can give the sender, ACK facts
-	// included.
-	snd := collector{d: d, side: dir, size: 6 + len(m.devices) + len(m.codes)}
-	snd.add(FactSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
-	snd.add(FactSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
-	snd.addText(FactMessageType, typ, nil, 0, false)
+	snd := d.newCollector(dir)
+	snd.add(kindSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
+	snd.add(kindSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
+	snd.addText(kindMessageType, typ, nil, 0, false)
 	var verBuf [8]byte
-	snd.addText(FactVersion, m.versionID(verBuf[:0]), nil, 0, false)
+	snd.addText(kindVersion, m.versionID(verBuf[:0]), nil, 0, false)
 	for i := range m.devices {
 		dv := &m.devices[i]
-		snd.add(dv.name, dv.v, dv.comp, &d.devices, maxDevices)
+		snd.add(dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
 	}
 	for i := range m.codes {
 		// OBX-3 is a CE/CWE: identifier^text^coding system; the alternate
 		// triplet (components 4-6) is not kept.
-		snd.add(FactObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
+		snd.add(kindObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
 	}
 
-	ack := collector{d: d, side: dir, size: 2}
+	// An ACK's acknowledgement facts join its sender's observation; any
+	// other message's go to an observation of their own.
+	var sndFacts, ackFacts []protocols.Fact
+	ack := &snd
+	if !isAck {
+		sndFacts = snd.finish()
+		a := d.newCollector(dir)
+		ack = &a
+	}
 	if m.hasMSA {
-		if code, negative := m.ackCodeValue(); code != "" {
-			ack.addText(FactAckCode, []byte(code), nil, 0, negative)
+		if code, negative := m.ackCodeValue(); len(code) > 0 {
+			ack.addText(kindAckCode, code, nil, 0, negative)
 			if negative {
 				if acked := d.streams[dir.Reverse()&1].lookup(m.ackID); len(acked) > 0 {
-					ack.facts = append(ack.facts, protocols.Fact{Name: FactAckedMessageType, Value: string(acked)})
+					ack.addRaw(kindAckedMessageType, acked)
 				}
 			}
 		}
 	}
+	if isAck {
+		sndFacts = snd.finish()
+	} else {
+		ackFacts = ack.finish()
+	}
 
 	source := ""
-	if len(snd.facts) > 0 || (len(ack.facts) > 0 && isAck) {
+	if len(sndFacts) > 0 {
 		source = sourceName(typ)
 	}
-	if isAck {
-		snd.facts = append(snd.facts, ack.facts...)
-		ack.facts = nil
+	if len(sndFacts) > 0 {
+		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Sender, Role: senderRole, Facts: sndFacts})
 	}
-	if len(snd.facts) > 0 {
-		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Sender, Role: senderRole, Facts: snd.facts})
-	}
-	if len(ack.facts) > 0 {
-		emit(protocols.Observation{Protocol: "hl7", Source: SourceAck, About: protocols.Sender, Role: senderRole, Facts: ack.facts})
+	if len(ackFacts) > 0 {
+		emit(protocols.Observation{Protocol: "hl7", Source: SourceAck, About: protocols.Sender, Role: senderRole, Facts: ackFacts})
 	}
 
-	rcv := collector{d: d, side: dir.Reverse(), size: 2}
-	rcv.add(FactReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
-	rcv.add(FactReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
-	if len(rcv.facts) > 0 {
+	rcv := d.newCollector(dir.Reverse())
+	rcv.add(kindReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
+	rcv.add(kindReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
+	if rcvFacts := rcv.finish(); len(rcvFacts) > 0 {
 		if source == "" {
 			source = sourceName(typ)
 		}
-		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Receiver, Role: receiverRole, Facts: rcv.facts})
+		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Receiver, Role: receiverRole, Facts: rcvFacts})
 	}
 }
 
 // lookup returns the message type of the message with control id id that
 // this direction sent recently, or nil.
 func (s *stream) lookup(id []byte) []byte {
-	if len(id) == 0 || s.sent == nil {
+	if len(id) == 0 {
 		return nil
 	}
 	if len(id) > maxControlID {
@@ -578,6 +747,20 @@ func (s *stream) lookup(id []byte) []byte {
 func sourceName(typ []byte) string {
 	if len(typ) == 0 {
 		return "hl7.unknown"
+	}
+	switch string(typ) {
+	case "ORU^R01":
+		return "hl7.oru^r01"
+	case "ADT^A01":
+		return "hl7.adt^a01"
+	case "ADT^A03":
+		return "hl7.adt^a03"
+	case "ADT^A04":
+		return "hl7.adt^a04"
+	case "ADT^A08":
+		return "hl7.adt^a08"
+	case "ORM^O01":
+		return "hl7.orm^o01"
 	}
 	if string(typ[:3]) == "ACK" {
 		return SourceAck
