@@ -10,6 +10,7 @@ package dns
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
@@ -124,36 +125,55 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 		}
 	}
 	emit(protocols.Observation{Protocol: "dns", Source: "dns.response", About: protocols.Sender, Role: "server"})
-	p.Reset(data)
-	// Answers usually repeat one owner name: its text is made once.
+	// Second pass: the answers' texts go back to back into vals, which
+	// becomes one string, and their facts into one slice: a response costs
+	// two allocations however many answers it has.
 	var (
-		lbuf  [MaxName]byte
-		last  []byte
-		lastT string
+		back     [1024]byte
+		vals     = back[:0]
+		answers  [MaxRecords]pendingAnswer
+		na       int
+		nfacts   int
+		lbuf     [MaxName]byte
+		last     []byte // the last owner name, whose text is vals[lastText[0]:lastText[1]]
+		lastText [2]uint16
+		alias    [2]uint16 // the question name's text, once made
+		aliasSet bool
 	)
+	p.Reset(data)
 	for {
 		r, ok, _ := p.Next()
 		if !ok {
-			return nil
+			break
 		}
 		if r.Section != Answer {
 			continue
 		}
 		if addr, ok := r.Addr(); ok {
+			// Answers usually repeat one owner name: its text is made once.
 			if last == nil || !bytes.Equal(last, r.Name) {
-				last, lastT = lbuf[:copy(lbuf[:], r.Name)], Text(r.Name)
+				start := len(vals)
+				vals = appendText(vals, r.Name)
+				last, lastText = lbuf[:copy(lbuf[:], r.Name)], [2]uint16{uint16(start), uint16(len(vals))}
 			}
-			name := lastT
-			if name == "" {
+			if lastText[1] == lastText[0] {
 				continue
 			}
-			o := protocols.Observation{Protocol: "dns", Source: "dns.response", IP: addr, Hostname: name}
-			if alias := aliasOf(qname, r.Name); alias != "" {
-				o.Facts = []protocols.Fact{{Name: FactName, Value: name}, {Name: FactAlias, Value: alias}}
-			} else {
-				o.Facts = []protocols.Fact{{Name: FactName, Value: name}}
+			a := &answers[na]
+			*a = pendingAnswer{addr: addr, name: lastText}
+			if qname != nil && !bytes.EqualFold(qname, r.Name) {
+				if !aliasSet {
+					start := len(vals)
+					vals = appendText(vals, qname)
+					alias, aliasSet = [2]uint16{uint16(start), uint16(len(vals))}, true
+				}
+				a.alias = alias
 			}
-			emit(o)
+			nfacts++
+			if a.alias[1] > a.alias[0] {
+				nfacts++
+			}
+			na++
 			continue
 		}
 		if r.Type != TypePTR || r.Class != ClassIN {
@@ -164,11 +184,46 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 			continue
 		}
 		target, _, _ := p.Name(r.DataOff, &tbuf)
-		if t := Text(target); t != "" {
-			emit(protocols.Observation{Protocol: "dns", Source: "dns.response", IP: addr, Hostname: t,
-				Facts: []protocols.Fact{{Name: FactPTR, Value: t}}})
+		start := len(vals)
+		vals = appendText(vals, target)
+		if len(vals) == start {
+			continue
 		}
+		answers[na] = pendingAnswer{addr: addr, name: [2]uint16{uint16(start), uint16(len(vals))}, ptr: true}
+		nfacts++
+		na++
 	}
+	if na == 0 {
+		return nil
+	}
+	all := string(vals)
+	facts := make([]protocols.Fact, nfacts)
+	for _, a := range answers[:na] {
+		name := all[a.name[0]:a.name[1]]
+		o := protocols.Observation{Protocol: "dns", Source: "dns.response", IP: a.addr, Hostname: name}
+		switch {
+		case a.ptr:
+			facts[0] = protocols.Fact{Name: FactPTR, Value: name}
+			o.Facts, facts = facts[:1:1], facts[1:]
+		case a.alias[1] > a.alias[0]:
+			facts[0] = protocols.Fact{Name: FactName, Value: name}
+			facts[1] = protocols.Fact{Name: FactAlias, Value: all[a.alias[0]:a.alias[1]]}
+			o.Facts, facts = facts[:2:2], facts[2:]
+		default:
+			facts[0] = protocols.Fact{Name: FactName, Value: name}
+			o.Facts, facts = facts[:1:1], facts[1:]
+		}
+		emit(o)
+	}
+	return nil
+}
+
+// pendingAnswer is an observation to emit: its texts are ranges of one string.
+// vals holds at most MaxRecords texts of MaxName bytes: uint16 offsets do.
+type pendingAnswer struct {
+	addr        netip.Addr
+	name, alias [2]uint16
+	ptr         bool
 }
 
 // aliasOf returns the question name as text when it differs from the owner

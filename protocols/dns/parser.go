@@ -316,23 +316,26 @@ func nibble(c byte) (byte, bool) {
 // splitting a character.
 func Text(b []byte) string {
 	var buf [MaxName]byte
-	n := 0
+	return string(appendText(buf[:0], b))
+}
+
+// appendText appends Text(b) to dst.
+func appendText(dst, b []byte) []byte {
+	start := len(dst)
 	for _, c := range b {
-		if c < 0x20 || c == 0x7f || (c == ' ' && n == 0) {
+		if c < 0x20 || c == 0x7f || (c == ' ' && len(dst) == start) {
 			continue
 		}
-		if n == len(buf) {
+		if len(dst)-start == MaxName {
 			break
 		}
-		buf[n] = c
-		n++
+		dst = append(dst, c)
 	}
-	for n > 0 && buf[n-1] == ' ' {
-		n--
+	for len(dst) > start && dst[len(dst)-1] == ' ' {
+		dst = dst[:len(dst)-1]
 	}
-	out := buf[:n]
-	if utf8.Valid(out) {
-		return string(out)
+	if out := dst[start:]; !utf8.Valid(out) {
+		dst = append(dst[:start], strings.ToValidUTF8(string(out), "")...)
 	}
-	return strings.ToValidUTF8(string(out), "")
+	return dst
 }
