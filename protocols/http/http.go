@@ -104,13 +104,12 @@ const (
 type side struct {
 	state   uint8
 	request bool // the current message is a request
-	line    []byte
-	lineBuf [256]byte // line's first backing array
-	// Current message.
+	// Current message (the flags first: they share a word with state).
+	chunked, noBody      bool
+	tunnel               bool   // 101 or a 2xx to CONNECT: HTTP ends after this header block
+	line                 []byte // a line's start held over from an earlier Feed, allocated when first needed
 	headerBytes, headers int
 	contentLength        int64
-	chunked, noBody      bool
-	tunnel               bool // 101 or a 2xx to CONNECT: HTTP ends after this header block
 	status               int
 	remaining            int64
 	facts                []protocols.Fact
@@ -135,13 +134,7 @@ type seenFact struct {
 }
 
 // New returns a decoder for one flow.
-func New(protocols.FlowInfo) protocols.Decoder {
-	d := &Decoder{}
-	for i := range d.sides {
-		d.sides[i].line = d.sides[i].lineBuf[:0]
-	}
-	return d
-}
+func New(protocols.FlowInfo) protocols.Decoder { return &Decoder{} }
 
 // Feed parses the next in-order bytes of direction dir.
 func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
@@ -299,9 +292,9 @@ func (d *Decoder) startLine(s *side, line []byte) error {
 	s.request = true
 	d.pushPending(string(method) == "HEAD", string(method) == "CONNECT")
 	if r, fhir := fhirTarget(target); fhir {
-		d.add(s, FactFHIR, []byte("true"))
+		d.addConst(s, FactFHIR, "true")
 		if r != "" {
-			d.add(s, FactFHIRResource, []byte(r))
+			d.addConst(s, FactFHIRResource, r)
 		}
 	}
 	s.state = stHeaders
@@ -363,10 +356,10 @@ func (d *Decoder) header(s *side, line []byte) error {
 			mt = bytes.TrimRight(mt[:i], " \t")
 		}
 		if equalFold(mt, "application/ipp") {
-			d.add(s, FactIPP, []byte("true"))
+			d.addConst(s, FactIPP, "true")
 		}
 		if containsFold(value, "application/fhir+") {
-			d.add(s, FactFHIR, []byte("true"))
+			d.addConst(s, FactFHIR, "true")
 		}
 	case s.request && equalFold(name, "User-Agent"):
 		d.add(s, FactUserAgent, value)
@@ -379,7 +372,7 @@ func (d *Decoder) header(s *side, line []byte) error {
 			scheme = scheme[:i]
 		}
 		if equalFold(scheme, "Basic") {
-			d.add(s, FactBasicAuth, []byte("true"))
+			d.addConst(s, FactBasicAuth, "true")
 		} else if len(scheme) > 0 && len(scheme) <= 32 && allTchar(scheme) {
 			d.add(s, FactAuthScheme, scheme)
 		}
@@ -425,18 +418,32 @@ func (d *Decoder) endHeaders(s *side, emit protocols.Emit) error {
 func (d *Decoder) add(s *side, name string, value []byte) {
 	var buf [maxString]byte
 	v := sanitize(buf[:0], value)
-	if len(v) == 0 {
+	if len(v) == 0 || d.seenFact(s, name, v) {
 		return
 	}
+	d.record(s, protocols.Fact{Name: name, Value: string(v)})
+}
+
+// addConst is add for a value that needs no sanitizing and no copy.
+func (d *Decoder) addConst(s *side, name, value string) {
+	if !d.seenFact(s, name, []byte(value)) {
+		d.record(s, protocols.Fact{Name: name, Value: value})
+	}
+}
+
+// seenFact reports whether the flow reported name=value from side s, or
+// can remember no more facts.
+func (d *Decoder) seenFact(s *side, name string, value []byte) bool {
 	for _, f := range d.seen {
-		if f.dir == s && f.fact.Name == name && f.fact.Value == string(v) {
-			return
+		if f.dir == s && f.fact.Name == name && f.fact.Value == string(value) {
+			return true
 		}
 	}
-	if len(d.seen) == maxSeen {
-		return
-	}
-	f := protocols.Fact{Name: name, Value: string(v)}
+	return len(d.seen) == maxSeen
+}
+
+// record adds f to the current message of s and to the flow's seen facts.
+func (d *Decoder) record(s *side, f protocols.Fact) {
 	if d.seen == nil {
 		d.seen = make([]seenFact, 0, 4)
 	}
