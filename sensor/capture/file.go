@@ -48,6 +48,10 @@ type fileSource struct {
 	ng       bool
 	linkType LinkType // pcap only; pcapng has it per interface
 	framer   *ngFramer
+	in       io.Reader        // pcap only: the (decompressed) stream after the file header
+	order    binary.ByteOrder // pcap only
+	nanoMul  uint32           // pcap only: 1000 for microsecond timestamps, 1 for nanosecond
+	carry    []byte           // fillBatch: the start of a record cut by the end of a batch
 	count    counters
 	err      error // sticky once Next failed
 }
@@ -124,6 +128,10 @@ func newFileSource(path string, f *os.File) (*fileSource, error) {
 		r.SetSnaplen(maxSnapLen)
 		s.r = r
 		s.linkType = lt
+		s.in, s.order, s.nanoMul = in, order, 1000
+		if magic == magicPcapNanoLE || magic == magicPcapNanoBE {
+			s.nanoMul = 1
+		}
 	case magicPcapNG:
 		s.framer = &ngFramer{r: in}
 		r, err := pcapgo.NewNgReader(s.framer, pcapgo.NgReaderOptions{WantMixedLinkType: true})

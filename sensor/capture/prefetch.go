@@ -9,8 +9,9 @@ import (
 
 // Prefetch reads src in its own goroutine, a batch of packets ahead of the
 // caller, so that reading and decompressing a file overlap the work done on
-// each packet. Packet data is copied into recycled buffers: steady state
-// allocates nothing. The returned Source's Next keeps the contract: Data is
+// each packet. Packet data is copied into recycled buffers (a classic pcap
+// file from OpenFile is read in blocks straight into them, and its record
+// headers parsed in place): steady state allocates nothing. The returned Source's Next keeps the contract: Data is
 // valid until the next call. Close stops the reader and closes src.
 func Prefetch(src Source) Source {
 	p := &prefetch{
@@ -44,7 +45,7 @@ type batch struct {
 // costs the garbage collector nothing: its data is data[off:end].
 type record struct {
 	off, end int32
-	length   int32
+	length   uint32 // as read from a pcap record header, up to 2^32-1
 	iface    int32
 	link     LinkType
 	ts       int64 // Unix nanoseconds
@@ -57,7 +58,7 @@ func (b *batch) add(pkt Packet, off int) {
 		b.ifaces = append(b.ifaces, pkt.Interface)
 		iface++
 	}
-	b.pkts = append(b.pkts, record{off: int32(off), end: int32(len(b.data)), length: int32(pkt.Length),
+	b.pkts = append(b.pkts, record{off: int32(off), end: int32(len(b.data)), length: uint32(pkt.Length),
 		iface: int32(iface), link: pkt.LinkType, ts: pkt.Timestamp.UnixNano()})
 }
 
@@ -83,6 +84,10 @@ type prefetch struct {
 func (p *prefetch) read() {
 	defer p.wg.Done()
 	defer close(p.full)
+	fill, _ := p.src.(batchFiller)
+	if fill != nil && !fill.canFillBatch() {
+		fill = nil
+	}
 	for {
 		var b *batch
 		select {
@@ -91,6 +96,13 @@ func (p *prefetch) read() {
 			return
 		}
 		b.data, b.pkts, b.ifaces, b.err = b.data[:0], b.pkts[:0], b.ifaces[:0], nil
+		if fill != nil {
+			b.err = fill.fillBatch(b)
+			if !p.send(b) || b.err != nil {
+				return
+			}
+			continue
+		}
 		for len(b.pkts) < batchPackets {
 			pkt, err := p.src.Next()
 			if err != nil {
