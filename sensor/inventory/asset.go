@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"cmp"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -139,12 +140,14 @@ func (inv *Inventory) group(k epKey) (assetKey, bool) {
 }
 
 // peerID names the peer at k: its asset, or "ip:<ip>" for an external host.
-func (inv *Inventory) peerID(k epKey) (string, bool) {
-	if a, ok := inv.group(k); ok {
-		return inv.ev.id(a), true
+func (inv *Inventory) peerID(k epKey) (string, bool) { return inv.build.peerID(k) }
+
+func (c *buildCtx) peerID(k epKey) (string, bool) {
+	if a, ok := c.inv.group(k); ok {
+		return c.id(a), true
 	}
 	if k.ip.IsValid() {
-		return inv.ev.id(assetKey{ip: k.ip}), true
+		return c.id(assetKey{ip: k.ip}), true
 	}
 	return "", false
 }
@@ -251,15 +254,16 @@ func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // asset turns the gathered endpoints into the published Asset: merged,
 // de-duplicated, sorted and capped, all as functions of the sets alone.
-func (inv *Inventory) asset(b *builder) Asset {
+func (c *buildCtx) asset(b *builder) Asset {
+	inv := c.inv
 	cfg := &inv.cfg
 	a := Asset{
 		Schema:    Schema,
-		ID:        inv.ev.id(b.key),
+		ID:        c.id(b.key),
 		Sensor:    cfg.Sensor,
 		Category:  "unknown",
-		FirstSeen: inv.ev.time(b.first),
-		LastSeen:  inv.ev.time(b.last),
+		FirstSeen: c.time(b.first),
+		LastSeen:  c.time(b.last),
 	}
 	if !b.key.mac.IsZero() {
 		a.MAC = a.ID[len("mac:"):]
@@ -278,7 +282,7 @@ func (inv *Inventory) asset(b *builder) Asset {
 	}
 	a.IPs = make([]string, len(b.ips))
 	for i, ip := range b.ips {
-		a.IPs[i] = inv.ev.id(assetKey{ip: ip})[len("ip:"):]
+		a.IPs[i] = c.id(assetKey{ip: ip})[len("ip:"):]
 	}
 	a.Hostnames = sortedStrings(b.hostnames, cfg.MaxHostnames)
 	a.Protocols = sortedStrings(b.protocols, 64)
@@ -303,8 +307,8 @@ func (inv *Inventory) asset(b *builder) Asset {
 			value: s.transport.String() + "/" + strconv.Itoa(int(s.port)), first: s.first})
 	}
 
-	a.Peers = inv.peers(b)
-	inv.identify(&a, b)
+	a.Peers = c.peers(b)
+	c.identify(&a, b)
 
 	slices.SortFunc(b.evidence, func(x, y evidence) int {
 		return cmp.Or(compareEvidence(x, y), x.first.Compare(y.first))
@@ -315,7 +319,7 @@ func (inv *Inventory) asset(b *builder) Asset {
 	b.evidence = append(b.evidence, slices.CompactFunc(b.derived, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })...)
 	a.Evidence = make([]Evidence, len(b.evidence))
 	for i, e := range b.evidence {
-		a.Evidence[i] = Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: inv.ev.time(e.first)}
+		a.Evidence[i] = Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: c.time(e.first)}
 	}
 	return a
 }
@@ -349,17 +353,18 @@ func comparePeerPort(x, y *namedPeer) int {
 // The named peers are sorted through a slice of indexes: moving the
 // structs themselves, which hold strings, costs a write barrier per move
 // while the garbage collector runs.
-func (inv *Inventory) peers(b *builder) []Peer {
-	self := inv.ev.id(b.key)
-	ns := inv.ev.named[:0]
+func (c *buildCtx) peers(b *builder) []Peer {
+	inv := c.inv
+	self := c.id(b.key)
+	ns := c.named[:0]
 	for _, p := range b.peers {
-		id, ok := inv.peerID(p.key)
+		id, ok := c.peerID(p.key)
 		if !ok || id == self {
 			continue
 		}
 		ns = append(ns, namedPeer{id, p.transport, p.port, p.protocol, p.role})
 	}
-	order := inv.ev.order[:0]
+	order := c.order[:0]
 	for i := range ns {
 		order = append(order, int32(i))
 	}
@@ -407,7 +412,7 @@ func (inv *Inventory) peers(b *builder) []Peer {
 		out = append(out, p)
 	}
 	clear(ns) // drop the strings
-	inv.ev.named, inv.ev.order = ns[:0], order[:0]
+	c.named, c.order = ns[:0], order[:0]
 	return out
 }
 
@@ -439,10 +444,7 @@ func (inv *Inventory) Assets() []Asset {
 // assetsLocked builds every asset, sorted by ID, without the MaxAssets cap.
 func (inv *Inventory) assetsLocked() []Asset {
 	bs := inv.buildAll()
-	out := make([]Asset, 0, len(bs))
-	for _, b := range bs {
-		out = append(out, inv.asset(b))
-	}
+	out := inv.assets(slices.Collect(maps.Values(bs)))
 	slices.SortFunc(out, func(x, y Asset) int { return strings.Compare(x.ID, y.ID) })
 	return out
 }

@@ -3,6 +3,7 @@ package inventory
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -42,50 +43,8 @@ type events struct {
 	// endpoint's asset changes only with allDirty set, which covers every
 	// asset, so an endpoint marked in this generation need not be again.
 	gen uint64
-	// ids caches the ID strings of assets and peers ("mac:<mac>",
-	// "ip:<ip>"), which every build of an asset writes again.
-	ids map[assetKey]string
-	// times caches the RFC 3339 strings of evidence and seen times by
-	// UnixNano: an asset's evidence keeps its times from build to build.
-	times map[int64]string
 	// sendOrder is scratch space for send, guarded by emitMu.
 	sendOrder []int32
-	// named and order are scratch space for peers.
-	named []namedPeer
-	order []int32
-}
-
-// maxIDs caps the ID cache; it is emptied when full.
-const maxIDs = 1 << 16
-
-// time returns timeString(t), cached when t.UnixNano is defined.
-func (e *events) time(t time.Time) string {
-	if sec := t.Unix(); sec < -9e9 || sec > 9e9 {
-		return timeString(t)
-	}
-	ns := t.UnixNano()
-	if s, ok := e.times[ns]; ok {
-		return s
-	}
-	if len(e.times) >= maxIDs {
-		clear(e.times)
-	}
-	s := timeString(t)
-	e.times[ns] = s
-	return s
-}
-
-// id returns a.String(), cached.
-func (e *events) id(a assetKey) string {
-	if s, ok := e.ids[a]; ok {
-		return s
-	}
-	if len(e.ids) >= maxIDs {
-		clear(e.ids)
-	}
-	s := a.String()
-	e.ids[a] = s
-	return s
 }
 
 type emitted struct {
@@ -100,8 +59,6 @@ func (e *events) init() {
 	e.urgent = make(map[assetKey]struct{})
 	e.pending = make(map[assetKey]time.Time)
 	e.emitted = make(map[assetKey]emitted)
-	e.ids = make(map[assetKey]string)
-	e.times = make(map[int64]string)
 }
 
 // markDirty notes that the asset of endpoint k may have changed.
@@ -282,7 +239,7 @@ func (inv *Inventory) advance(now time.Time) []Event {
 		st, ok := ev.emitted[a]
 		if !ok {
 			if b, ok := build(a); ok {
-				asset := inv.asset(b)
+				asset := inv.build.asset(b)
 				ev.emitted[a] = emitted{hash: ev.hash(&asset), at: now}
 				out = append(out, Event{Kind: KindNew, Time: now, Asset: asset})
 			}
@@ -319,7 +276,7 @@ func (inv *Inventory) advance(now time.Time) []Event {
 				delete(ev.emitted, a) // regrouped away or pushed out
 				continue
 			}
-			asset := inv.asset(b)
+			asset := inv.build.asset(b)
 			if h := ev.hash(&asset); h != ev.emitted[a].hash {
 				ev.emitted[a] = emitted{hash: h, at: now}
 				out = append(out, Event{Kind: KindUpdate, Time: now, Asset: asset})
@@ -339,11 +296,13 @@ func (inv *Inventory) Flush(now time.Time) {
 	inv.mu.Lock()
 	ev := &inv.ev
 	built := inv.buildAll()
+	bs := slices.Collect(maps.Values(built))
+	assets := inv.assets(bs)
 	out := make([]Event, 0, len(built))
 	seen := make(map[assetKey]bool, len(built))
-	for a, b := range built {
+	for i, b := range bs {
+		a, asset := b.key, assets[i]
 		seen[a] = true
-		asset := inv.asset(b)
 		h := ev.hash(&asset)
 		st, ok := ev.emitted[a]
 		switch {

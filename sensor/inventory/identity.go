@@ -15,8 +15,9 @@ import (
 
 // identify fills the asset's identity, owner, advisories, risk and its
 // dicom and hl7 sections from its facts and peers.
-func (inv *Inventory) identify(a *Asset, b *builder) {
-	id := inv.identity(a, b)
+func (c *buildCtx) identify(a *Asset, b *builder) {
+	inv := c.inv
+	id := c.identity(a, b)
 	a.Vendor, a.Model, a.Serial, a.Firmware, a.OS = id.Vendor, id.Model, id.Serial, id.Firmware, id.OS
 	a.Category, a.Medical, a.Confidence = id.Category, id.Medical, id.Confidence
 	for _, m := range id.Evidence { // the rules behind the identity are evidence too
@@ -74,7 +75,8 @@ func (inv *Inventory) identify(a *Asset, b *builder) {
 }
 
 // identity runs the fingerprint engine over what the asset holds.
-func (inv *Inventory) identity(a *Asset, b *builder) fingerprint.Identity {
+func (c *buildCtx) identity(a *Asset, b *builder) fingerprint.Identity {
+	inv := c.inv
 	if b.factSets > 1 {
 		slices.SortFunc(b.facts, compareFact)
 		b.facts = slices.Compact(b.facts)
@@ -96,14 +98,11 @@ func (inv *Inventory) identity(a *Asset, b *builder) fingerprint.Identity {
 		}
 	}
 	sum := inputHash(inv.ev.seed, &in, inv.cfg.Fingerprint)
-	if c, ok := inv.ids[b.key]; ok && c.sum == sum {
+	if c, ok := c.lookupIdentity(b.key, sum); ok {
 		return c.id
 	}
 	id := inv.cfg.Fingerprint.Identify(in)
-	if inv.ids == nil || len(inv.ids) >= 2*inv.cfg.MaxAssets {
-		inv.ids = make(map[assetKey]cachedIdentity)
-	}
-	inv.ids[b.key] = cachedIdentity{sum, id}
+	c.cacheIdentity(b.key, cachedIdentity{sum, id})
 	return id
 }
 
@@ -202,7 +201,7 @@ func (inv *Inventory) Asset(id string) (Asset, bool) {
 	if !ok {
 		return Asset{}, false
 	}
-	return inv.asset(b), true
+	return inv.build.asset(b), true
 }
 
 // Identity returns the fingerprint identity of the asset with the given
@@ -218,8 +217,8 @@ func (inv *Inventory) Identity(id string) (fingerprint.Identity, bool) {
 	if !ok {
 		return fingerprint.Identity{}, false
 	}
-	inv.asset(b) // computes the identity and caches it under the key
-	return inv.ids[key].id, true
+	inv.build.asset(b) // computes the identity and caches it under the key
+	return inv.build.idents[key].id, true
 }
 
 // parseAssetID reads "mac:<mac>" or "ip:<addr>".

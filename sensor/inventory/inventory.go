@@ -254,9 +254,8 @@ type Inventory struct {
 	byMAC map[protocols.MAC][]netip.Addr
 	byIP  map[netip.Addr][]protocols.MAC
 	names map[netip.Addr]*nameInfo
-	// ids caches each asset's identity by a hash of what it was computed
-	// from: assets are rebuilt for every event, their facts rarely change.
-	ids   map[assetKey]cachedIdentity
+	// build holds the caches and scratch space of building assets.
+	build buildCtx
 	stats Stats
 	ev    events
 
@@ -281,6 +280,7 @@ func New(cfg Config, emit func(Event)) *Inventory {
 	}
 	inv.endpoints.heap.cmp = inv.compareEndpoints
 	inv.ev.init()
+	inv.build = buildCtx{inv: inv, ids: make(map[assetKey]string), times: make(map[int64]string)}
 	return inv
 }
 

@@ -1,0 +1,150 @@
+package inventory
+
+import (
+	"runtime"
+	"sync"
+	"time"
+)
+
+// buildCtx is what building an asset writes outside its builder: caches of
+// ID strings, time strings and identities, and scratch space.
+//
+// The inventory's own context (Inventory.build) owns the caches. Building
+// many assets at once (Flush, Assets) runs on several goroutines, each with
+// a context of its own whose parent is the inventory's: it reads the
+// parent's caches, which nobody writes meanwhile, keeps what it adds in its
+// own, and merge hands that to the parent afterwards.
+type buildCtx struct {
+	inv    *Inventory
+	parent *buildCtx
+	// ids caches the ID strings of assets and peers ("mac:<mac>",
+	// "ip:<ip>"), which every build of an asset writes again.
+	ids map[assetKey]string
+	// times caches the RFC 3339 strings of evidence and seen times by
+	// UnixNano: an asset's evidence keeps its times from build to build.
+	times map[int64]string
+	// idents caches each asset's identity by a hash of what it was
+	// computed from: assets are rebuilt for every event, their facts
+	// rarely change.
+	idents map[assetKey]cachedIdentity
+	// named and order are scratch space for peers.
+	named []namedPeer
+	order []int32
+}
+
+// maxIDs caps the ID and time caches; a full cache is emptied.
+const maxIDs = 1 << 16
+
+// id returns a.String(), cached.
+func (c *buildCtx) id(a assetKey) string {
+	if s, ok := c.ids[a]; ok {
+		return s
+	}
+	if c.parent != nil {
+		if s, ok := c.parent.ids[a]; ok {
+			return s
+		}
+	}
+	if len(c.ids) >= maxIDs {
+		clear(c.ids)
+	}
+	s := a.String()
+	c.ids[a] = s
+	return s
+}
+
+// time returns timeString(t), cached when t.UnixNano is defined.
+func (c *buildCtx) time(t time.Time) string {
+	if sec := t.Unix(); sec < -9e9 || sec > 9e9 {
+		return timeString(t)
+	}
+	ns := t.UnixNano()
+	if s, ok := c.times[ns]; ok {
+		return s
+	}
+	if c.parent != nil {
+		if s, ok := c.parent.times[ns]; ok {
+			return s
+		}
+	}
+	if len(c.times) >= maxIDs {
+		clear(c.times)
+	}
+	s := timeString(t)
+	c.times[ns] = s
+	return s
+}
+
+// lookupIdentity returns the identity cached for asset a when it was
+// computed from input hashing to sum.
+func (c *buildCtx) lookupIdentity(a assetKey, sum uint64) (cachedIdentity, bool) {
+	if id, ok := c.idents[a]; ok && id.sum == sum {
+		return id, true
+	}
+	if c.parent != nil {
+		if id, ok := c.parent.idents[a]; ok && id.sum == sum {
+			return id, true
+		}
+	}
+	return cachedIdentity{}, false
+}
+
+func (c *buildCtx) cacheIdentity(a assetKey, id cachedIdentity) {
+	if c.idents == nil || len(c.idents) >= 2*c.inv.cfg.MaxAssets {
+		c.idents = make(map[assetKey]cachedIdentity)
+	}
+	c.idents[a] = id
+}
+
+// merge adds what child cached to c.
+func (c *buildCtx) merge(child *buildCtx) {
+	for a, s := range child.ids {
+		if len(c.ids) >= maxIDs {
+			clear(c.ids)
+		}
+		c.ids[a] = s
+	}
+	for ns, s := range child.times {
+		if len(c.times) >= maxIDs {
+			clear(c.times)
+		}
+		c.times[ns] = s
+	}
+	for a, id := range child.idents {
+		c.cacheIdentity(a, id)
+	}
+}
+
+// parallelBuild is the least number of assets worth building on more than
+// one goroutine.
+const parallelBuild = 256
+
+// assets builds the assets of bs, in the same order, on up to GOMAXPROCS
+// goroutines. The caller holds inv.mu: the goroutines only read the
+// inventory.
+func (inv *Inventory) assets(bs []*builder) []Asset {
+	out := make([]Asset, len(bs))
+	n := min(runtime.GOMAXPROCS(0), len(bs)/parallelBuild)
+	if n <= 1 {
+		for i, b := range bs {
+			out[i] = inv.build.asset(b)
+		}
+		return out
+	}
+	ctxs := make([]buildCtx, n)
+	var wg sync.WaitGroup
+	for g := range ctxs {
+		c := &ctxs[g]
+		*c = buildCtx{inv: inv, parent: &inv.build, ids: make(map[assetKey]string), times: make(map[int64]string)}
+		wg.Go(func() {
+			for i := g; i < len(bs); i += n {
+				out[i] = c.asset(bs[i])
+			}
+		})
+	}
+	wg.Wait()
+	for g := range ctxs {
+		inv.build.merge(&ctxs[g])
+	}
+	return out
+}
