@@ -485,3 +485,35 @@ func BenchmarkPrefetchPcap(b *testing.B) {
 		})
 	}
 }
+
+// FuzzFillBatch reads any classic pcap with the block reader, in batches
+// of the given size, and with Next: they must agree.
+func FuzzFillBatch(f *testing.F) {
+	pkts := samplePkts(3, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	le, ends := buildPcap(binary.LittleEndian, false, 1, pkts)
+	be, _ := buildPcap(binary.BigEndian, true, 101, pkts)
+	hostile := bytes.Clone(le)
+	binary.LittleEndian.PutUint32(hostile[ends[0]+8:], maxSnapLen+1)
+	for _, seed := range [][]byte{le, be, gzipBytes(f, le), gzipBytes(f, be), le[:ends[1]+5], le[:ends[1]+20], hostile} {
+		for _, size := range []uint16{0, 16, 50, 4096} {
+			f.Add(seed, size)
+		}
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte, size uint16) {
+		p := filepath.Join(dir, "fuzz.pcap")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenFile(p)
+		if err != nil {
+			return
+		}
+		classic := s.(*fileSource).canFillBatch()
+		s.Close()
+		if !classic {
+			return
+		}
+		sameRead(t, fmt.Sprintf("%d-byte batches", size), fillAll(t, p, int(size)), readNext(t, p))
+	})
+}
