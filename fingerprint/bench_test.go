@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -119,5 +120,66 @@ func BenchmarkIdentifyDefaults(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		e.Identify(in)
+	}
+}
+
+// assetInput mirrors one inventory asset at the end of a replay: 30 facts
+// from DHCP, DNS, TLS, HTTP and HL7, sorted by name then value as the
+// inventory passes them, with a MAC, its vendor, an address and a VLAN.
+func assetInput() Input {
+	facts := []protocols.Fact{
+		{Name: "dhcp.client_id", Value: "01:00:09:fb:12:34:56"},
+		{Name: "dhcp.hostname", Value: "MX450-ICU3-07"},
+		{Name: "dhcp.max_message_size", Value: "1500"},
+		{Name: "dhcp.message_type", Value: "request"},
+		{Name: "dhcp.param_list", Value: "1,3,6,12,15,28,42"},
+		{Name: "dhcp.requested_ip", Value: "10.20.3.47"},
+		{Name: "dhcp.vendor_class", Value: "udhcp 1.30.1"},
+		{Name: "dns.a", Value: "10.20.0.15"},
+		{Name: "dns.name", Value: "hl7-gw.hospital.local"},
+		{Name: "dns.name", Value: "ntp.hospital.local"},
+		{Name: "dns.name", Value: "time.hospital.local"},
+		{Name: "hl7.ack_code", Value: "AA"},
+		{Name: "hl7.acked_message_type", Value: "ORU^R01"},
+		{Name: "hl7.device_id", Value: "MX450^Philips^00-09-FB-12-34-56"},
+		{Name: "hl7.message_type", Value: "ACK^R01"},
+		{Name: "hl7.message_type", Value: "ORU^R01"},
+		{Name: "hl7.obx_code", Value: "147842^MDC_ECG_HEART_RATE^MDC"},
+		{Name: "hl7.obx_code", Value: "150456^MDC_PULS_OXIM_SAT_O2^MDC"},
+		{Name: "hl7.obx_code", Value: "150301^MDC_PRESS_BLD_NONINV_SYS^MDC"},
+		{Name: "hl7.obx_code", Value: "69965^MDC_DEV_MON_PHYSIO_MULTI_PARAM_MDS^MDC"},
+		{Name: "hl7.receiving_application", Value: "CIS"},
+		{Name: "hl7.sending_application", Value: "PIIC iX"},
+		{Name: "hl7.sending_facility", Value: "ICU3"},
+		{Name: "hl7.version", Value: "2.6"},
+		{Name: "http.host", Value: "10.20.0.30"},
+		{Name: "http.user_agent", Value: "Philips-IntelliVue/M.00.03"},
+		{Name: "tls.alpn", Value: "http/1.1"},
+		{Name: "tls.ja4", Value: "t12d1909h1_d83cc789557e_7af1ed941c26"},
+		{Name: "tls.sni", Value: "update.philips.example"},
+		{Name: "tls.version", Value: "1.2"},
+	}
+	slices.SortFunc(facts, compareFact)
+	return Input{Facts: facts, MAC: protocols.MAC{0x00, 0x09, 0xfb, 0x12, 0x34, 0x56},
+		OUIVendor: "Philips Medical Systems", IPs: []string{"10.20.3.47"}, VLANs: []uint16{30}}
+}
+
+// BenchmarkIdentifyAsset runs the default rules on one inventory asset,
+// then Owner, Advisories and Risk as the inventory does on every build.
+func BenchmarkIdentifyAsset(b *testing.B) {
+	e, err := New(Defaults()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := assetInput()
+	if id := e.Identify(in); len(id.Evidence) < 3 {
+		b.Fatalf("expected several matching rules, got %d: %s", len(id.Evidence), Explain(id))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		id := e.Identify(in)
+		e.Owner(id, in.IPs, in.VLANs)
+		advs := e.Advisories(id)
+		e.Risk(id, advs, true, false)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"io/fs"
+	"math/bits"
 	"path"
 	"slices"
 	"strconv"
@@ -87,18 +88,57 @@ type Engine struct {
 	owners     []*ownerRule           // in first-match order
 	advisories []*advisory            // sorted by id
 	scratch    sync.Pool              // *scratch
+
+	// Field ids: every field a rule condition names and dicom.serial, in
+	// name order. Identify groups an asset's facts by id.
+	fids    map[string]int32
+	fields  []string      // id -> name
+	idx     []*fieldIndex // id -> its index, or nil
+	serial  int32         // the id of dicom.serial
+	derived derivedIDs    // the ids of the derived fields (-1: unused)
 }
 
+// derivedIDs are the field ids of the derived fields, -1 when no rule
+// names one.
+type derivedIDs struct {
+	dicomClients, hl7Senders, ouiVendor, macLocal, ip, vlan int32
+}
+
+// scratch is one Identify call's working memory, reused through a pool.
 type scratch struct {
-	facts []protocols.Fact
+	// The asset's facts that rules read: src (the input) and the derived
+	// values, addressed by one index: i < len(src) is src[i], else
+	// derived[i-len(src)].
+	src        []protocols.Fact
+	derived    []string
+	derivedFid []int32
+	fid        []int32 // per fact index: its field id, -1 when no rule reads it
+	// order holds the fact indexes grouped by field id, each group's
+	// values ascending: field f's are order[off[f]:off[f+1]].
+	order []int32
+	off   []int32
+	pos   []int32
 	bits  []uint64
 	hits  []hit
+	perm  []int32
 	cands [numAttrs][]candidate
 }
 
+// value is the value of fact i.
+func (s *scratch) value(i int32) string {
+	if int(i) < len(s.src) {
+		return s.src[i].Value
+	}
+	return s.derived[int(i)-len(s.src)]
+}
+
+// values are the indexes of field f's facts, by value.
+func (s *scratch) values(f int32) []int32 { return s.order[s.off[f]:s.off[f+1]] }
+
+// hit is a rule that held, with the field and fact its first condition
+// matched. It holds no pointers: filling it costs no write barriers.
 type hit struct {
-	r            *rule
-	field, value string
+	r, fid, val int32
 }
 
 type candidate struct {
@@ -176,13 +216,59 @@ func New(files ...File) (*Engine, error) {
 		}
 		use(r.conds)
 	}
-	e.scratch.New = func() any { return &scratch{bits: make([]uint64, (len(e.rules)+63)/64)} }
+	e.numberFields()
+	nf := len(e.fields)
+	e.scratch.New = func() any {
+		return &scratch{bits: make([]uint64, (len(e.rules)+63)/64), off: make([]int32, nf+1), pos: make([]int32, nf+1)}
+	}
 	return e, nil
 }
 
 // Rules returns the number of rules, owner entries and advisories loaded.
 func (e *Engine) Rules() (rules, owners, advisories int) {
 	return len(e.rules), len(e.owners), len(e.advisories)
+}
+
+// numberFields gives every field a rule condition names (and dicom.serial)
+// an id in name order and sets the ids in the conditions and the index.
+func (e *Engine) numberFields() {
+	e.fields = append(e.fields, "dicom.serial")
+	for f := range e.uses {
+		if f != "dicom.serial" {
+			e.fields = append(e.fields, f)
+		}
+	}
+	slices.Sort(e.fields)
+	e.fids = make(map[string]int32, len(e.fields))
+	e.idx = make([]*fieldIndex, len(e.fields))
+	for i, f := range e.fields {
+		e.fids[f] = int32(i)
+		e.idx[i] = e.byField[f]
+	}
+	var number func([]cond)
+	number = func(cs []cond) {
+		for i := range cs {
+			if cs[i].anyOf != nil {
+				number(cs[i].anyOf)
+			} else {
+				cs[i].fid = e.fids[cs[i].field]
+			}
+		}
+	}
+	for _, r := range e.rules {
+		number(r.conds)
+	}
+	e.serial = e.fids["dicom.serial"]
+	id := func(name string) int32 {
+		if !e.uses[name] {
+			return -1
+		}
+		return e.fids[name]
+	}
+	e.derived = derivedIDs{
+		dicomClients: id("inventory.dicom_clients"), hl7Senders: id("inventory.hl7_senders"),
+		ouiVendor: id("oui.vendor"), macLocal: id("mac.local"), ip: id("asset.ip"), vlan: id("asset.vlan"),
+	}
 }
 
 // Identify derives an asset's identity from its facts and the derived
@@ -193,53 +279,89 @@ func (e *Engine) Rules() (rules, owners, advisories int) {
 // of in.Facts.
 func (e *Engine) Identify(in Input) Identity {
 	s := e.scratch.Get().(*scratch)
-	defer e.scratch.Put(s)
-
-	facts := append(s.facts[:0], in.Facts...)
-	facts = e.derive(facts, &in)
-	sortFacts(facts, len(in.Facts))
-	s.facts = facts
+	defer func() {
+		s.src = nil // do not keep the caller's facts alive
+		clear(s.derived)
+		e.scratch.Put(s)
+	}()
+	e.group(s, &in)
 
 	// Candidate rules: those one of the asset's facts can trigger.
 	clear(s.bits)
-	e.candidates(facts, s.bits)
+	e.candidates(s)
 
 	s.hits = s.hits[:0]
 	for w, word := range s.bits {
 		for word != 0 {
-			b := trailingZeros(word)
-			word &^= 1 << b
-			r := e.rules[w<<6+b]
-			if h, ok := r.eval(facts); ok {
+			i := w<<6 + bits.TrailingZeros64(word)
+			word &= word - 1
+			if h, ok := e.rules[i].eval(s); ok {
+				h.r = int32(i)
 				s.hits = append(s.hits, h)
 			}
 		}
 	}
-	return e.fuse(s, &in)
+	return e.fuse(s)
 }
 
-// sortFacts sorts facts by name, then value. The inventory passes its
-// facts sorted: then only the derived ones after the first n are inserted.
-func sortFacts(facts []protocols.Fact, n int) {
-	if !slices.IsSortedFunc(facts[:n], compareFact) {
-		slices.SortFunc(facts, compareFact)
-		return
+// group fills s with the asset's facts that rules read, grouped by field
+// and sorted by value within a field: a counting sort by field id, then a
+// sort of each field's values unless they are in order already (the
+// inventory passes its facts sorted).
+func (e *Engine) group(s *scratch, in *Input) {
+	s.src = in.Facts
+	s.derived, s.derivedFid = s.derived[:0], s.derivedFid[:0]
+	e.derive(s, in)
+	n := len(in.Facts) + len(s.derived)
+	s.fid = slices.Grow(s.fid[:0], n)[:n]
+	count := s.pos
+	clear(count)
+	prev, pf := "", int32(-1)
+	for i := range in.Facts {
+		name := in.Facts[i].Name
+		if name != prev {
+			prev, pf = name, -1
+			if f, ok := e.fids[name]; ok {
+				pf = f
+			}
+		}
+		s.fid[i] = pf
+		if pf >= 0 {
+			count[pf]++
+		}
 	}
-	for i := n; i < len(facts); i++ {
-		f := facts[i]
-		j, _ := slices.BinarySearchFunc(facts[:i], f, compareFact)
-		copy(facts[j+1:i+1], facts[j:i])
-		facts[j] = f
+	for i, f := range s.derivedFid {
+		s.fid[len(in.Facts)+i] = f
+		count[f]++
 	}
-}
-
-func trailingZeros(x uint64) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
+	// off[f] is where field f's group starts; pos[f] where its next fact
+	// goes.
+	total := int32(0)
+	for f, c := range count {
+		s.off[f] = total
+		count[f] = total
+		total += c
 	}
-	return n
+	s.order = slices.Grow(s.order[:0], int(total))[:total]
+	for i, f := range s.fid {
+		if f >= 0 {
+			s.order[s.pos[f]] = int32(i)
+			s.pos[f]++
+		}
+	}
+	for f := range len(s.off) - 1 {
+		g := s.order[s.off[f]:s.off[f+1]]
+		if len(g) < 2 {
+			continue
+		}
+		sorted := true
+		for k := 1; k < len(g) && sorted; k++ {
+			sorted = s.value(g[k-1]) <= s.value(g[k])
+		}
+		if !sorted {
+			slices.SortFunc(g, func(a, b int32) int { return strings.Compare(s.value(a), s.value(b)) })
+		}
+	}
 }
 
 func compareFact(a, b protocols.Fact) int {
@@ -251,15 +373,15 @@ func compareFact(a, b protocols.Fact) int {
 
 // eval reports whether every condition of r holds, with the fact the first
 // one matched.
-func (r *rule) eval(facts []protocols.Fact) (hit, bool) {
-	h := hit{r: r}
+func (r *rule) eval(s *scratch) (hit, bool) {
+	var h hit
 	for i := range r.conds {
-		f, v, ok := r.conds[i].match(facts)
+		f, v, ok := r.conds[i].matchIn(s)
 		if !ok {
 			return h, false
 		}
 		if i == 0 {
-			h.field, h.value = f, v
+			h.fid, h.val = f, v
 		}
 	}
 	return h, true
@@ -271,39 +393,43 @@ func (r *rule) eval(facts []protocols.Fact) (hit, bool) {
 // cache key.
 func (e *Engine) Reads(name string) bool { return e.uses[name] || name == "dicom.serial" }
 
-// derive appends the derived fields the rules use.
-func (e *Engine) derive(facts []protocols.Fact, in *Input) []protocols.Fact {
-	add := func(name, value string) {
-		if e.uses[name] {
-			facts = append(facts, protocols.Fact{Name: name, Value: value})
+// derive adds the derived fields the rules use to s.
+func (e *Engine) derive(s *scratch, in *Input) {
+	add := func(f int32, value string) {
+		if f >= 0 {
+			s.derived = append(s.derived, value)
+			s.derivedFid = append(s.derivedFid, f)
 		}
 	}
-	add("inventory.dicom_clients", strconv.Itoa(in.DICOMClients))
-	add("inventory.hl7_senders", strconv.Itoa(in.HL7Senders))
+	d := &e.derived
+	if d.dicomClients >= 0 {
+		add(d.dicomClients, strconv.Itoa(in.DICOMClients))
+	}
+	if d.hl7Senders >= 0 {
+		add(d.hl7Senders, strconv.Itoa(in.HL7Senders))
+	}
 	if in.OUIVendor != "" {
-		add("oui.vendor", in.OUIVendor)
+		add(d.ouiVendor, in.OUIVendor)
 	}
 	if !in.MAC.IsZero() {
-		add("mac.local", strconv.FormatBool(in.MAC.IsLocal()))
+		add(d.macLocal, strconv.FormatBool(in.MAC.IsLocal()))
 	}
-	if e.uses["asset.ip"] {
+	if d.ip >= 0 {
 		for _, ip := range in.IPs {
-			add("asset.ip", ip)
+			add(d.ip, ip)
 		}
 	}
-	if e.uses["asset.vlan"] {
+	if d.vlan >= 0 {
 		for _, v := range in.VLANs {
-			add("asset.vlan", strconv.Itoa(int(v)))
+			add(d.vlan, strconv.Itoa(int(v)))
 		}
 	}
-	return facts
 }
 
 // fuse turns the hits into an identity.
-func (e *Engine) fuse(s *scratch, in *Input) Identity {
-	id := Identity{Category: Unknown}
+func (e *Engine) fuse(s *scratch) Identity {
+	id := Identity{Category: Unknown, Serial: e.serialOf(s)}
 	if len(s.hits) == 0 {
-		id.Serial = firstFact(s.facts, "dicom.serial")
 		return id
 	}
 	for a := range s.cands {
@@ -312,8 +438,9 @@ func (e *Engine) fuse(s *scratch, in *Input) Identity {
 	id.Evidence = make([]Match, len(s.hits))
 	nrules := 0
 	for i, h := range s.hits {
-		r := h.r
-		m := Match{Rule: r.id, Description: r.description, Source: r.source, Field: h.field, Value: h.value, Weight: r.weight, Asserts: r.asserts}
+		r := e.rules[h.r]
+		value := s.value(h.val)
+		m := Match{Rule: r.id, Description: r.description, Source: r.source, Field: e.fields[h.fid], Value: value, Weight: r.weight, Asserts: r.asserts}
 		if r.valueRef {
 			m.Asserts = make(map[string]string, len(r.asserts))
 		}
@@ -324,9 +451,9 @@ func (e *Engine) fuse(s *scratch, in *Input) Identity {
 			v := r.assert[a]
 			if r.valueRef {
 				if v == valueRef {
-					v = h.value
+					v = value
 				} else {
-					v = strings.ReplaceAll(v, valueRef, h.value)
+					v = strings.ReplaceAll(v, valueRef, value)
 				}
 				m.Asserts[attributes[a]] = v
 			}
@@ -372,16 +499,22 @@ func (e *Engine) fuse(s *scratch, in *Input) Identity {
 		}
 		out := all[:len(cs):len(cs)]
 		all = all[len(cs):]
-		for j, c := range cs {
+		// Candidates were created in rule id order: a stable sort by score
+		// breaks ties by the smallest id. Sorting indexes moves no pointers.
+		perm := s.perm[:0]
+		for j := range cs {
+			perm = append(perm, int32(j))
+		}
+		slices.SortStableFunc(perm, func(x, y int32) int { return cmp.Compare(cs[y].score, cs[x].score) })
+		s.perm = perm
+		for j, p := range perm {
+			c := &cs[p]
 			start := len(ids)
 			for _, h := range c.rules {
-				ids = append(ids, s.hits[h].r.id)
+				ids = append(ids, e.rules[s.hits[h].r].id)
 			}
 			out[j] = Candidate{Value: c.value, Score: c.score, Rules: ids[start:len(ids):len(ids)]}
 		}
-		// Candidates were created in rule id order: a stable sort by score
-		// breaks ties by the smallest id.
-		slices.SortStableFunc(out, func(x, y Candidate) int { return cmp.Compare(y.Score, x.Score) })
 		id.Candidates[attributes[a]] = out
 		win[a] = &out[0]
 	}
@@ -400,7 +533,6 @@ func (e *Engine) fuse(s *scratch, in *Input) Identity {
 	} else {
 		id.Medical = value(attrMedical) == "true"
 	}
-	id.Serial = firstFact(s.facts, "dicom.serial")
 
 	// Confidence: the winner's share of the category evidence (or vendor
 	// evidence, or the first attribute with any), capped by its own score.
@@ -418,9 +550,10 @@ func (e *Engine) fuse(s *scratch, in *Input) Identity {
 	return id
 }
 
-func firstFact(facts []protocols.Fact, name string) string {
-	if i := lowerBound(facts, name); i < len(facts) && facts[i].Name == name {
-		return facts[i].Value
+// serialOf is the asset's smallest dicom.serial, or "".
+func (e *Engine) serialOf(s *scratch) string {
+	if v := s.values(e.serial); len(v) > 0 {
+		return s.value(v[0])
 	}
 	return ""
 }

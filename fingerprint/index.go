@@ -4,8 +4,6 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
-
-	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
 
 // fieldIndex finds the rules one field's values can trigger without
@@ -86,26 +84,31 @@ func (e *Engine) indexCond(i int, c *cond) {
 	}
 }
 
-// candidates sets in bits the rules the facts (sorted by name) can
-// trigger.
-func (e *Engine) candidates(facts []protocols.Fact, bits []uint64) {
+// candidates sets in s.bits the rules the asset's facts can trigger.
+func (e *Engine) candidates(s *scratch) {
+	bits := s.bits
 	set := func(rules []int) {
 		for _, r := range rules {
 			bits[r>>6] |= 1 << (r & 63)
 		}
 	}
-	for i := 0; i < len(facts); {
-		name := facts[i].Name
-		fi := e.byField[name]
-		if fi != nil {
-			set(fi.scan)
+	for f, fi := range e.idx {
+		if fi == nil {
+			continue
 		}
-		for ; i < len(facts) && facts[i].Name == name; i++ {
-			if fi == nil {
-				continue
+		vals := s.values(int32(f))
+		if len(vals) == 0 {
+			continue
+		}
+		set(fi.scan)
+		if len(fi.exact) == 0 && len(fi.lens) == 0 {
+			continue
+		}
+		for _, i := range vals {
+			v := s.value(i)
+			if len(fi.exact) > 0 {
+				set(fi.exact[v])
 			}
-			v := facts[i].Value
-			set(fi.exact[v])
 			for _, l := range fi.lens {
 				if l > len(v) {
 					break

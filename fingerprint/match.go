@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
 
 type opKind uint8
@@ -35,6 +33,7 @@ var (
 // cond is one compiled condition: a test of one field, or an OR group.
 type cond struct {
 	field      string
+	fid        int32 // the field's id in a rule's engine
 	op         opKind
 	ignoreCase bool
 	str        string
@@ -48,37 +47,23 @@ type cond struct {
 	anyOf      []cond
 }
 
-// match reports the first value of c's field in facts (sorted by name,
-// then value) that passes the test, and the field it belongs to.
-func (c *cond) match(facts []protocols.Fact) (field, value string, ok bool) {
+// matchIn reports the first value of c's field in s (by value) that
+// passes the test: the field id and the fact index.
+func (c *cond) matchIn(s *scratch) (fid, fact int32, ok bool) {
 	if c.anyOf != nil {
 		for i := range c.anyOf {
-			if f, v, ok := c.anyOf[i].match(facts); ok {
+			if f, v, ok := c.anyOf[i].matchIn(s); ok {
 				return f, v, true
 			}
 		}
-		return "", "", false
+		return -1, -1, false
 	}
-	for i := lowerBound(facts, c.field); i < len(facts) && facts[i].Name == c.field; i++ {
-		if c.test(facts[i].Value) {
-			return c.field, facts[i].Value, true
+	for _, i := range s.values(c.fid) {
+		if c.test(s.value(i)) {
+			return c.fid, i, true
 		}
 	}
-	return "", "", false
-}
-
-// lowerBound is the index of the first fact named name or after it.
-func lowerBound(facts []protocols.Fact, name string) int {
-	lo, hi := 0, len(facts)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if facts[m].Name < name {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
+	return -1, -1, false
 }
 
 // test applies c's operator to one value.

@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
 
 // Owner is the RACI of an asset: the teams responsible for it, accountable
@@ -31,41 +29,68 @@ func DefaultOwner() Owner {
 // identity.category, identity.medical ("true"/"false"), identity.serial,
 // asset.ip (one fact per address) and asset.vlan (one per VLAN).
 func (e *Engine) Owner(id Identity, ips []string, vlans []uint16) Owner {
-	if len(e.owners) == 0 {
-		return DefaultOwner()
-	}
-	facts := make([]protocols.Fact, 0, 7+len(ips)+len(vlans))
-	facts = append(facts,
-		protocols.Fact{Name: "identity.vendor", Value: id.Vendor},
-		protocols.Fact{Name: "identity.model", Value: id.Model},
-		protocols.Fact{Name: "identity.os", Value: id.OS},
-		protocols.Fact{Name: "identity.firmware", Value: id.Firmware},
-		protocols.Fact{Name: "identity.category", Value: id.Category},
-		protocols.Fact{Name: "identity.medical", Value: strconv.FormatBool(id.Medical)},
-		protocols.Fact{Name: "identity.serial", Value: id.Serial},
-	)
-	for _, ip := range ips {
-		facts = append(facts, protocols.Fact{Name: "asset.ip", Value: ip})
-	}
-	for _, v := range vlans {
-		facts = append(facts, protocols.Fact{Name: "asset.vlan", Value: strconv.Itoa(int(v))})
-	}
-	slices.SortFunc(facts, compareFact)
+	subject := ownerSubject{id: &id, ips: ips, vlans: vlans}
 	for _, o := range e.owners {
-		if allHold(o.conds, facts) {
+		if subject.allHold(o.conds) {
 			return cloneOwner(o.owner)
 		}
 	}
 	return DefaultOwner()
 }
 
-func allHold(conds []cond, facts []protocols.Fact) bool {
+// ownerSubject is what owner conditions test: the identity's attributes
+// (one value each) and the asset's addresses and VLANs.
+type ownerSubject struct {
+	id    *Identity
+	ips   []string
+	vlans []uint16
+}
+
+func (o *ownerSubject) allHold(conds []cond) bool {
 	for i := range conds {
-		if _, _, ok := conds[i].match(facts); !ok {
+		if !o.holds(&conds[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// holds reports whether one of c's field's values passes c's test (or one
+// alternative of an OR group holds).
+func (o *ownerSubject) holds(c *cond) bool {
+	if c.anyOf != nil {
+		for i := range c.anyOf {
+			if o.holds(&c.anyOf[i]) {
+				return true
+			}
+		}
+		return false
+	}
+	switch c.field {
+	case "identity.vendor":
+		return c.test(o.id.Vendor)
+	case "identity.model":
+		return c.test(o.id.Model)
+	case "identity.os":
+		return c.test(o.id.OS)
+	case "identity.firmware":
+		return c.test(o.id.Firmware)
+	case "identity.category":
+		return c.test(o.id.Category)
+	case "identity.medical":
+		return c.test(strconv.FormatBool(o.id.Medical))
+	case "identity.serial":
+		return c.test(o.id.Serial)
+	case "asset.ip":
+		return slices.ContainsFunc(o.ips, c.test)
+	case "asset.vlan":
+		for _, v := range o.vlans {
+			if c.test(strconv.Itoa(int(v))) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cloneOwner copies the lists so callers may modify what they get.
