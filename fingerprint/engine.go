@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"io/fs"
+	"maps"
 	"math/bits"
 	"path"
 	"slices"
@@ -442,7 +443,9 @@ func (e *Engine) fuse(s *scratch) Identity {
 		value := s.value(h.val)
 		m := Match{Rule: r.id, Description: r.description, Source: r.source, Field: e.fields[h.fid], Value: value, Weight: r.weight, Asserts: r.asserts}
 		if r.valueRef {
-			m.Asserts = make(map[string]string, len(r.asserts))
+			// A copy of the rule's asserts (one allocation, no hashing)
+			// with the values that name {value} replaced.
+			m.Asserts = maps.Clone(r.asserts)
 		}
 		for a, ok := range r.has {
 			if !ok {
@@ -455,7 +458,9 @@ func (e *Engine) fuse(s *scratch) Identity {
 				} else {
 					v = strings.ReplaceAll(v, valueRef, value)
 				}
-				m.Asserts[attributes[a]] = v
+				if v != r.assert[a] {
+					m.Asserts[attributes[a]] = v
+				}
 			}
 			if v == "" {
 				continue

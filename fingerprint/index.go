@@ -13,6 +13,8 @@ type fieldIndex struct {
 	exact  map[string][]int // value -> rules (case-sensitive equals and any)
 	prefix map[string][]int // literal prefix -> rules (prefix, ^literal regex)
 	lens   []int            // distinct prefix lengths, ascending
+	suffix map[string][]int // literal suffix -> rules (suffix)
+	slens  []int            // distinct suffix lengths, ascending
 	scan   []int            // rules to evaluate whenever the field is present
 }
 
@@ -41,7 +43,7 @@ func (e *Engine) index(i int, conds []cond) {
 
 func indexable(c *cond) bool {
 	switch c.op {
-	case opEquals, opAny, opPrefix:
+	case opEquals, opAny, opPrefix, opSuffix:
 		return !c.ignoreCase
 	case opRegex:
 		return c.litPrefix != ""
@@ -52,7 +54,7 @@ func indexable(c *cond) bool {
 func (e *Engine) indexCond(i int, c *cond) {
 	fi := e.byField[c.field]
 	if fi == nil {
-		fi = &fieldIndex{exact: map[string][]int{}, prefix: map[string][]int{}}
+		fi = &fieldIndex{exact: map[string][]int{}, prefix: map[string][]int{}, suffix: map[string][]int{}}
 		e.byField[c.field] = fi
 	}
 	add := func(m map[string][]int, key string) {
@@ -76,6 +78,12 @@ func (e *Engine) indexCond(i int, c *cond) {
 		if !slices.Contains(fi.lens, len(p)) {
 			fi.lens = append(fi.lens, len(p))
 			slices.Sort(fi.lens)
+		}
+	case c.op == opSuffix && !c.ignoreCase:
+		add(fi.suffix, c.str)
+		if !slices.Contains(fi.slens, len(c.str)) {
+			fi.slens = append(fi.slens, len(c.str))
+			slices.Sort(fi.slens)
 		}
 	default:
 		if len(fi.scan) == 0 || fi.scan[len(fi.scan)-1] != i {
@@ -101,7 +109,7 @@ func (e *Engine) candidates(s *scratch) {
 			continue
 		}
 		set(fi.scan)
-		if len(fi.exact) == 0 && len(fi.lens) == 0 {
+		if len(fi.exact) == 0 && len(fi.lens) == 0 && len(fi.slens) == 0 {
 			continue
 		}
 		for _, i := range vals {
@@ -114,6 +122,12 @@ func (e *Engine) candidates(s *scratch) {
 					break
 				}
 				set(fi.prefix[v[:l]])
+			}
+			for _, l := range fi.slens {
+				if l > len(v) {
+					break
+				}
+				set(fi.suffix[v[len(v)-l:]])
 			}
 		}
 	}
@@ -160,10 +174,12 @@ const maxNeeded = 16
 
 // needed is a set of literals one of which every match of a regular
 // expression contains; fold means they are lower case and compared without
-// ASCII case.
+// ASCII case. also are further such sets every match must satisfy too (from
+// the other parts of a top-level concatenation).
 type needed struct {
 	lits []string
 	fold bool
+	also []needed
 }
 
 // regexNeeded returns the ASCII literals one of which occurs in every match
@@ -174,10 +190,35 @@ func regexNeeded(expr string) needed {
 	if err != nil {
 		return needed{}
 	}
-	lits, fold, ok := requiredLiterals(re.Simplify(), 0)
+	re = re.Simplify()
+	lits, fold, ok := requiredLiterals(re, 0)
 	if !ok {
 		return needed{}
 	}
+	n := foldedNeeded(lits, fold)
+	if re.Op == syntax.OpConcat {
+		// Every part of a concatenation is in every match: the literals
+		// of the parts not chosen above are required as well.
+		best := shortest(lits)
+		chosen := false
+		for _, sub := range re.Sub {
+			l, f, ok := requiredLiterals(sub, 1)
+			if !ok {
+				continue
+			}
+			if !chosen && shortest(l) == best {
+				chosen = true // the part requiredLiterals picked
+				continue
+			}
+			if shortest(l) >= 3 && len(n.also) < 2 {
+				n.also = append(n.also, foldedNeeded(l, f))
+			}
+		}
+	}
+	return n
+}
+
+func foldedNeeded(lits []string, fold bool) needed {
 	if fold {
 		for i, l := range lits {
 			lits[i] = strings.ToLower(l)
@@ -245,10 +286,23 @@ func shortest(lits []string) int {
 	return n
 }
 
-// mayMatch reports whether v contains one of the needed literals; it is
-// true when there are none, and (folded) when v is not ASCII, where Unicode
-// case folding could match what an ASCII comparison misses.
+// mayMatch reports whether v contains one of the needed literals (and one
+// of each further set); it is true when there are none, and (folded) when v
+// is not ASCII, where Unicode case folding could match what an ASCII
+// comparison misses.
 func (n *needed) mayMatch(v string) bool {
+	if !n.contains(v) {
+		return false
+	}
+	for i := range n.also {
+		if !n.also[i].contains(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *needed) contains(v string) bool {
 	if n.lits == nil {
 		return true
 	}
@@ -274,25 +328,59 @@ func (n *needed) mayMatch(v string) bool {
 }
 
 // containsFold reports whether ASCII v contains the lower-case ASCII
-// literal l without regard to case.
+// literal l without regard to case. It finds the candidate starts with
+// strings.IndexByte, one scan per case of l's first byte.
 func containsFold(v, l string) bool {
 	if l == "" {
 		return true
 	}
-	first := l[0]
-	for i := 0; i+len(l) <= len(v); i++ {
-		if lower(v[i]) != first {
-			continue
+	n := len(v) - len(l) + 1 // the possible starts
+	if n <= 0 {
+		return false
+	}
+	head := v[:n]
+	lo, up := l[0], l[0]
+	if 'a' <= lo && lo <= 'z' {
+		up = lo - 'a' + 'A'
+	}
+	a, b := indexByteFrom(head, lo, 0), -1
+	if up != lo {
+		b = indexByteFrom(head, up, 0)
+	}
+	for a >= 0 || b >= 0 {
+		k := a
+		if k < 0 || (b >= 0 && b < k) {
+			k = b
 		}
-		j := 1
-		for j < len(l) && lower(v[i+j]) == l[j] {
-			j++
-		}
-		if j == len(l) {
+		if equalFoldLower(v[k+1:k+len(l)], l[1:]) {
 			return true
+		}
+		if k == a {
+			a = indexByteFrom(head, lo, k+1)
+		} else {
+			b = indexByteFrom(head, up, k+1)
 		}
 	}
 	return false
+}
+
+// indexByteFrom is the index of the first c in s at or after from, or -1.
+func indexByteFrom(s string, c byte, from int) int {
+	if i := strings.IndexByte(s[from:], c); i >= 0 {
+		return from + i
+	}
+	return -1
+}
+
+// equalFoldLower reports whether s equals the lower-case ASCII l of the
+// same length without regard to ASCII case.
+func equalFoldLower(s, l string) bool {
+	for j := 0; j < len(l); j++ {
+		if lower(s[j]) != l[j] {
+			return false
+		}
+	}
+	return true
 }
 
 func lower(c byte) byte {

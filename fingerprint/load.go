@@ -556,6 +556,11 @@ func (l *loader) cond(n *yaml.Node, key string, scope int) (cond, bool) {
 			c.op, c.prefix = opCIDR, p.Masked()
 		}
 	}
+	if c.op == opContains && c.ignoreCase && c.str != "" && isASCII(c.str) {
+		// For ASCII, Unicode case folding of equal byte lengths is ASCII
+		// case folding: test with containsFold.
+		c.lower = strings.ToLower(c.str)
+	}
 	return c, len(l.errs) == before
 }
 
@@ -703,4 +708,13 @@ func (l *loader) advisories(n *yaml.Node, key string) []*advisory {
 		out = append(out, a)
 	}
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -37,6 +37,7 @@ type cond struct {
 	op         opKind
 	ignoreCase bool
 	str        string
+	lower      string // str in lower case for contains with ignore_case, when str is ASCII
 	strs       []string
 	re         *regexp.Regexp
 	litPrefix  string // the literal every match of re begins with, if any
@@ -78,6 +79,9 @@ func (c *cond) test(v string) bool {
 	case opContains:
 		if !c.ignoreCase {
 			return strings.Contains(v, c.str)
+		}
+		if c.lower != "" {
+			return containsFold(v, c.lower)
 		}
 		if c.str == "" {
 			return true
