@@ -116,13 +116,15 @@ type scratch struct {
 	fid        []int32 // per fact index: its field id, -1 when no rule reads it
 	// order holds the fact indexes grouped by field id, each group's
 	// values ascending: field f's are order[off[f]:off[f+1]].
-	order []int32
-	off   []int32
-	pos   []int32
-	bits  []uint64
-	hits  []hit
-	perm  []int32
-	cands [numAttrs][]candidate
+	order    []int32
+	unsorted []int32 // the fields whose group needs sorting
+	off      []int32
+	pos      []int32
+	names    [64]nameSlot
+	bits     []uint64
+	hits     []hit
+	perm     []int32
+	cands    [numAttrs][]candidate
 }
 
 // value is the value of fact i.
@@ -321,10 +323,7 @@ func (e *Engine) group(s *scratch, in *Input) {
 	for i := range in.Facts {
 		name := in.Facts[i].Name
 		if name != prev {
-			prev, pf = name, -1
-			if f, ok := e.fids[name]; ok {
-				pf = f
-			}
+			prev, pf = name, e.fieldID(s, name)
 		}
 		s.fid[i] = pf
 		if pf >= 0 {
@@ -344,25 +343,49 @@ func (e *Engine) group(s *scratch, in *Input) {
 		total += c
 	}
 	s.order = slices.Grow(s.order[:0], int(total))[:total]
+	s.unsorted = s.unsorted[:0]
 	for i, f := range s.fid {
-		if f >= 0 {
-			s.order[s.pos[f]] = int32(i)
-			s.pos[f]++
-		}
-	}
-	for f := range len(s.off) - 1 {
-		g := s.order[s.off[f]:s.off[f+1]]
-		if len(g) < 2 {
+		if f < 0 {
 			continue
 		}
-		sorted := true
-		for k := 1; k < len(g) && sorted; k++ {
-			sorted = s.value(g[k-1]) <= s.value(g[k])
-		}
-		if !sorted {
-			slices.SortFunc(g, func(a, b int32) int { return strings.Compare(s.value(a), s.value(b)) })
+		p := s.pos[f]
+		s.order[p] = int32(i)
+		s.pos[f]++
+		// A group is out of order when a value is below the one before:
+		// note it once, at its first break.
+		if p > s.off[f] && s.value(s.order[p-1]) > s.value(int32(i)) && !slices.Contains(s.unsorted, f) {
+			s.unsorted = append(s.unsorted, f)
 		}
 	}
+	for _, f := range s.unsorted {
+		slices.SortFunc(s.values(f), func(a, b int32) int { return strings.Compare(s.value(a), s.value(b)) })
+	}
+}
+
+// fieldID is the id of the field name, -1 when no rule reads it. A small
+// cache in the scratch saves most map lookups: fact names are few, and
+// usually the decoders' constants.
+func (e *Engine) fieldID(s *scratch, name string) int32 {
+	if name == "" {
+		return -1
+	}
+	slot := &s.names[(uint(len(name))*131+uint(name[len(name)-1])*7+uint(name[len(name)/2]))%uint(len(s.names))]
+	if slot.ok && slot.name == name {
+		return slot.fid
+	}
+	f, ok := e.fids[name]
+	if !ok {
+		f = -1
+	}
+	*slot = nameSlot{name: name, fid: f, ok: true}
+	return f
+}
+
+// nameSlot caches the field id of one fact name.
+type nameSlot struct {
+	name string
+	fid  int32
+	ok   bool
 }
 
 func compareFact(a, b protocols.Fact) int {

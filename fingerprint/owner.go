@@ -136,8 +136,9 @@ func (e *Engine) Advisories(id Identity) []Advisory {
 		return nil
 	}
 	var out []Advisory
+	vendor := strings.TrimSpace(id.Vendor)
 	for _, a := range e.advisories {
-		if !strings.EqualFold(strings.TrimSpace(a.vendor), strings.TrimSpace(id.Vendor)) {
+		if !strings.EqualFold(strings.TrimSpace(a.vendor), vendor) {
 			continue
 		}
 		if a.model != nil && !a.model.MatchString(id.Model) {
