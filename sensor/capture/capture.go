@@ -39,6 +39,9 @@ type Packet struct {
 	// Interface names where the packet came from: the interface for live
 	// capture, the file name for replay.
 	Interface string
+	// Foreign marks a packet that went to another shard (PrefetchShards):
+	// only its Timestamp is set, to keep the worker's clock.
+	Foreign bool
 }
 
 // Source yields packets. Sources are used by one goroutine.

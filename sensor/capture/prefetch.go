@@ -11,22 +11,51 @@ import (
 // caller, so that reading and decompressing a file overlap the work done on
 // each packet. Packet data is copied into recycled buffers (a classic pcap
 // file from OpenFile is read in blocks straight into them, and its record
-// headers parsed in place): steady state allocates nothing. The returned Source's Next keeps the contract: Data is
-// valid until the next call. Close stops the reader and closes src.
-func Prefetch(src Source) Source {
+// headers parsed in place): steady state allocates nothing. The returned
+// Source's Next keeps the contract: Data is valid until the next call.
+// Close stops the reader and closes src.
+func Prefetch(src Source) Source { return PrefetchShards(src, 1, nil)[0] }
+
+// PrefetchShards is Prefetch for n workers that share one capture: the
+// reader puts each packet in the shard hash(Data, LinkType) mod n, and
+// every shard reads the same batches, without copying them again.
+//
+// Each shard's Next returns every packet of src, in order: its own in
+// full, the others' with Foreign set and only their Timestamp, so that
+// every worker's clock is the capture's. Closing a shard lets the reader
+// go on for the others; closing the last stops it and closes src. n is
+// between 1 and MaxShards; hash may be nil when n is 1.
+func PrefetchShards(src Source, n int, hash func(data []byte, link LinkType) uint64) []Source {
+	if n < 1 || n > MaxShards || n > 1 && hash == nil {
+		panic("capture: PrefetchShards needs 1 to MaxShards shards and a hash for more than one")
+	}
+	depth := prefetchDepth
+	if n > 1 {
+		depth *= 2 // room for one shard to run ahead of another
+	}
 	p := &prefetch{
 		src:   src,
-		full:  make(chan *batch, prefetchDepth),
-		empty: make(chan *batch, prefetchDepth+1),
+		hash:  hash,
+		empty: make(chan *batch, depth+1),
 		stop:  make(chan struct{}),
 	}
-	for range prefetchDepth + 1 {
+	for range depth + 1 {
 		p.empty <- &batch{data: make([]byte, 0, batchBytes), pkts: make([]record, 0, batchPackets)}
 	}
+	out := make([]Source, n)
+	for i := range n {
+		s := &shard{p: p, i: uint8(i), full: make(chan *batch, depth)}
+		p.shards = append(p.shards, s)
+		out[i] = s
+	}
+	p.open.Store(int32(n))
 	p.wg.Add(1)
 	go p.read()
-	return p
+	return out
 }
+
+// MaxShards is the most shards PrefetchShards makes.
+const MaxShards = 64
 
 const (
 	prefetchDepth = 4
@@ -39,6 +68,7 @@ type batch struct {
 	pkts   []record
 	ifaces []string // Interface names the records point into
 	err    error    // ends the stream after pkts
+	refs   atomic.Int32
 }
 
 // record is a packet of a batch without pointers, so that filling a batch
@@ -48,6 +78,7 @@ type record struct {
 	length   uint32 // as read from a pcap record header, up to 2^32-1
 	iface    int32
 	link     LinkType
+	shard    uint8
 	ts       int64 // Unix nanoseconds
 }
 
@@ -69,12 +100,23 @@ func (b *batch) packet(i int) Packet {
 		LinkType: r.link, Interface: b.ifaces[r.iface]}
 }
 
+// prefetch is the reader shared by the shards of one source.
 type prefetch struct {
-	src         Source
-	full, empty chan *batch
-	stop        chan struct{}
-	wg          sync.WaitGroup
-	closed      atomic.Bool
+	src    Source
+	hash   func([]byte, LinkType) uint64
+	shards []*shard
+	empty  chan *batch
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	open   atomic.Int32 // shards not closed
+}
+
+// shard is one consumer of a prefetch.
+type shard struct {
+	p      *prefetch
+	i      uint8
+	full   chan *batch
+	closed bool
 
 	cur  *batch // being consumed
 	next int
@@ -83,7 +125,11 @@ type prefetch struct {
 
 func (p *prefetch) read() {
 	defer p.wg.Done()
-	defer close(p.full)
+	defer func() {
+		for _, s := range p.shards {
+			close(s.full)
+		}
+	}()
 	fill, _ := p.src.(batchFiller)
 	if fill != nil && !fill.canFillBatch() {
 		fill = nil
@@ -134,49 +180,84 @@ func (p *prefetch) read() {
 	}
 }
 
+// send assigns b's packets to shards and hands b to every shard.
 func (p *prefetch) send(b *batch) bool {
-	select {
-	case p.full <- b:
-		return true
-	case <-p.stop:
-		return false
+	if n := len(p.shards); n > 1 {
+		for i := range b.pkts {
+			r := &b.pkts[i]
+			r.shard = uint8(p.hash(b.data[r.off:r.end], r.link) % uint64(n))
+		}
+	}
+	b.refs.Store(int32(len(p.shards)))
+	for _, s := range p.shards {
+		select {
+		case s.full <- b:
+		case <-p.stop:
+			return false
+		}
+	}
+	return true
+}
+
+// release gives b back to the reader once every shard is done with it.
+func (p *prefetch) release(b *batch) {
+	if b.refs.Add(-1) == 0 {
+		p.empty <- b // never blocks: it has room for every batch
 	}
 }
 
 // Next returns the next packet read ahead.
-func (p *prefetch) Next() (Packet, error) {
+func (s *shard) Next() (Packet, error) {
 	for {
-		if p.cur != nil {
-			if p.next < len(p.cur.pkts) {
-				p.next++
-				return p.cur.packet(p.next - 1), nil
+		if s.cur != nil {
+			if s.next < len(s.cur.pkts) {
+				s.next++
+				if r := &s.cur.pkts[s.next-1]; r.shard != s.i {
+					return Packet{Timestamp: time.Unix(0, r.ts), Foreign: true}, nil
+				}
+				return s.cur.packet(s.next - 1), nil
 			}
-			if p.cur.err != nil {
-				p.err = p.cur.err
+			if s.cur.err != nil {
+				s.err = s.cur.err
 			}
-			p.empty <- p.cur
-			p.cur = nil
+			s.p.release(s.cur)
+			s.cur = nil
 		}
-		if p.err != nil {
-			return Packet{}, p.err
+		if s.err != nil {
+			return Packet{}, s.err
 		}
-		b, ok := <-p.full
+		b, ok := <-s.full
 		if !ok {
 			return Packet{}, io.EOF
 		}
-		p.cur, p.next = b, 0
+		s.cur, s.next = b, 0
 	}
 }
 
-// Stats returns the underlying source's counters.
-func (p *prefetch) Stats() Stats { return p.src.Stats() }
+// Stats returns the underlying source's counters (of every shard).
+func (s *shard) Stats() Stats { return s.p.src.Stats() }
 
-// Close stops the reader and closes the underlying source.
-func (p *prefetch) Close() error {
-	if p.closed.Swap(true) {
+// Close gives up the shard's batches, now and to come; closing the last
+// shard stops the reader and closes the underlying source. The shard must
+// not be used afterwards.
+func (s *shard) Close() error {
+	if s.closed {
 		return nil
 	}
-	close(p.stop)
-	p.wg.Wait()
-	return p.src.Close()
+	s.closed = true
+	if s.cur != nil {
+		s.p.release(s.cur)
+		s.cur = nil
+	}
+	if s.p.open.Add(-1) > 0 {
+		go func() { // the reader goes on for the other shards
+			for b := range s.full {
+				s.p.release(b)
+			}
+		}()
+		return nil
+	}
+	close(s.p.stop)
+	s.p.wg.Wait()
+	return s.p.src.Close()
 }
