@@ -59,6 +59,10 @@ type Worker struct {
 
 	now       time.Time
 	nextSweep time.Time
+	seq       uint64 // packets seen, Foreign ones included
+	// group, when the worker is one of several sharing a capture, makes
+	// them advance the inventory together (see NewWorkers).
+	group *group
 
 	// Context of the decoder call in progress, for emit and the stream handler.
 	cur    *flow.Flow
@@ -75,6 +79,10 @@ type portKey struct {
 
 // NewWorker returns a worker that decodes with specs and reports into inv.
 func NewWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory) *Worker {
+	return newWorker(cfg, specs, inv, nil)
+}
+
+func newWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory, g *group) *Worker {
 	if cfg.ReportInterval <= 0 {
 		cfg.ReportInterval = 10 * time.Second
 	}
@@ -94,6 +102,7 @@ func NewWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory) *Wo
 		ops:     make(chan []invOp, 2),
 		free:    make(chan []invOp, 3),
 		fed:     make(chan struct{}),
+		group:   g,
 	}
 	w.batch = make([]invOp, 0, opBatch)
 	for range 3 {
@@ -122,17 +131,22 @@ func NewWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory) *Wo
 // Stats returns the worker's counters, safe to read from other goroutines.
 func (w *Worker) Stats() *Stats { return w.stats }
 
-// Process handles one captured frame.
+// Process handles one captured frame. A Foreign packet (another worker's,
+// see NewWorkers) only moves the clock.
 func (w *Worker) Process(p capture.Packet) {
-	w.stats.Packets.Add(1)
-	w.stats.Bytes.Add(uint64(p.Length))
-	err := w.dec.Decode(p.Data, p.LinkType, p.Timestamp, p.Length, &w.pkt)
+	w.seq++
 	if p.Timestamp.After(w.now) {
 		w.now = p.Timestamp
 		if !w.now.Before(w.nextSweep) {
 			w.sweep()
 		}
 	}
+	if p.Foreign {
+		return
+	}
+	w.stats.Packets.Add(1)
+	w.stats.Bytes.Add(uint64(p.Length))
+	err := w.dec.Decode(p.Data, p.LinkType, p.Timestamp, p.Length, &w.pkt)
 	if err != nil {
 		e := err.(*decode.Error)
 		w.stats.DecodeErrors[e.Layer][e.Reason].Add(1)
@@ -566,6 +580,7 @@ type invOp struct {
 	obs              protocols.Observation
 	sender, receiver inventory.Endpoint
 	advance          time.Time
+	seq              uint64 // of the packet, for the anomaly detector
 }
 
 // opBatch is the number of updates handed over at once.
@@ -593,21 +608,26 @@ func (w *Worker) handOver() {
 // the packet path instead of adding to it.
 func (w *Worker) feeder() {
 	defer close(w.fed)
+	if w.group != nil {
+		defer w.group.leave()
+	}
 	for batch := range w.ops {
 		for i := range batch {
 			op := &batch[i]
 			switch {
 			case !op.advance.IsZero():
-				w.inv.Advance(op.advance)
+				if w.group != nil {
+					w.group.advance(op.advance)
+				} else {
+					w.inv.Advance(op.advance)
+				}
 			case op.obs.Protocol != "":
 				w.inv.Observe(op.flow.Time, op.sender, op.receiver, op.obs)
 				if w.cfg.Anomalies != nil && anomaly.Interesting(&op.obs) {
-					about := op.sender
-					if op.obs.About == protocols.Receiver {
-						about = op.receiver
-					}
-					if id := w.inv.AssetID(about, &op.obs); id != "" {
-						w.cfg.Anomalies.Observe(op.flow.Time, id, op.obs)
+					if w.group != nil {
+						w.group.anomaly(op)
+					} else {
+						anomalies(w.inv, w.cfg.Anomalies, op)
 					}
 				}
 			default:
@@ -616,6 +636,18 @@ func (w *Worker) feeder() {
 			*op = invOp{} // drop references to facts
 		}
 		w.free <- batch
+	}
+}
+
+// anomalies passes an observation to the anomaly detector, with the asset
+// it is about.
+func anomalies(inv *inventory.Inventory, det *anomaly.Detector, op *invOp) {
+	about := op.sender
+	if op.obs.About == protocols.Receiver {
+		about = op.receiver
+	}
+	if id := inv.AssetID(about, &op.obs); id != "" {
+		det.Observe(op.flow.Time, id, op.obs)
 	}
 }
 
@@ -648,7 +680,7 @@ func (w *Worker) observe(o protocols.Observation) {
 		}
 	}
 	if w.cfg.Anomalies != nil && anomaly.Interesting(&o) {
-		w.queue(invOp{flow: inventory.FlowSeen{Time: w.now}, obs: o, sender: sender, receiver: receiver})
+		w.queue(invOp{flow: inventory.FlowSeen{Time: w.now}, obs: o, sender: sender, receiver: receiver, seq: w.seq})
 		return
 	}
 	about := obsAbout(&o, &sender, &receiver)

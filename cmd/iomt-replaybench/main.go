@@ -28,14 +28,16 @@ import (
 	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/sensor"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
+	"github.com/iomt-sensor/iomt-sensor/sensor/decode"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
 )
 
 func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sensor run to `FILE`")
 	memprofile := flag.String("memprofile", "", "write an allocation profile of the sensor run to `FILE`")
+	flag.IntVar(&workers, "workers", min(runtime.GOMAXPROCS(0), 8), "packet workers, as iomt-sensor replay --workers (default: its default)")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench [-cpuprofile FILE] [-memprofile FILE] CAPTURE (an Ethernet pcap, e.g. from iomt-gencap)")
+		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench [-workers N] [-cpuprofile FILE] [-memprofile FILE] CAPTURE (an Ethernet pcap, e.g. from iomt-gencap)")
 	}
 	flag.Parse()
 	if flag.NArg() != 1 {
@@ -71,7 +73,7 @@ func cpuTime() time.Duration {
 }
 
 func bench(path string) error {
-	fmt.Printf("file %s, GOMAXPROCS %d\n", path, runtime.GOMAXPROCS(0))
+	fmt.Printf("file %s, GOMAXPROCS %d, %d workers\n", path, runtime.GOMAXPROCS(0), workers)
 	// Warm the page cache so both loops read from memory.
 	if _, err := bare(path); err != nil {
 		return err
@@ -126,15 +128,22 @@ func bare(path string) (result, error) {
 	return r, nil
 }
 
-var profile, memProfile string
+var (
+	profile, memProfile string
+	workers             int
+)
 
 func full(path string) (result, int, error) {
 	file, err := capture.OpenFile(path)
 	if err != nil {
 		return result{}, 0, err
 	}
-	src := capture.Prefetch(file) // as iomt-sensor replay does
-	defer src.Close()
+	srcs := capture.PrefetchShards(file, workers, decode.FlowHash) // as iomt-sensor replay does
+	defer func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}()
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
@@ -149,16 +158,20 @@ func full(path string) (result, int, error) {
 		return result{}, 0, err
 	}
 	inv := inventory.New(inventory.Config{Sensor: "bench", Fingerprint: fp}, func(inventory.Event) {})
-	w := sensor.NewWorker(sensor.Config{}, protolist.Specs(), inv) // every decoder, as iomt-sensor replay
+	ws := sensor.NewWorkers(workers, sensor.Config{}, protolist.Specs(), inv) // every decoder, as iomt-sensor replay
 	if memProfile != "" {
 		runtime.MemProfileRate = 4096
 	}
 	start, cpu := time.Now(), cpuTime()
-	if err := sensor.Run(context.Background(), src, w); err != nil {
+	if err := sensor.RunAll(context.Background(), srcs, ws); err != nil {
 		return result{}, 0, err
 	}
-	inv.Flush(w.Now())
-	r := result{packets: w.Stats().Packets.Load(), bytes: w.Stats().Bytes.Load(), elapsed: time.Since(start), cpu: cpuTime() - cpu}
+	inv.Flush(ws[0].Now())
+	r := result{elapsed: time.Since(start), cpu: cpuTime() - cpu}
+	for _, w := range ws {
+		r.packets += w.Stats().Packets.Load()
+		r.bytes += w.Stats().Bytes.Load()
+	}
 	if memProfile != "" {
 		f, err := os.Create(memProfile)
 		if err != nil {

@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/iomt-sensor/iomt-sensor/sensor"
+	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
 )
 
@@ -93,7 +93,7 @@ func writeInventoryFile(path string, assets []inventory.Asset) error {
 // startProgress draws a progress line on a terminal until the returned
 // function is called. The fraction is estimated from the bytes of packets
 // read against the files' sizes (exact for uncompressed pcap).
-func startProgress(term *os.File, files []string, st *sensor.Stats) func() {
+func startProgress(term *os.File, files []string, read func() capture.Stats) func() {
 	var total int64
 	for _, name := range files {
 		if fi, err := os.Stat(name); err == nil && !strings.HasSuffix(name, ".gz") {
@@ -118,7 +118,8 @@ func startProgress(term *os.File, files []string, st *sensor.Stats) func() {
 				return
 			case <-tick.C:
 			}
-			pkts, bytes := st.Packets.Load(), st.Bytes.Load()
+			st := read()
+			pkts, bytes := st.Packets, st.Bytes
 			rate := float64(pkts) / time.Since(started).Seconds()
 			line := fmt.Sprintf("%d packets, %.1f MB, %.0f packets/s", pkts, float64(bytes)/1e6, rate)
 			if total > 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"time"
 
 	"go.uber.org/zap"
@@ -14,6 +15,7 @@ import (
 	"github.com/iomt-sensor/iomt-sensor/sensor"
 	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
+	"github.com/iomt-sensor/iomt-sensor/sensor/decode"
 	"github.com/iomt-sensor/iomt-sensor/sensor/flow"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
 	"github.com/iomt-sensor/iomt-sensor/sensor/reassembly"
@@ -103,6 +105,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "table", "inventory printed at the end: table, json or csv")
 	inventoryPath := fs.String("inventory", "", "write the final inventory as a JSON array of assets to `FILE`")
 	realtime := fs.Bool("realtime", false, "replay at the capture's own pace instead of as fast as possible")
+	workers := fs.Int("workers", defaultReplayWorkers(), "packet workers sharing the capture by flow, one per core")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: iomt-sensor replay [flags] FILE...\n\nReplays pcap or pcapng files (gzip-compressed or not), merged in timestamp order.\n\n")
 		fs.PrintDefaults()
@@ -121,6 +124,12 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	default:
 		return fmt.Errorf("--format %q: use table, json or csv", *format)
 	}
+	if *workers < 1 || *workers > capture.MaxShards {
+		return fmt.Errorf("--workers %d: use 1 to %d", *workers, capture.MaxShards)
+	}
+	if *realtime {
+		*workers = 1 // pacing holds one reader back, not several
+	}
 	cfg, err := common.load()
 	if err != nil {
 		return err
@@ -134,10 +143,16 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	src = capture.Prefetch(src) // read ahead on another core
-	defer src.Close()
+	// Read ahead on another core, and split the packets by flow between
+	// the workers.
+	srcs := capture.PrefetchShards(src, *workers, decode.FlowHash)
+	defer func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}()
 	if *realtime {
-		src = &paced{Source: src, ctx: ctx}
+		srcs[0] = &paced{Source: srcs[0], ctx: ctx}
 	}
 
 	fp, err := fingerprintEngine(cfg)
@@ -150,18 +165,18 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer pub.shutdown()
 	inv, det := newInventory(cfg, fp, pub)
-	w := sensor.NewWorker(workerConfig(cfg, det), protocolSpecs(), inv)
+	ws := sensor.NewWorkers(*workers, workerConfig(cfg, det), protocolSpecs(), inv)
 
 	var stopProgress func()
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
-		stopProgress = startProgress(f, files, w.Stats())
+		stopProgress = startProgress(f, files, srcs[0].Stats)
 	}
 	started := time.Now()
-	runErr := sensor.Run(ctx, src, w)
+	runErr := sensor.RunAll(ctx, srcs, ws)
 	if stopProgress != nil {
 		stopProgress()
 	}
-	inv.Flush(w.Now())
+	inv.Flush(ws[0].Now()) // every worker keeps the capture's clock
 	if err := pub.close(ctx); err != nil {
 		log.Warn("publishing did not finish", zap.Error(err))
 	}
@@ -169,14 +184,19 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return runErr
 	}
 	elapsed := time.Since(started)
-	st := w.Stats()
+	var packets, bytes, panics uint64
+	for _, w := range ws {
+		st := w.Stats()
+		packets, bytes, panics = packets+st.Packets.Load(), bytes+st.Bytes.Load(), panics+st.Panics.Load()
+	}
 	log.Info("replay finished",
-		zap.Uint64("packets", st.Packets.Load()),
-		zap.Uint64("bytes", st.Bytes.Load()),
+		zap.Uint64("packets", packets),
+		zap.Uint64("bytes", bytes),
 		zap.Duration("elapsed", elapsed),
+		zap.Int("workers", len(ws)),
 		zap.Int("assets", len(inv.Assets())),
 		zap.Uint64("events", pub.count.Load()),
-		zap.Uint64("decoder_panics", st.Panics.Load()))
+		zap.Uint64("decoder_panics", panics))
 
 	assets := inv.Assets()
 	if *inventoryPath != "" {
@@ -186,6 +206,10 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return printInventory(stdout, *format, assets)
 }
+
+// defaultReplayWorkers is one worker per core the process may use, up to
+// eight: beyond, the reader and the inventory are the limit.
+func defaultReplayWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
 
 // parseInterspersed parses flags placed before, between or after the
 // positional arguments, which it returns; "--" ends the flags.
