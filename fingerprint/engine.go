@@ -120,6 +120,10 @@ type scratch struct {
 	unsorted []int32 // the fields whose group needs sorting
 	off      []int32
 	pos      []int32
+	// low holds lowered values: fact i's from lowOff[i] (-1: not yet).
+	low      []byte
+	lowOff   []int32
+	lowASCII []bool
 	names    [64]nameSlot
 	bits     []uint64
 	hits     []hit
@@ -133,6 +137,24 @@ func (s *scratch) value(i int32) string {
 		return s.src[i].Value
 	}
 	return s.derived[int(i)-len(s.src)]
+}
+
+// lowered is fact i's value with ASCII letters in lower case (computed
+// once per call, in s.low) and whether the value is all ASCII.
+func (s *scratch) lowered(i int32) ([]byte, bool) {
+	if o := s.lowOff[i]; o >= 0 {
+		return s.low[o : o+int32(len(s.value(i)))], s.lowASCII[i]
+	}
+	v := s.value(i)
+	o := len(s.low)
+	ascii := true
+	for k := 0; k < len(v); k++ {
+		b := v[k]
+		ascii = ascii && b < 0x80
+		s.low = append(s.low, lower(b))
+	}
+	s.lowOff[i], s.lowASCII[i] = int32(o), ascii
+	return s.low[o:], ascii
 }
 
 // values are the indexes of field f's facts, by value.
@@ -284,6 +306,9 @@ func (e *Engine) Identify(in Input) Identity {
 	s := e.scratch.Get().(*scratch)
 	defer func() {
 		s.src = nil // do not keep the caller's facts alive
+		if cap(s.low) > 1<<16 {
+			s.low = nil // nor a buffer grown for huge values
+		}
 		clear(s.derived)
 		e.scratch.Put(s)
 	}()
@@ -317,6 +342,12 @@ func (e *Engine) group(s *scratch, in *Input) {
 	e.derive(s, in)
 	n := len(in.Facts) + len(s.derived)
 	s.fid = slices.Grow(s.fid[:0], n)[:n]
+	s.low = s.low[:0]
+	s.lowOff = slices.Grow(s.lowOff[:0], n)[:n]
+	s.lowASCII = slices.Grow(s.lowASCII[:0], n)[:n]
+	for i := range s.lowOff {
+		s.lowOff[i] = -1
+	}
 	count := s.pos
 	clear(count)
 	prev, pf := "", int32(-1)

@@ -1,6 +1,7 @@
 package fingerprint
 
 import (
+	"bytes"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -177,9 +178,10 @@ const maxNeeded = 16
 // ASCII case. also are further such sets every match must satisfy too (from
 // the other parts of a top-level concatenation).
 type needed struct {
-	lits []string
-	fold bool
-	also []needed
+	lits  []string
+	fold  bool
+	blits [][]byte // lits as bytes, when fold
+	also  []needed
 }
 
 // regexNeeded returns the ASCII literals one of which occurs in every match
@@ -219,12 +221,14 @@ func regexNeeded(expr string) needed {
 }
 
 func foldedNeeded(lits []string, fold bool) needed {
+	n := needed{lits: lits, fold: fold}
 	if fold {
 		for i, l := range lits {
 			lits[i] = strings.ToLower(l)
+			n.blits = append(n.blits, []byte(lits[i]))
 		}
 	}
-	return needed{lits: lits, fold: fold}
+	return n
 }
 
 // requiredLiterals returns literals one of which every match of re
@@ -300,6 +304,36 @@ func (n *needed) mayMatch(v string) bool {
 		}
 	}
 	return true
+}
+
+// mayMatchAt is mayMatch for fact i of s, comparing folded literals with
+// the fact's value lowered once per call.
+func (n *needed) mayMatchAt(s *scratch, i int32) bool {
+	if !n.containsAt(s, i) {
+		return false
+	}
+	for k := range n.also {
+		if !n.also[k].containsAt(s, i) {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *needed) containsAt(s *scratch, i int32) bool {
+	if n.lits == nil || !n.fold {
+		return n.contains(s.value(i))
+	}
+	lv, ascii := s.lowered(i)
+	if !ascii {
+		return true
+	}
+	for _, l := range n.blits {
+		if bytes.Contains(lv, l) {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *needed) contains(v string) bool {

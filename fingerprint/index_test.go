@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
 
 // TestRegexNeeded checks that the literal prefilter never rules out a
@@ -31,6 +33,9 @@ func TestRegexNeeded(t *testing.T) {
 		for _, v := range values {
 			if re.MatchString(v) && !n.mayMatch(v) {
 				t.Errorf("%q on %q: the prefilter %q (fold %v) rules out a match", expr, v, n.lits, n.fold)
+			}
+			if n.mayMatchAt(oneFact(v), 0) != n.mayMatch(v) {
+				t.Errorf("%q on %q: the prefilter on the lowered value differs", expr, v)
 			}
 		}
 	}
@@ -95,7 +100,7 @@ func TestContainsIgnoreCase(t *testing.T) {
 		"IP PHONE", "phon", "pHoNe!",
 	}
 	for _, str := range strs {
-		c := cond{op: opContains, ignoreCase: true, str: str, lower: strings.ToLower(str)}
+		c := cond{op: opContains, ignoreCase: true, str: str, lower: strings.ToLower(str), lowerB: []byte(strings.ToLower(str))}
 		for _, v := range values {
 			want := false
 			for i := 0; i+len(str) <= len(v); i++ {
@@ -107,6 +112,14 @@ func TestContainsIgnoreCase(t *testing.T) {
 			if got := c.test(v); got != want {
 				t.Errorf("contains %q on %q: expected %v, got %v", str, v, want, got)
 			}
+			if got := c.testAt(oneFact(v), 0); got != want {
+				t.Errorf("contains %q on %q (lowered once): expected %v, got %v", str, v, want, got)
+			}
 		}
 	}
+}
+
+// oneFact is an Identify scratch holding the single fact x = v.
+func oneFact(v string) *scratch {
+	return &scratch{src: []protocols.Fact{{Name: "x", Value: v}}, lowOff: []int32{-1}, lowASCII: []bool{false}}
 }

@@ -560,6 +560,7 @@ func (l *loader) cond(n *yaml.Node, key string, scope int) (cond, bool) {
 		// For ASCII, Unicode case folding of equal byte lengths is ASCII
 		// case folding: test with containsFold.
 		c.lower = strings.ToLower(c.str)
+		c.lowerB = []byte(c.lower)
 	}
 	return c, len(l.errs) == before
 }

@@ -1,6 +1,7 @@
 package fingerprint
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -38,6 +39,7 @@ type cond struct {
 	ignoreCase bool
 	str        string
 	lower      string // str in lower case for contains with ignore_case, when str is ASCII
+	lowerB     []byte // lower as bytes
 	strs       []string
 	re         *regexp.Regexp
 	litPrefix  string // the literal every match of re begins with, if any
@@ -60,11 +62,24 @@ func (c *cond) matchIn(s *scratch) (fid, fact int32, ok bool) {
 		return -1, -1, false
 	}
 	for _, i := range s.values(c.fid) {
-		if c.test(s.value(i)) {
+		if c.testAt(s, i) {
 			return c.fid, i, true
 		}
 	}
 	return -1, -1, false
+}
+
+// testAt is test on fact i of s. Case-insensitive contains and folded
+// regex prefilters search the fact's value lowered once per call.
+func (c *cond) testAt(s *scratch, i int32) bool {
+	switch {
+	case c.op == opContains && len(c.lowerB) > 0:
+		lv, _ := s.lowered(i)
+		return bytes.Contains(lv, c.lowerB)
+	case c.op == opRegex:
+		return c.need.mayMatchAt(s, i) && c.re.MatchString(s.value(i))
+	}
+	return c.test(s.value(i))
 }
 
 // test applies c's operator to one value.
