@@ -1,14 +1,17 @@
-// Command iomt-replaybench measures replay speed on a capture file: first a
-// bare loop that only reads the file and runs gopacket's DecodingLayerParser
-// on every packet, then the sensor's whole packet path (decode, flows,
-// reassembly, protocol decoders, inventory) on the same file. It prints
-// packets/s, MB/s, the ratio of the two and the process's peak RSS.
+// Command iomt-replaybench measures replay speed on a capture file: a bare
+// loop that only reads the file and runs gopacket's DecodingLayerParser on
+// every packet, and the sensor's whole packet path (decode, flows,
+// reassembly, protocol decoders, inventory) on the same file, as iomt-sensor
+// replay runs it. The two alternate for a few runs; it prints each run, the
+// medians (packets/s, MB/s, wall and CPU time), their ratio and the
+// process's peak RSS.
 //
 //	go run ./cmd/iomt-gencap -o /tmp/big.pcap -size 1GiB
 //	go run ./cmd/iomt-replaybench /tmp/big.pcap
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +20,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -35,9 +39,10 @@ import (
 func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sensor run to `FILE`")
 	memprofile := flag.String("memprofile", "", "write an allocation profile of the sensor run to `FILE`")
+	flag.IntVar(&runs, "runs", 5, "runs of each loop, alternated; medians are compared")
 	flag.IntVar(&workers, "workers", min(runtime.GOMAXPROCS(0), 8), "packet workers, as iomt-sensor replay --workers (default: its default)")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench [-workers N] [-cpuprofile FILE] [-memprofile FILE] CAPTURE (an Ethernet pcap, e.g. from iomt-gencap)")
+		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench [-runs N] [-workers N] [-cpuprofile FILE] [-memprofile FILE] CAPTURE (an Ethernet pcap, e.g. from iomt-gencap)")
 	}
 	flag.Parse()
 	if flag.NArg() != 1 {
@@ -73,25 +78,42 @@ func cpuTime() time.Duration {
 }
 
 func bench(path string) error {
-	fmt.Printf("file %s, GOMAXPROCS %d, %d workers\n", path, runtime.GOMAXPROCS(0), workers)
+	fmt.Printf("file %s, GOMAXPROCS %d, %d workers, %d runs\n", path, runtime.GOMAXPROCS(0), workers, runs)
 	// Warm the page cache so both loops read from memory.
 	if _, err := bare(path); err != nil {
 		return err
 	}
-	b, err := bare(path)
-	if err != nil {
-		return err
+	// Alternate the two loops, so that a busy spell of a shared machine
+	// hits both, and compare medians.
+	var bs, ss []result
+	var assets int
+	for i := range runs {
+		b, err := bare(path)
+		if err != nil {
+			return err
+		}
+		runtime.GC()
+		s, n, err := full(path, i == 0)
+		if err != nil {
+			return err
+		}
+		runtime.GC()
+		bs, ss, assets = append(bs, b), append(ss, s), n
+		fmt.Printf("run %d: bare %.2fs, sensor %.2fs (CPU %.2fs), ratio %.2f\n", i+1, b.elapsed.Seconds(), s.elapsed.Seconds(), s.cpu.Seconds(), b.elapsed.Seconds()/s.elapsed.Seconds())
 	}
-	fmt.Printf("bare loop (read + DecodingLayerParser): %v\n", b)
-	runtime.GC()
-	s, assets, err := full(path)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("sensor (decode, flows, reassembly, decoders, inventory): %v, %d assets\n", s, assets)
-	fmt.Printf("ratio sensor/bare: %.2f\n", b.elapsed.Seconds()/s.elapsed.Seconds())
+	b, s := median(bs), median(ss)
+	fmt.Printf("bare loop (read + DecodingLayerParser), median: %v\n", b)
+	fmt.Printf("sensor (decode, flows, reassembly, decoders, inventory), median: %v, %d assets\n", s, assets)
+	fmt.Printf("ratio sensor/bare (medians): %.2f\n", b.elapsed.Seconds()/s.elapsed.Seconds())
 	fmt.Printf("peak RSS: %s\n", peakRSS())
 	return nil
+}
+
+// median returns the run with the median wall time.
+func median(rs []result) result {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b result) int { return cmp.Compare(a.elapsed, b.elapsed) })
+	return rs[len(rs)/2]
 }
 
 func bare(path string) (result, error) {
@@ -130,10 +152,11 @@ func bare(path string) (result, error) {
 
 var (
 	profile, memProfile string
-	workers             int
+	workers, runs       int
 )
 
-func full(path string) (result, int, error) {
+// full runs the sensor over the file, profiling the run if asked and first.
+func full(path string, first bool) (result, int, error) {
 	file, err := capture.OpenFile(path)
 	if err != nil {
 		return result{}, 0, err
@@ -144,7 +167,7 @@ func full(path string) (result, int, error) {
 			s.Close()
 		}
 	}()
-	if profile != "" {
+	if profile != "" && first {
 		f, err := os.Create(profile)
 		if err != nil {
 			return result{}, 0, err
@@ -159,7 +182,7 @@ func full(path string) (result, int, error) {
 	}
 	inv := inventory.New(inventory.Config{Sensor: "bench", Fingerprint: fp}, func(inventory.Event) {})
 	ws := sensor.NewWorkers(workers, sensor.Config{}, protolist.Specs(), inv) // every decoder, as iomt-sensor replay
-	if memProfile != "" {
+	if memProfile != "" && first {
 		runtime.MemProfileRate = 4096
 	}
 	start, cpu := time.Now(), cpuTime()
@@ -172,7 +195,8 @@ func full(path string) (result, int, error) {
 		r.packets += w.Stats().Packets.Load()
 		r.bytes += w.Stats().Bytes.Load()
 	}
-	if memProfile != "" {
+	if memProfile != "" && first {
+		runtime.MemProfileRate = 512 * 1024
 		f, err := os.Create(memProfile)
 		if err != nil {
 			return result{}, 0, err
