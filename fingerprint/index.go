@@ -182,6 +182,9 @@ type needed struct {
 	fold  bool
 	blits [][]byte // lits as bytes, when fold
 	also  []needed
+	// or, when set, are the alternatives of a top-level alternation:
+	// one of them must hold as well.
+	or []needed
 }
 
 // regexNeeded returns the ASCII literals one of which occurs in every match
@@ -192,19 +195,27 @@ func regexNeeded(expr string) needed {
 	if err != nil {
 		return needed{}
 	}
-	re = re.Simplify()
-	lits, fold, ok := requiredLiterals(re, 0)
+	return neededOf(re.Simplify(), 0)
+}
+
+// neededOf is regexNeeded of a parsed expression.
+func neededOf(re *syntax.Regexp, depth int) needed {
+	lits, fold, ok := requiredLiterals(re, depth)
 	if !ok {
 		return needed{}
 	}
 	n := foldedNeeded(lits, fold)
-	if re.Op == syntax.OpConcat {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	switch re.Op {
+	case syntax.OpConcat:
 		// Every part of a concatenation is in every match: the literals
 		// of the parts not chosen above are required as well.
 		best := shortest(lits)
 		chosen := false
 		for _, sub := range re.Sub {
-			l, f, ok := requiredLiterals(sub, 1)
+			l, f, ok := requiredLiterals(sub, depth+1)
 			if !ok {
 				continue
 			}
@@ -215,6 +226,25 @@ func regexNeeded(expr string) needed {
 			if shortest(l) >= 3 && len(n.also) < 2 {
 				n.also = append(n.also, foldedNeeded(l, f))
 			}
+		}
+	case syntax.OpAlternate:
+		// Every match matches one alternative, with all it requires:
+		// worth testing when an alternative requires more than one set.
+		if depth >= 4 || len(re.Sub) > maxNeeded {
+			break
+		}
+		alts := make([]needed, 0, len(re.Sub))
+		more := false
+		for _, sub := range re.Sub {
+			a := neededOf(sub, depth+1)
+			if a.lits == nil {
+				return n
+			}
+			more = more || a.also != nil || a.or != nil
+			alts = append(alts, a)
+		}
+		if more {
+			n.or = alts
 		}
 	}
 	return n
@@ -303,7 +333,15 @@ func (n *needed) mayMatch(v string) bool {
 			return false
 		}
 	}
-	return true
+	if n.or == nil {
+		return true
+	}
+	for i := range n.or {
+		if n.or[i].mayMatch(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // mayMatchAt is mayMatch for fact i of s, comparing folded literals with
@@ -317,7 +355,15 @@ func (n *needed) mayMatchAt(s *scratch, i int32) bool {
 			return false
 		}
 	}
-	return true
+	if n.or == nil {
+		return true
+	}
+	for k := range n.or {
+		if n.or[k].mayMatchAt(s, i) {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *needed) containsAt(s *scratch, i int32) bool {

@@ -18,6 +18,7 @@ func TestRegexNeeded(t *testing.T) {
 		`(?i)^(draeger medical|drägerwerk)`, `x*`, `(?i)avaya.*phone`, `a{2,}b`,
 		`\^MDC_(FLOW_FLUID_PUMP|VOL_FLUID_(DELIV|TBI))`, `(?i)^philips (medical|patient monitoring|healthcare)`,
 		`(?i)cobas ?it.*version`, `Server/[0-9]+ UPnP/1\.0`,
+		`(?i)(procurve|^hp j[0-9]{4}|^hpe .*switch)`, `(ab+c.*xyz|(foo|bar).*baz)`,
 	}
 	values := []string{
 		"", "AXIS P1435", "axis", "Canon_Medical", "CANONMEC", "B. Braun", "bbraun",
@@ -26,6 +27,8 @@ func TestRegexNeeded(t *testing.T) {
 		"Avaya IP Phone", "aab", "\xff\xfe", "line\nbreak",
 		"1^MDC_FLOW_FLUID_PUMP^MDC", "2^MDC_VOL_FLUID_TBI", "Philips Medical Systems", "PHILIPS HEALTHCARE",
 		"cobas IT 1000 VERSION 2", "Cobasit\u212a version", "Linux Server/12 UPnP/1.0",
+		"HPE 5130 Switch", "hp J9772A", "ProCurve J9021A", "Switch Model 68 rev 2", "hpe router",
+		"abbbc-xyz", "bar baz", "foo-baz", "abc xy",
 	}
 	for _, expr := range exprs {
 		re := regexp.MustCompile(expr)
@@ -53,6 +56,9 @@ func TestRegexNeededAll(t *testing.T) {
 		{`\^MDC_(VENT_|PRESS_AWAY_END_EXP_POS)`, "1^MDC_VENT_RESP_RATE^MDC", true},
 		{`(?i)avaya.*phone`, "Avaya switch", false},
 		{`(?i)avaya.*phone`, "avaya IP PHONE", true},
+		{`(?i)(procurve|^hp j[0-9]{4}|^hpe .*switch)`, "Switch Model 68 rev 2", false},
+		{`(?i)(procurve|^hp j[0-9]{4}|^hpe .*switch)`, "HPE 5130 switch", true},
+		{`(?i)(procurve|^hp j[0-9]{4}|^hpe .*switch)`, "hpe router", false},
 	}
 	for i, tc := range tests {
 		n := regexNeeded(tc.expr)
