@@ -157,7 +157,8 @@ type Decoder interface {
 	// in-order part of a TCP stream, one UDP datagram, or one Ethernet
 	// payload. data is valid only during the call; copy what you keep. A
 	// non-nil error means the decoder gives up on the flow; wrap one of the
-	// sentinel errors below so the sensor can count it by reason.
+	// sentinel errors below so the sensor can count it by reason, or return
+	// SkipFlow when the flow has nothing more to tell.
 	Feed(dir Direction, data []byte, ts time.Time, emit Emit) error
 	// Gap tells a TCP decoder that n bytes of dir's stream were lost.
 	Gap(dir Direction, n int, ts time.Time, emit Emit)
@@ -192,6 +193,12 @@ var (
 	// ErrUnsupported: a valid message the decoder does not handle.
 	ErrUnsupported = errors.New("unsupported")
 )
+
+// SkipFlow is what Feed returns when the rest of the flow can teach the
+// decoder nothing (it is encrypted from here on, say). The sensor then
+// closes the decoder and stops reassembling and feeding the flow; it is
+// not an error and is not counted as one.
+var SkipFlow = errors.New("nothing more to learn from the flow")
 
 // Reason maps err to a short, bounded label for metrics.
 func Reason(err error) string {

@@ -5,6 +5,7 @@
 package sensor
 
 import (
+	"errors"
 	"hash/maphash"
 	"net/netip"
 	"slices"
@@ -416,6 +417,12 @@ func (w *Worker) feed(f *flow.Flow, dir protocols.Direction, data []byte) {
 		}
 	}()
 	if err := f.Decoder.Feed(dir, data, w.now, w.emit); err != nil {
+		if errors.Is(err, protocols.SkipFlow) {
+			// Nothing more to learn: stop reassembling the flow.
+			f.Decoder.Close(w.now, w.emit)
+			w.giveUp(f)
+			return
+		}
 		w.stats.protocolError(w.specIndex(f.Protocol), err)
 		// A bad datagram spoils only itself: many hosts share a broadcast
 		// flow (every DHCP DISCOVER). A bad TCP stream is given up on.

@@ -105,3 +105,45 @@ func BenchmarkWorkerBulk(b *testing.B) {
 		w.Process(pkt)
 	}
 }
+
+// skipper is a decoder that has learned all it can from its first bytes.
+type skipper struct{ feeds, closes *int }
+
+func (s skipper) Feed(protocols.Direction, []byte, time.Time, protocols.Emit) error {
+	*s.feeds++
+	return protocols.SkipFlow
+}
+func (s skipper) Gap(protocols.Direction, int, time.Time, protocols.Emit) {}
+func (s skipper) Close(time.Time, protocols.Emit)                         { *s.closes++ }
+
+// TestWorkerSkipFlow: a decoder that returns SkipFlow is closed once and
+// fed nothing more, and no protocol error is counted.
+func TestWorkerSkipFlow(t *testing.T) {
+	var feeds, closes int
+	spec := protocols.Spec{Name: "skip", Transport: protocols.TCP, Ports: []uint16{445},
+		Detect: func(protocols.Direction, []byte) bool { return true },
+		New:    func(protocols.FlowInfo) protocols.Decoder { return skipper{&feeds, &closes} }}
+	w := NewWorker(Config{}, []protocols.Spec{spec}, inventory.New(inventory.Config{Sensor: "t"}, nil))
+	t0 := time.Unix(1_700_000_000, 0)
+	frames := [][]byte{
+		tcpFrame(t, true, "S", 100, 0, nil),
+		tcpFrame(t, false, "SA", 900, 101, nil),
+		tcpFrame(t, true, "A", 101, 901, []byte("hello")),
+		tcpFrame(t, false, "A", 901, 106, []byte("encrypted from here on")),
+		tcpFrame(t, true, "A", 106, 923, []byte("more")),
+		tcpFrame(t, true, "FA", 110, 923, nil),
+		tcpFrame(t, false, "FA", 923, 111, nil),
+	}
+	for i, f := range frames {
+		w.Process(capture.Packet{Data: f, Length: len(f), LinkType: capture.LinkEthernet, Timestamp: t0.Add(time.Duration(i) * time.Millisecond)})
+	}
+	w.Close()
+	if feeds != 1 || closes != 1 {
+		t.Errorf("decoder fed %d times and closed %d times, want once each", feeds, closes)
+	}
+	for r, n := range w.Stats().ProtocolErrors[0] {
+		if n.Load() != 0 {
+			t.Errorf("%d %s errors counted", n.Load(), ProtocolErrorReasons[r])
+		}
+	}
+}

@@ -154,7 +154,7 @@ func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit p
 				// ChangeCipherSpec, alert or application data: the cleartext
 				// handshake of this direction is over.
 				s.done = true
-				return nil
+				break
 			}
 			if s.remain == 0 {
 				continue
@@ -188,6 +188,9 @@ func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit p
 		default:
 			s.hs = append(s.hs[:0], rest...)
 		}
+	}
+	if d.sides[0].done && d.sides[1].done {
+		return protocols.SkipFlow // both sides encrypt from here on
 	}
 	return nil
 }

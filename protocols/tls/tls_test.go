@@ -375,3 +375,29 @@ func BenchmarkServerHello(b *testing.B) {
 		}
 	}
 }
+
+// TestSkipFlow: once both directions are past what the decoder reads (the
+// client's hello, the server's cleartext flight up to its certificate or
+// ChangeCipherSpec), the flow has nothing more to tell and Feed says so,
+// not before.
+func TestSkipFlow(t *testing.T) {
+	ccs := []byte{recChangeCipherSpec, 3, 3, 0, 1, 1}
+	appData := []byte{recApplicationData, 3, 3, 0, 4, 1, 2, 3, 4}
+	steps := []struct {
+		dir  protocols.Direction
+		data []byte
+		want error
+	}{
+		{protocols.FromClient, records(ja4SpecHello(), 1<<14), nil}, // the client is done
+		{protocols.FromClient, appData, nil},
+		{protocols.FromServer, records(serverHello(0x0303, 0xc02f, nil), 1<<14), nil}, // TLS 1.2: a certificate may follow
+		{protocols.FromServer, append(ccs, appData...), protocols.SkipFlow},
+	}
+	d := New(protocols.FlowInfo{})
+	emit := func(protocols.Observation) {}
+	for i, s := range steps {
+		if err := d.Feed(s.dir, s.data, time.Time{}, emit); err != s.want {
+			t.Fatalf("step %d: Feed returned %v, want %v", i, err, s.want)
+		}
+	}
+}
