@@ -129,3 +129,19 @@ func TestContainsIgnoreCase(t *testing.T) {
 func oneFact(v string) *scratch {
 	return &scratch{src: []protocols.Fact{{Name: "x", Value: v}}, lowOff: []int32{-1}, lowASCII: []bool{false}}
 }
+
+// TestNonEmptyLine checks the shortcut for ^.+$ against the expression.
+func TestNonEmptyLine(t *testing.T) {
+	for _, expr := range []string{"^.+$", "(?i)^.+$"} {
+		re := regexp.MustCompile(expr)
+		c := cond{op: opRegex, re: re, need: regexNeeded(expr), nonEmptyLine: true}
+		for _, v := range []string{"", "a", "Scanner X", "\n", "a\n", "\na", "\r", "\xff", "\xff\xfe", "\x00", "K"} {
+			if got, want := c.test(v), re.MatchString(v); got != want {
+				t.Errorf("%s on %q: expected %v, got %v", expr, v, want, got)
+			}
+			if got, want := c.testAt(oneFact(v), 0), re.MatchString(v); got != want {
+				t.Errorf("%s on %q (testAt): expected %v, got %v", expr, v, want, got)
+			}
+		}
+	}
+}

@@ -503,6 +503,7 @@ func (l *loader) cond(n *yaml.Node, key string, scope int) (cond, bool) {
 				break
 			}
 			c.op, c.re, c.need = opRegex, re, regexNeeded(s)
+			c.nonEmptyLine = s == "^.+$" || s == "(?i)^.+$"
 			if !c.ignoreCase {
 				c.litPrefix = regexLiteralPrefix(s)
 			}

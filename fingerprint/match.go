@@ -40,14 +40,17 @@ type cond struct {
 	str        string
 	lower      string // str in lower case for contains with ignore_case, when str is ASCII
 	lowerB     []byte // lower as bytes
-	strs       []string
-	re         *regexp.Regexp
-	litPrefix  string // the literal every match of re begins with, if any
-	need       needed // literals one of which every match of re contains
-	ver        []verClause
-	min, max   float64
-	prefix     netip.Prefix
-	anyOf      []cond
+	// nonEmptyLine: the regex is ^.+$, which holds for any value that is
+	// not empty and has no newline.
+	nonEmptyLine bool
+	strs         []string
+	re           *regexp.Regexp
+	litPrefix    string // the literal every match of re begins with, if any
+	need         needed // literals one of which every match of re contains
+	ver          []verClause
+	min, max     float64
+	prefix       netip.Prefix
+	anyOf        []cond
 }
 
 // matchIn reports the first value of c's field in s (by value) that
@@ -76,7 +79,7 @@ func (c *cond) testAt(s *scratch, i int32) bool {
 	case c.op == opContains && len(c.lowerB) > 0:
 		lv, _ := s.lowered(i)
 		return bytes.Contains(lv, c.lowerB)
-	case c.op == opRegex:
+	case c.op == opRegex && !c.nonEmptyLine:
 		return c.need.mayMatchAt(s, i) && c.re.MatchString(s.value(i))
 	}
 	return c.test(s.value(i))
@@ -109,6 +112,9 @@ func (c *cond) test(v string) bool {
 		}
 		return false
 	case opRegex:
+		if c.nonEmptyLine { // ^.+$, the common "any value" rule
+			return v != "" && strings.IndexByte(v, '\n') < 0
+		}
 		return c.need.mayMatch(v) && c.re.MatchString(v)
 	case opVersion:
 		ver, ok := parseVersionValue(v)
