@@ -419,13 +419,6 @@ type nameSlot struct {
 	ok   bool
 }
 
-func compareFact(a, b protocols.Fact) int {
-	if c := strings.Compare(a.Name, b.Name); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Value, b.Value)
-}
-
 // eval reports whether every condition of r holds, with the fact the first
 // one matched.
 func (r *rule) eval(s *scratch) (hit, bool) {

@@ -140,3 +140,12 @@ func FuzzIdentifyNaive(f *testing.F) {
 		}
 	})
 }
+
+// compareFact orders facts by name, then value, as the inventory passes
+// them.
+func compareFact(a, b protocols.Fact) int {
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Value, b.Value)
+}
