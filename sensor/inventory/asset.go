@@ -357,12 +357,13 @@ func (c *buildCtx) peers(b *builder) []Peer {
 	inv := c.inv
 	self := c.id(b.key)
 	ns := c.named[:0]
-	for _, p := range b.peers {
-		id, ok := c.peerID(p.key)
+	for i := range b.peers {
+		p := &b.peers[i]
+		id, ok := c.peerID(p.key())
 		if !ok || id == self {
 			continue
 		}
-		ns = append(ns, namedPeer{id, p.transport, p.port, p.protocol, p.role})
+		ns = append(ns, namedPeer{id, p.transport, p.port, inv.protocolNames[p.protocol], p.role()})
 	}
 	order := c.order[:0]
 	for i := range ns {

@@ -28,6 +28,8 @@ package inventory
 
 import (
 	"cmp"
+	"encoding/binary"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -221,12 +223,62 @@ type service struct {
 	first     time.Time
 }
 
+// peer is a peer of an endpoint, packed without pointers: peer sets are
+// the largest sets, and the busiest (two offers per flow report). Packed,
+// an entry takes 32 bytes instead of 72, moving entries costs no write
+// barriers and the garbage collector never scans the sets.
 type peer struct {
-	key       epKey
+	ip        [16]byte // the key's IP as 16 bytes (see ipBits)
+	mac       protocols.MAC
+	ipBits    uint8 // the IP's BitLen: 0 (none), 32 or 128
 	transport protocols.Transport
 	port      uint16 // the server port of the flow
-	protocol  string // "" while unknown
-	role      string // role of the peer relative to the endpoint holding it
+	protocol  uint16 // index in Inventory.protocols; 0 is "" (unknown)
+	server    bool   // the peer is the server of the flow (role "server")
+}
+
+// key returns the endpoint key of the peer.
+func (p *peer) key() epKey {
+	k := epKey{mac: p.mac}
+	switch p.ipBits {
+	case 32:
+		k.ip = netip.AddrFrom4([4]byte(p.ip[12:]))
+	case 128:
+		k.ip = netip.AddrFrom16(p.ip)
+	}
+	return k
+}
+
+// role returns the role of the peer relative to the endpoint holding it.
+func (p *peer) role() string {
+	if p.server {
+		return "server"
+	}
+	return "client"
+}
+
+// newPeer packs a peer at k.
+func newPeer(k epKey, transport protocols.Transport, port, protocol uint16, server bool) peer {
+	return peer{ip: k.ip.As16(), mac: k.mac, ipBits: uint8(k.ip.BitLen()), transport: transport, port: port, protocol: protocol, server: server}
+}
+
+// protocolID returns the index of name in the inventory's protocol names,
+// adding it, or false when the table is full. Names come from the decoder
+// list, so the table stays small.
+func (inv *Inventory) protocolID(name string) (uint16, bool) {
+	if name == "" {
+		return 0, true
+	}
+	if id, ok := inv.protocolIDs[name]; ok {
+		return id, true
+	}
+	if len(inv.protocolNames) > math.MaxUint16 {
+		return 0, false
+	}
+	id := uint16(len(inv.protocolNames))
+	inv.protocolNames = append(inv.protocolNames, name)
+	inv.protocolIDs[name] = id
+	return id, true
 }
 
 type evidence struct {
@@ -254,6 +306,10 @@ type Inventory struct {
 	byMAC map[protocols.MAC][]netip.Addr
 	byIP  map[netip.Addr][]protocols.MAC
 	names map[netip.Addr]*nameInfo
+	// protocolNames are the protocol names of peers, by the index a peer
+	// holds ("" first); protocolIDs is the reverse.
+	protocolNames []string
+	protocolIDs   map[string]uint16
 	// build holds the caches and scratch space of building assets.
 	build buildCtx
 	stats Stats
@@ -277,6 +333,9 @@ func New(cfg Config, emit func(Event)) *Inventory {
 		byMAC:     make(map[protocols.MAC][]netip.Addr),
 		byIP:      make(map[netip.Addr][]protocols.MAC),
 		names:     make(map[netip.Addr]*nameInfo),
+
+		protocolNames: []string{""},
+		protocolIDs:   make(map[string]uint16),
 	}
 	inv.endpoints.heap.cmp = inv.compareEndpoints
 	inv.ev.init()
@@ -482,13 +541,14 @@ func (inv *Inventory) Flow(f FlowSeen) {
 	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	proto, protoOK := inv.protocolID(f.Protocol)
 	if cok {
 		inv.carry(ck)
 		if ep := inv.touchSpan(ck, first, f.Time); ep != nil {
 			inv.addProtocol(ep, f.Protocol)
 			inv.addVLAN(ep, f.VLAN, f.Time)
 			if sok {
-				inv.addPeer(ep, peer{key: sk, transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "server"})
+				inv.addPeer(ep, newPeer(sk, f.Transport, f.ServerPort, proto, true), protoOK)
 			}
 		}
 	}
@@ -498,7 +558,7 @@ func (inv *Inventory) Flow(f FlowSeen) {
 			inv.addProtocol(ep, f.Protocol)
 			inv.addVLAN(ep, f.VLAN, f.Time)
 			if cok {
-				inv.addPeer(ep, peer{key: ck, transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "client"})
+				inv.addPeer(ep, newPeer(ck, f.Transport, f.ServerPort, proto, false), protoOK)
 			}
 			if f.Answered {
 				inv.addService(ep, service{transport: f.Transport, port: f.ServerPort, protocol: f.Protocol, role: "server", first: first})
@@ -622,18 +682,22 @@ func (inv *Inventory) addVLAN(ep *endpoint, vlan uint16, ts time.Time) {
 	}
 }
 
-// addPeer is insertSorted for peers, by pointer: peer sets are the largest
-// sets and the busiest (two inserts per flow report), and the generic search
-// copied both elements at every comparison.
-func (inv *Inventory) addPeer(ep *endpoint, p peer) {
+// addPeer offers p to the endpoint's capped peer set, as insertSorted
+// would, searching by pointer. ok false says p's protocol name found no
+// room in the table of names: p is refused.
+func (inv *Inventory) addPeer(ep *endpoint, p peer, ok bool) {
+	if !ok {
+		inv.stats.PeersDropped++
+		return
+	}
 	s, max := ep.peers, inv.cfg.MaxPeers
 	lo, hi := 0, len(s)
-	if hi > 0 && comparePeerP(&s[hi-1], &p) < 0 {
+	if hi > 0 && inv.comparePeer(&s[hi-1], &p) < 0 {
 		lo = hi // past the largest: the common case of a new peer of a full set
 	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		c := comparePeerP(&s[m], &p)
+		c := inv.comparePeer(&s[m], &p)
 		if c == 0 {
 			return
 		}
@@ -754,12 +818,20 @@ func compareFactTo(a, b *protocols.Fact) int {
 	return strings.Compare(a.Value, b.Value)
 }
 
-func comparePeerP(a, b *peer) int {
-	if a.key.mac != b.key.mac {
-		return cmp.Compare(macBits(a.key.mac), macBits(b.key.mac))
+// comparePeer orders peers by key (MAC, then IP), transport, port,
+// protocol name and role.
+func (inv *Inventory) comparePeer(a, b *peer) int {
+	if a.mac != b.mac {
+		return cmp.Compare(macBits(a.mac), macBits(b.mac))
 	}
-	if c := a.key.ip.Compare(b.key.ip); c != 0 {
-		return c
+	if a.ipBits != b.ipBits {
+		return cmp.Compare(a.ipBits, b.ipBits)
+	}
+	if a.ip != b.ip {
+		if c := cmp.Compare(binary.BigEndian.Uint64(a.ip[:8]), binary.BigEndian.Uint64(b.ip[:8])); c != 0 {
+			return c
+		}
+		return cmp.Compare(binary.BigEndian.Uint64(a.ip[8:]), binary.BigEndian.Uint64(b.ip[8:]))
 	}
 	if a.transport != b.transport {
 		return int(a.transport) - int(b.transport)
@@ -767,10 +839,16 @@ func comparePeerP(a, b *peer) int {
 	if a.port != b.port {
 		return int(a.port) - int(b.port)
 	}
-	if c := strings.Compare(a.protocol, b.protocol); c != 0 {
-		return c
+	if a.protocol != b.protocol {
+		return strings.Compare(inv.protocolNames[a.protocol], inv.protocolNames[b.protocol])
 	}
-	return strings.Compare(a.role, b.role)
+	if a.server != b.server {
+		if a.server { // "server" > "client"
+			return 1
+		}
+		return -1
+	}
+	return 0
 }
 
 func compareService(a, b service) int {
