@@ -29,6 +29,7 @@ package inventory
 import (
 	"cmp"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"net/netip"
 	"slices"
@@ -173,7 +174,10 @@ type endpoint struct {
 	services    []service
 	peers       []peer
 	evidence    []evidence
-	vlans       []vlanSeen
+	// evidenceFP holds a fingerprint of each evidence entry, in the same
+	// order (see evidenceFingerprint).
+	evidenceFP []uint32
+	vlans      []vlanSeen
 	// facts are the distinct facts learned, for identity and the dicom and
 	// hl7 sections; unlike evidence they carry no source or time, so that
 	// a device's 120 proposed SOP classes do not crowd out the rest.
@@ -619,8 +623,11 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 		if f.Name == "" || len(f.Value) > maxName || len(o.Source) > maxName || len(f.Name) > maxName {
 			continue
 		}
-		inv.addEvidence(ep, o.Source, f.Name, f.Value, ts)
-		addFact(ep, f)
+		if !inv.addEvidence(ep, o.Source, f.Name, f.Value, ts) {
+			// When the evidence was there, so is the fact or it was pushed
+			// out, and then it would be refused again: nothing to do.
+			addFact(ep, f)
+		}
 	}
 }
 
@@ -731,11 +738,25 @@ func (inv *Inventory) addService(ep *endpoint, s service) {
 }
 
 // addEvidence offers evidence {source, fact, value} first seen at ts to the
-// endpoint's capped set, as insertSorted would. Like addPeer it searches by
-// pointer: the evidence set is searched once per fact of every observation,
-// and the generic search copied both elements at every comparison.
-func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts time.Time) {
-	s, max := ep.evidence, inv.cfg.MaxEvidence
+// endpoint's capped set, as insertSorted would, and reports whether it was
+// there already.
+//
+// Most offers repeat an entry. Those are found by a scan of the entries'
+// fingerprints, a few contiguous cache lines, and one comparison of the
+// entry matched: a binary search compared strings at every step, each a
+// cache miss with the inventory's working set. A new entry is searched by
+// pointer like addPeer.
+func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts time.Time) bool {
+	fp := inv.evidenceFingerprint(source, fact, value)
+	for i, x := range ep.evidenceFP {
+		if x == fp && compareEvidenceTo(&ep.evidence[i], source, fact, value) == 0 {
+			if ts.Before(ep.evidence[i].first) {
+				ep.evidence[i].first = ts
+			}
+			return true
+		}
+	}
+	s, fps, max := ep.evidence, ep.evidenceFP, inv.cfg.MaxEvidence
 	lo, hi := 0, len(s)
 	if hi > 0 && compareEvidenceTo(&s[hi-1], source, fact, value) < 0 {
 		lo = hi // past the largest
@@ -743,11 +764,11 @@ func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts t
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		c := compareEvidenceTo(&s[m], source, fact, value)
-		if c == 0 {
+		if c == 0 { // not reached: the fingerprints found every entry
 			if ts.Before(s[m].first) {
 				s[m].first = ts
 			}
-			return
+			return true
 		}
 		if c < 0 {
 			lo = m + 1
@@ -759,14 +780,25 @@ func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts t
 	switch {
 	case max <= 0 || len(s) >= max && lo >= len(s):
 		inv.stats.EvidenceDropped++
-		return
+		return false
 	case len(s) >= max:
 		s = slices.Insert(s[:len(s)-1], lo, e) // push out the largest
+		fps = slices.Insert(fps[:len(fps)-1], lo, fp)
 		inv.stats.EvidenceDropped++
 	default:
 		s = slices.Insert(s, lo, e)
+		fps = slices.Insert(fps, lo, fp)
 	}
-	ep.evidence = s
+	ep.evidence, ep.evidenceFP = s, fps
+	return false
+}
+
+// evidenceFingerprint returns a fingerprint of evidence {source, fact,
+// value}: equal entries have equal fingerprints. Sources and fact names are
+// few, so their lengths stand for them.
+func (inv *Inventory) evidenceFingerprint(source, fact, value string) uint32 {
+	h := maphash.String(inv.ev.seed, value) ^ uint64(len(source))<<40 ^ uint64(len(fact))<<20
+	return uint32(h ^ h>>32)
 }
 
 // compareEvidenceTo is compareEvidence of *a and {source, fact, value}.
