@@ -16,6 +16,9 @@ import (
 // returns the new slice, the index of the element equal to v (-1 when v was
 // refused) and whether an element (v or the previous largest) was dropped.
 func insertSorted[T any](s []T, v T, cmp func(a, b T) int, max int) ([]T, int, bool) {
+	if len(s) >= max && max > 0 && cmp(v, s[len(s)-1]) > 0 {
+		return s, -1, true // larger than everything kept: refused at one comparison
+	}
 	i, found := slices.BinarySearchFunc(s, v, cmp)
 	if found {
 		return s, i, false
