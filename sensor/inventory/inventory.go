@@ -29,7 +29,6 @@ package inventory
 import (
 	"cmp"
 	"encoding/binary"
-	"hash/maphash"
 	"math"
 	"net/netip"
 	"slices"
@@ -174,10 +173,7 @@ type endpoint struct {
 	services    []service
 	peers       []peer
 	evidence    []evidence
-	// evidenceFP holds a fingerprint of each evidence entry, in the same
-	// order (see evidenceFingerprint).
-	evidenceFP []uint32
-	vlans      []vlanSeen
+	vlans       []vlanSeen
 	// facts are the distinct facts learned, for identity and the dicom and
 	// hl7 sections; unlike evidence they carry no source or time, so that
 	// a device's 120 proposed SOP classes do not crowd out the rest.
@@ -185,6 +181,11 @@ type endpoint struct {
 	// dirty is the events generation in which the endpoint's asset was last
 	// marked fresh: marking it again before the next Advance is a no-op.
 	dirty uint64
+	// offered has bit i set once the protocol name of index i (below 64,
+	// see protocolID) was offered to protocols: offering it again changes
+	// nothing, as the name is there or was refused or pushed out, and
+	// would be refused again.
+	offered uint64
 }
 
 // maxFacts caps the facts kept per endpoint.
@@ -546,10 +547,13 @@ func (inv *Inventory) Flow(f FlowSeen) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	proto, protoOK := inv.protocolID(f.Protocol)
+	if !protoOK {
+		proto = math.MaxUint16 // no bit in endpoint.offered; peers refused
+	}
 	if cok {
 		inv.carry(ck)
 		if ep := inv.touchSpan(ck, first, f.Time); ep != nil {
-			inv.addProtocol(ep, f.Protocol)
+			inv.addProtocol(ep, f.Protocol, proto)
 			inv.addVLAN(ep, f.VLAN, f.Time)
 			if sok {
 				inv.addPeer(ep, newPeer(sk, f.Transport, f.ServerPort, proto, true), protoOK)
@@ -559,7 +563,7 @@ func (inv *Inventory) Flow(f FlowSeen) {
 	if sok {
 		inv.carry(sk)
 		if ep := inv.touchSpan(sk, first, f.Time); ep != nil {
-			inv.addProtocol(ep, f.Protocol)
+			inv.addProtocol(ep, f.Protocol, proto)
 			inv.addVLAN(ep, f.VLAN, f.Time)
 			if cok {
 				inv.addPeer(ep, newPeer(ck, f.Transport, f.ServerPort, proto, false), protoOK)
@@ -605,7 +609,11 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 	if ep == nil {
 		return
 	}
-	inv.addProtocol(ep, o.Protocol)
+	proto, ok := inv.protocolID(o.Protocol)
+	if !ok {
+		proto = math.MaxUint16
+	}
+	inv.addProtocol(ep, o.Protocol, proto)
 	if o.Hostname != "" && len(o.Hostname) <= maxName {
 		n := len(ep.hostnames)
 		var i int
@@ -671,9 +679,19 @@ func (inv *Inventory) count(c *uint64, dropped bool) {
 	}
 }
 
-func (inv *Inventory) addProtocol(ep *endpoint, name string) {
-	if name != "" {
-		ep.protocols, _, _ = insertSorted(ep.protocols, name, strings.Compare, 64)
+// addProtocol offers name, of index id in the protocol names, to the
+// endpoint's protocol set.
+func (inv *Inventory) addProtocol(ep *endpoint, name string, id uint16) {
+	if name == "" {
+		return
+	}
+	bit := uint64(1) << (id & 63)
+	if id < 64 && ep.offered&bit != 0 {
+		return
+	}
+	ep.protocols, _, _ = insertSorted(ep.protocols, name, strings.Compare, 64)
+	if id < 64 {
+		ep.offered |= bit
 	}
 }
 
@@ -739,24 +757,11 @@ func (inv *Inventory) addService(ep *endpoint, s service) {
 
 // addEvidence offers evidence {source, fact, value} first seen at ts to the
 // endpoint's capped set, as insertSorted would, and reports whether it was
-// there already.
-//
-// Most offers repeat an entry. Those are found by a scan of the entries'
-// fingerprints, a few contiguous cache lines, and one comparison of the
-// entry matched: a binary search compared strings at every step, each a
-// cache miss with the inventory's working set. A new entry is searched by
-// pointer like addPeer.
+// there already. Like addPeer it searches by pointer: the evidence set is
+// searched once per fact of every observation, and the generic search
+// copied both elements at every comparison.
 func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts time.Time) bool {
-	fp := inv.evidenceFingerprint(source, fact, value)
-	for i, x := range ep.evidenceFP {
-		if x == fp && compareEvidenceTo(&ep.evidence[i], source, fact, value) == 0 {
-			if ts.Before(ep.evidence[i].first) {
-				ep.evidence[i].first = ts
-			}
-			return true
-		}
-	}
-	s, fps, max := ep.evidence, ep.evidenceFP, inv.cfg.MaxEvidence
+	s, max := ep.evidence, inv.cfg.MaxEvidence
 	lo, hi := 0, len(s)
 	if hi > 0 && compareEvidenceTo(&s[hi-1], source, fact, value) < 0 {
 		lo = hi // past the largest
@@ -764,7 +769,7 @@ func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts t
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		c := compareEvidenceTo(&s[m], source, fact, value)
-		if c == 0 { // not reached: the fingerprints found every entry
+		if c == 0 {
 			if ts.Before(s[m].first) {
 				s[m].first = ts
 			}
@@ -783,22 +788,12 @@ func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts t
 		return false
 	case len(s) >= max:
 		s = slices.Insert(s[:len(s)-1], lo, e) // push out the largest
-		fps = slices.Insert(fps[:len(fps)-1], lo, fp)
 		inv.stats.EvidenceDropped++
 	default:
 		s = slices.Insert(s, lo, e)
-		fps = slices.Insert(fps, lo, fp)
 	}
-	ep.evidence, ep.evidenceFP = s, fps
+	ep.evidence = s
 	return false
-}
-
-// evidenceFingerprint returns a fingerprint of evidence {source, fact,
-// value}: equal entries have equal fingerprints. Sources and fact names are
-// few, so their lengths stand for them.
-func (inv *Inventory) evidenceFingerprint(source, fact, value string) uint32 {
-	h := maphash.String(inv.ev.seed, value) ^ uint64(len(source))<<40 ^ uint64(len(fact))<<20
-	return uint32(h ^ h>>32)
 }
 
 // compareEvidenceTo is compareEvidence of *a and {source, fact, value}.
