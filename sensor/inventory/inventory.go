@@ -186,6 +186,9 @@ type endpoint struct {
 	// nothing, as the name is there or was refused or pushed out, and
 	// would be refused again.
 	offered uint64
+	// carried is the Inventory.macGen in which the endpoint's address
+	// was last carried (see carryOnce).
+	carried uint64
 }
 
 // maxFacts caps the facts kept per endpoint.
@@ -306,6 +309,8 @@ type Inventory struct {
 	mu        sync.Mutex
 	endpoints *table[epKey, endpoint]
 	macs      *table[protocols.MAC, macInfo]
+	// macGen counts the MACs pushed out of macs, from 1 (see carryOnce).
+	macGen uint64
 	// Indexes from an address to the endpoints holding it, to build one
 	// asset without scanning the table.
 	byMAC map[protocols.MAC][]netip.Addr
@@ -339,6 +344,7 @@ func New(cfg Config, emit func(Event)) *Inventory {
 		byIP:      make(map[netip.Addr][]protocols.MAC),
 		names:     make(map[netip.Addr]*nameInfo),
 
+		macGen:        1,
 		protocolNames: []string{""},
 		protocolIDs:   make(map[string]uint16),
 	}
@@ -474,22 +480,37 @@ func (inv *Inventory) unindex(k epKey) {
 	}
 }
 
-// carry records that mac carried the IPv4 address ip on the wire.
-func (inv *Inventory) carry(k epKey) {
+// carry records that mac carried the IPv4 address ip on the wire. It
+// reports false when the MAC table refused the MAC.
+func (inv *Inventory) carry(k epKey) bool {
 	if k.mac.IsZero() || !k.ip.Is4() {
-		return
+		return true
 	}
 	mi, _, dropped := inv.macs.add(k.mac)
 	if mi == nil {
-		return
+		return false
 	}
 	if dropped {
 		inv.ev.allDirty = true
+		inv.macGen++ // the MAC pushed out lost its carried addresses
 	}
 	var added bool
 	mi.carried, added = addAddr(mi.carried, k.ip, inv.cfg.RouterMinIPs+1+inv.cfg.MaxIPs)
 	if added {
 		inv.updateRouter(mi)
+	}
+	return true
+}
+
+// carryOnce is carry for the endpoint ep at k, skipped when ep was carried
+// since a MAC was last pushed out of the MAC table: its address is then in
+// its MAC's carried set, or was refused or pushed out and would be again.
+func (inv *Inventory) carryOnce(k epKey, ep *endpoint) {
+	if ep.carried == inv.macGen {
+		return
+	}
+	if inv.carry(k) {
+		ep.carried = inv.macGen
 	}
 }
 
@@ -501,6 +522,7 @@ func (inv *Inventory) bind(k epKey) {
 	}
 	if dropped {
 		inv.ev.allDirty = true
+		inv.macGen++
 	}
 	var added bool
 	mi.bound, added = addAddr(mi.bound, k.ip, inv.cfg.MaxIPs)
@@ -551,8 +573,10 @@ func (inv *Inventory) Flow(f FlowSeen) {
 		proto = math.MaxUint16 // no bit in endpoint.offered; peers refused
 	}
 	if cok {
-		inv.carry(ck)
-		if ep := inv.touchSpan(ck, first, f.Time); ep != nil {
+		if ep := inv.touchSpan(ck, first, f.Time); ep == nil {
+			inv.carry(ck)
+		} else {
+			inv.carryOnce(ck, ep)
 			inv.addProtocol(ep, f.Protocol, proto)
 			inv.addVLAN(ep, f.VLAN, f.Time)
 			if sok {
@@ -561,8 +585,10 @@ func (inv *Inventory) Flow(f FlowSeen) {
 		}
 	}
 	if sok {
-		inv.carry(sk)
-		if ep := inv.touchSpan(sk, first, f.Time); ep != nil {
+		if ep := inv.touchSpan(sk, first, f.Time); ep == nil {
+			inv.carry(sk)
+		} else {
+			inv.carryOnce(sk, ep)
 			inv.addProtocol(ep, f.Protocol, proto)
 			inv.addVLAN(ep, f.VLAN, f.Time)
 			if cok {
@@ -600,14 +626,21 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
+	carry := false
 	if !o.MAC.IsZero() && k.ip.IsValid() {
 		inv.bind(k)
 	} else if o.About == protocols.Sender && o.MAC.IsZero() {
-		inv.carry(k) // the frame's source addresses
+		carry = true // the frame's source addresses
 	}
 	ep := inv.touch(k, ts)
 	if ep == nil {
+		if carry {
+			inv.carry(k)
+		}
 		return
+	}
+	if carry {
+		inv.carryOnce(k, ep)
 	}
 	proto, ok := inv.protocolID(o.Protocol)
 	if !ok {
