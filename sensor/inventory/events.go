@@ -71,6 +71,21 @@ func (inv *Inventory) markDirty(k epKey) {
 	}
 }
 
+// markEndpointDirty is markDirty for the endpoint ep at k, with its group
+// cached in ep until endpoints regroup.
+func (inv *Inventory) markEndpointDirty(k epKey, ep *endpoint) {
+	if inv.ev.allDirty {
+		return
+	}
+	if ep.groupedAt != inv.groupGen {
+		ep.group, ep.inGroup = inv.group(k)
+		ep.groupedAt = inv.groupGen
+	}
+	if ep.inGroup {
+		inv.ev.fresh[ep.group] = struct{}{}
+	}
+}
+
 // markUrgent notes that the identity of the asset of endpoint k changed.
 func (inv *Inventory) markUrgent(k epKey) {
 	if a, ok := inv.group(k); ok {

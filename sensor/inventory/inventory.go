@@ -186,9 +186,14 @@ type endpoint struct {
 	// nothing, as the name is there or was refused or pushed out, and
 	// would be refused again.
 	offered uint64
-	// carried is the Inventory.macGen in which the endpoint's address
+	// carried is the Inventory.groupGen in which the endpoint's address
 	// was last carried (see carryOnce).
 	carried uint64
+	// group and inGroup are inv.group of the endpoint's key, cached in
+	// Inventory.groupGen groupedAt.
+	group     assetKey
+	inGroup   bool
+	groupedAt uint64
 }
 
 // maxFacts caps the facts kept per endpoint.
@@ -309,8 +314,10 @@ type Inventory struct {
 	mu        sync.Mutex
 	endpoints *table[epKey, endpoint]
 	macs      *table[protocols.MAC, macInfo]
-	// macGen counts the MACs pushed out of macs, from 1 (see carryOnce).
-	macGen uint64
+	// groupGen counts, from 1, the changes that may regroup endpoints into
+	// other assets: a MAC pushed out of macs, a router found or lost, an
+	// address bound to a router (see regroup).
+	groupGen uint64
 	// Indexes from an address to the endpoints holding it, to build one
 	// asset without scanning the table.
 	byMAC map[protocols.MAC][]netip.Addr
@@ -344,7 +351,7 @@ func New(cfg Config, emit func(Event)) *Inventory {
 		byIP:      make(map[netip.Addr][]protocols.MAC),
 		names:     make(map[netip.Addr]*nameInfo),
 
-		macGen:        1,
+		groupGen:      1,
 		protocolNames: []string{""},
 		protocolIDs:   make(map[string]uint16),
 	}
@@ -438,7 +445,7 @@ func (inv *Inventory) touchSpan(k epKey, first, last time.Time) *endpoint {
 	}
 	if ep.dirty != inv.ev.gen {
 		ep.dirty = inv.ev.gen
-		inv.markDirty(k)
+		inv.markEndpointDirty(k, ep)
 	}
 	return ep
 }
@@ -491,8 +498,7 @@ func (inv *Inventory) carry(k epKey) bool {
 		return false
 	}
 	if dropped {
-		inv.ev.allDirty = true
-		inv.macGen++ // the MAC pushed out lost its carried addresses
+		inv.regroup() // the MAC pushed out lost its addresses
 	}
 	var added bool
 	mi.carried, added = addAddr(mi.carried, k.ip, inv.cfg.RouterMinIPs+1+inv.cfg.MaxIPs)
@@ -503,14 +509,15 @@ func (inv *Inventory) carry(k epKey) bool {
 }
 
 // carryOnce is carry for the endpoint ep at k, skipped when ep was carried
-// since a MAC was last pushed out of the MAC table: its address is then in
-// its MAC's carried set, or was refused or pushed out and would be again.
+// since a MAC was last pushed out of the MAC table (which regroups): its
+// address is then in its MAC's carried set, or was refused or pushed out
+// and would be again.
 func (inv *Inventory) carryOnce(k epKey, ep *endpoint) {
-	if ep.carried == inv.macGen {
+	if ep.carried == inv.groupGen {
 		return
 	}
 	if inv.carry(k) {
-		ep.carried = inv.macGen
+		ep.carried = inv.groupGen
 	}
 }
 
@@ -521,15 +528,14 @@ func (inv *Inventory) bind(k epKey) {
 		return
 	}
 	if dropped {
-		inv.ev.allDirty = true
-		inv.macGen++
+		inv.regroup()
 	}
 	var added bool
 	mi.bound, added = addAddr(mi.bound, k.ip, inv.cfg.MaxIPs)
 	if added {
 		inv.markUrgent(k) // a new MAC/IP pairing is an identity change
 		if mi.router {
-			inv.ev.allDirty = true // an ip: asset folds into the router's
+			inv.regroup() // an ip: asset folds into the router's
 		}
 		inv.updateRouter(mi)
 	}
@@ -553,8 +559,16 @@ func (inv *Inventory) updateRouter(mi *macInfo) {
 	}
 	if r := n > inv.cfg.RouterMinIPs; r != mi.router {
 		mi.router = r
-		inv.ev.allDirty = true
+		inv.regroup()
 	}
+}
+
+// regroup notes a change that may move endpoints to other assets: every
+// asset is reconsidered at the next Advance, and the groups cached in
+// endpoints are stale.
+func (inv *Inventory) regroup() {
+	inv.ev.allDirty = true
+	inv.groupGen++
 }
 
 // Flow records a flow event: the endpoints, their peer relation, the
