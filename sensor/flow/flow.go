@@ -5,6 +5,7 @@
 package flow
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -31,11 +32,16 @@ func MakeKey(src, dst netip.Addr, srcPort, dstPort uint16, proto uint8) (Key, bo
 	return Key{a: d, b: s, pa: dstPort, pb: srcPort, proto: proto}, false
 }
 
+// less orders endpoints by address bytes, then port. Big-endian words
+// compare as the bytes they hold.
 func less(a [16]byte, pa uint16, b [16]byte, pb uint16) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
+	a0, b0 := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
+	if a0 != b0 {
+		return a0 < b0
+	}
+	a1, b1 := binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:])
+	if a1 != b1 {
+		return a1 < b1
 	}
 	return pa < pb
 }
@@ -79,6 +85,7 @@ type Flow struct {
 
 	moved      time.Time // packet time it was last moved to the front
 	prev, next *Flow
+	hash       uint64 // of Key, in the table's index
 }
 
 // Config bounds a Table.
@@ -102,7 +109,7 @@ type Stats struct {
 // last-seen order to within a second; Expire allows for that.
 type Table struct {
 	cfg        Config
-	flows      map[Key]*Flow
+	flows      index
 	head, tail *Flow // head: most recently seen
 	free       []*Flow
 	stats      Stats
@@ -116,22 +123,22 @@ func NewTable(cfg Config) *Table {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 2 * time.Minute
 	}
-	return &Table{cfg: cfg, flows: make(map[Key]*Flow, min(cfg.MaxFlows, 1<<14))}
+	return &Table{cfg: cfg, flows: newIndex(min(cfg.MaxFlows, 1<<14))}
 }
 
 // Stats returns the table's counters.
 func (t *Table) Stats() Stats {
 	s := t.stats
-	s.Active = len(t.flows)
+	s.Active = t.flows.n
 	return s
 }
 
 // Len returns the number of flows.
-func (t *Table) Len() int { return len(t.flows) }
+func (t *Table) Len() int { return t.flows.n }
 
 // Get returns the flow for k and marks it most recently seen at ts, or nil.
 func (t *Table) Get(k Key, ts time.Time) *Flow {
-	f := t.flows[k]
+	f := t.flows.get(&k, t.flows.hash(&k))
 	if f == nil {
 		return nil
 	}
@@ -148,7 +155,7 @@ func (t *Table) Get(k Key, ts time.Time) *Flow {
 // least recently seen flow is passed to evict (which must release what the
 // flow holds) and its slot reused.
 func (t *Table) Create(k Key, ts time.Time, evict func(*Flow)) *Flow {
-	if len(t.flows) >= t.cfg.MaxFlows && t.tail != nil {
+	if t.flows.n >= t.cfg.MaxFlows && t.tail != nil {
 		old := t.tail
 		evict(old)
 		t.remove(old)
@@ -161,8 +168,10 @@ func (t *Table) Create(k Key, ts time.Time, evict func(*Flow)) *Flow {
 	} else {
 		f = new(Flow)
 	}
-	*f = Flow{Key: k, First: ts, Last: ts, Reported: ts, moved: ts}
-	t.flows[k] = f
+	// f is zero: new, or cleared by remove.
+	f.Key, f.First, f.Last, f.Reported, f.moved = k, ts, ts, ts, ts
+	f.hash = t.flows.hash(&k)
+	t.flows.insert(f, f.hash)
 	t.pushFront(f)
 	t.stats.Created++
 	return f
@@ -204,7 +213,7 @@ func (t *Table) All(fn func(*Flow)) {
 
 func (t *Table) remove(f *Flow) {
 	t.unlink(f)
-	delete(t.flows, f.Key)
+	t.flows.delete(f, f.hash)
 	*f = Flow{}
 	if len(t.free) < 4096 {
 		t.free = append(t.free, f)
