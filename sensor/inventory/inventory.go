@@ -186,9 +186,9 @@ type endpoint struct {
 	// nothing, as the name is there or was refused or pushed out, and
 	// would be refused again.
 	offered uint64
-	// carried is the Inventory.groupGen in which the endpoint's address
-	// was last carried (see carryOnce).
-	carried uint64
+	// carried and bound are the Inventory.groupGen in which the
+	// endpoint's address was last carried and bound (see carryOnce).
+	carried, bound uint64
 	// group and inGroup are inv.group of the endpoint's key, cached in
 	// Inventory.groupGen groupedAt.
 	group     assetKey
@@ -282,7 +282,11 @@ func (inv *Inventory) protocolID(name string) (uint16, bool) {
 	if name == "" {
 		return 0, true
 	}
+	if name == inv.lastProtocol {
+		return inv.lastProtocolID, true
+	}
 	if id, ok := inv.protocolIDs[name]; ok {
+		inv.lastProtocol, inv.lastProtocolID = name, id
 		return id, true
 	}
 	if len(inv.protocolNames) > math.MaxUint16 {
@@ -327,6 +331,10 @@ type Inventory struct {
 	// holds ("" first); protocolIDs is the reverse.
 	protocolNames []string
 	protocolIDs   map[string]uint16
+	// lastProtocol is the name protocolID last found, of index
+	// lastProtocolID: names repeat, and are mostly the same string.
+	lastProtocol   string
+	lastProtocolID uint16
 	// build holds the caches and scratch space of building assets.
 	build buildCtx
 	stats Stats
@@ -521,11 +529,12 @@ func (inv *Inventory) carryOnce(k epKey, ep *endpoint) {
 	}
 }
 
-// bind records a strong binding of ip to mac (ARP, DHCP ACK).
-func (inv *Inventory) bind(k epKey) {
+// bind records a strong binding of ip to mac (ARP, DHCP ACK). It reports
+// false when the MAC table refused the MAC.
+func (inv *Inventory) bind(k epKey) bool {
 	mi, _, dropped := inv.macs.add(k.mac)
 	if mi == nil {
-		return
+		return false
 	}
 	if dropped {
 		inv.regroup()
@@ -538,6 +547,18 @@ func (inv *Inventory) bind(k epKey) {
 			inv.regroup() // an ip: asset folds into the router's
 		}
 		inv.updateRouter(mi)
+	}
+	return true
+}
+
+// bindOnce is bind for the endpoint ep at k, skipped like carryOnce when
+// ep was bound since a MAC was last pushed out of the MAC table.
+func (inv *Inventory) bindOnce(k epKey, ep *endpoint) {
+	if ep.bound == inv.groupGen {
+		return
+	}
+	if inv.bind(k) {
+		ep.bound = inv.groupGen
 	}
 }
 
@@ -640,20 +661,23 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	carry := false
-	if !o.MAC.IsZero() && k.ip.IsValid() {
-		inv.bind(k)
-	} else if o.About == protocols.Sender && o.MAC.IsZero() {
-		carry = true // the frame's source addresses
-	}
+	// o binds its addresses, or the frame's source addresses were carried.
+	// The endpoint is touched first, to hold the marks of carryOnce and
+	// bindOnce.
+	bind := !o.MAC.IsZero() && k.ip.IsValid()
+	carry := !bind && o.About == protocols.Sender && o.MAC.IsZero()
 	ep := inv.touch(k, ts)
 	if ep == nil {
-		if carry {
+		if bind {
+			inv.bind(k)
+		} else if carry {
 			inv.carry(k)
 		}
 		return
 	}
-	if carry {
+	if bind {
+		inv.bindOnce(k, ep)
+	} else if carry {
 		inv.carryOnce(k, ep)
 	}
 	proto, ok := inv.protocolID(o.Protocol)
