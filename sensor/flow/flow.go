@@ -54,20 +54,25 @@ type Side struct {
 }
 
 // Flow is one conversation. The flow's owner (a worker) reads and writes its
-// fields; the Table only links it.
+// fields; the Table only links it. The fields most packets read or write
+// come first, so that they share a few cache lines.
 type Flow struct {
-	Key       Key
-	Transport protocols.Transport
+	Key Key
+
+	// Table links.
+	hash       uint64    // of Key, in the table's index
+	moved      time.Time // packet time it was last moved to the front
+	prev, next *Flow
+
+	Last time.Time // packet time last seen
 	// Client opened the flow (sent the SYN, or the first datagram); Server
 	// is the other side.
-	Client, Server Side
-	VLAN           uint16
-	First, Last    time.Time
-	Packets        [2]uint64 // by protocols.Direction
-	Bytes          [2]uint64
+	Client   Side
+	Packets  [2]uint64 // by protocols.Direction
+	Bytes    [2]uint64
+	Reported time.Time // packet time the inventory last heard of this flow
 
-	// TCP state.
-	Streams  [2]reassembly.Stream
+	// TCP state; Streams is below.
 	ISN      [2]uint32
 	SYN      [2]bool
 	FIN      [2]bool
@@ -75,17 +80,17 @@ type Flow struct {
 	Answered bool // SYN-ACK seen (TCP) or a reply datagram (UDP)
 
 	// Protocol detection and decoding.
-	Protocol string // detected protocol, "" until known
-	Decoder  protocols.Decoder
 	Tried    [2]bool // detection was tried on the first payload of each direction
 	Done     bool    // no decoder will be attached (or it gave up)
+	Decoder  protocols.Decoder
+	Protocol string // detected protocol, "" until known
 
-	// Reported is the packet time the inventory last heard of this flow.
-	Reported time.Time
+	Transport protocols.Transport
+	Server    Side
+	VLAN      uint16
+	First     time.Time // packet time first seen
 
-	moved      time.Time // packet time it was last moved to the front
-	prev, next *Flow
-	hash       uint64 // of Key, in the table's index
+	Streams [2]reassembly.Stream // TCP: reassembly per direction
 }
 
 // Config bounds a Table.
