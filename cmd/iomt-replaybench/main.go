@@ -28,6 +28,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 
+	"github.com/iomt-sensor/iomt-sensor/cmd/internal/gctune"
 	"github.com/iomt-sensor/iomt-sensor/cmd/internal/protolist"
 	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/sensor"
@@ -45,6 +46,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench [-runs N] [-workers N] [-cpuprofile FILE] [-memprofile FILE] CAPTURE (an Ethernet pcap, e.g. from iomt-gencap)")
 	}
 	flag.Parse()
+	gctune.Apply() // as iomt-sensor does
 	if flag.NArg() != 1 {
 		flag.Usage()
 		os.Exit(2)

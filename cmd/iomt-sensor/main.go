@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/iomt-sensor/iomt-sensor/cmd/internal/gctune"
 	"github.com/iomt-sensor/iomt-sensor/cmd/internal/protolist"
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
@@ -38,6 +39,7 @@ Run "iomt-sensor COMMAND -h" for a command's flags.
 `
 
 func main() {
+	gctune.Apply()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
