@@ -141,9 +141,10 @@ func TestWorkerSkipFlow(t *testing.T) {
 	if feeds != 1 || closes != 1 {
 		t.Errorf("decoder fed %d times and closed %d times, want once each", feeds, closes)
 	}
-	for r, n := range w.Stats().ProtocolErrors[0] {
-		if n.Load() != 0 {
-			t.Errorf("%d %s errors counted", n.Load(), ProtocolErrorReasons[r])
+	errs := &w.Stats().ProtocolErrors[0]
+	for r := range errs {
+		if n := errs[r].Load(); n != 0 {
+			t.Errorf("%d %s errors counted", n, ProtocolErrorReasons[r])
 		}
 	}
 }
