@@ -18,6 +18,7 @@ package reassembly
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"math/bits"
 )
 
@@ -67,7 +68,7 @@ type Stream struct {
 // in a field longer than that are told apart. It tells an ambiguous
 // retransmission (same sequence number, other bytes) from a true one.
 func sampleOf(b []byte) uint64 {
-	n := len(b)
+	n := uint64(len(b))
 	if n < 8 {
 		var v uint64
 		for _, c := range b {
@@ -76,16 +77,39 @@ func sampleOf(b []byte) uint64 {
 		return v
 	}
 	step := n - 8
-	// Two independent chains run faster than one. Each step is a bijection of
-	// the chain's state, so a change in one word always changes the result;
-	// words overlap on short chunks, and a plain XOR could cancel there.
-	var x, y uint64
-	for i := 0; i < 32; i += 2 {
-		x = bits.RotateLeft64((x^binary.LittleEndian.Uint64(b[i*step/31:]))*0x9e3779b97f4a7c15, 29)
-		y = bits.RotateLeft64((y^binary.LittleEndian.Uint64(b[(i+1)*step/31:]))*0xc2b2ae3d27d4eb4f, 29)
+	if step > math.MaxUint32 {
+		step = math.MaxUint32 // beyond any TCP chunk: keeps the fixed point below exact
 	}
-	return x ^ bits.RotateLeft64(y, 31)
+	f := sampleStride(step)
+	// Four independent chains run faster than one. Each step is a bijection
+	// of the chain's state, so a change in one word always changes the
+	// result; words overlap on short chunks, and a plain XOR could cancel there.
+	var x, y, z, w uint64
+	var acc uint64
+	for range 8 {
+		o0 := acc >> 32
+		o1 := (acc + f) >> 32
+		o2 := (acc + 2*f) >> 32
+		o3 := (acc + 3*f) >> 32
+		acc += 4 * f
+		x = bits.RotateLeft64((x^word(b, o0))*0x9e3779b97f4a7c15, 29)
+		y = bits.RotateLeft64((y^word(b, o1))*0xc2b2ae3d27d4eb4f, 29)
+		z = bits.RotateLeft64((z^word(b, o2))*0x165667b19e3779f9, 29)
+		w = bits.RotateLeft64((w^word(b, o3))*0xd6e8feb86659fd93, 29)
+	}
+	return x ^ bits.RotateLeft64(y, 31) ^ bits.RotateLeft64(z, 17) ^ bits.RotateLeft64(w, 47)
 }
+
+// sampleStride returns step/31 in 32.32 fixed point, rounded up, for step
+// below 2^32: word i of sampleOf starts at i*f>>32, which is exactly
+// i*step/31 for i <= 31 (the rounding error stays below 31/2^32, smaller than
+// the 1/31 steps of the exact quotient's fraction), without a division per
+// word.
+func sampleStride(step uint64) uint64 { return (step<<32 + 30) / 31 }
+
+// word returns the little-endian 64-bit word of b at offset o. The
+// fixed-length slice costs one bounds check and no pointer mask.
+func word(b []byte, o uint64) uint64 { return binary.LittleEndian.Uint64(b[o : o+8]) }
 
 // seqLT reports whether a comes before b in sequence space (modulo 2^32).
 func seqLT(a, b uint32) bool { return int32(a-b) < 0 }

@@ -410,3 +410,18 @@ func TestSampleOfCoverage(t *testing.T) {
 		}
 	}
 }
+
+func TestSampleStrideExact(t *testing.T) {
+	steps := []uint64{1<<32 - 1, 1<<32 - 2, 1<<31 + 12345, 1 << 31}
+	for step := range uint64(1 << 17) {
+		steps = append(steps, step)
+	}
+	for _, step := range steps {
+		f := sampleStride(step)
+		for i := range uint64(32) {
+			if got, want := i*f>>32, i*step/31; got != want {
+				t.Fatalf("step %d, word %d: offset %d, want %d", step, i, got, want)
+			}
+		}
+	}
+}
