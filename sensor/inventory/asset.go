@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"cmp"
+	"encoding/binary"
 	"maps"
 	"net/netip"
 	"slices"
@@ -142,6 +143,65 @@ func (inv *Inventory) group(k epKey) (assetKey, bool) {
 // peerID names the peer at k: its asset, or "ip:<ip>" for an external host.
 func (inv *Inventory) peerID(k epKey) (string, bool) { return inv.build.peerID(k) }
 
+// peerName is the ID of a peer, with what sorting and risk need of it.
+type peerName struct {
+	id string
+	// rank orders IDs as strings do, mostly without reading them: a
+	// "mac:" ID ranks macRank<<56 | its MAC, exact; an "ip:" ID ranks
+	// by the first 8 bytes of the address text (below 0x80 each), equal
+	// ranks then compare the strings.
+	rank uint64
+	// gen is the Inventory.groupGen the name was found in.
+	gen uint64
+	// ok is peerID's; ext says the ID is an address outside the site's
+	// networks.
+	ok, ext bool
+}
+
+// macRank is the top byte of the rank of "mac:" IDs.
+const macRank = 0xff
+
+// namePeer computes the peerName of k.
+func (c *buildCtx) namePeer(k epKey) peerName {
+	n := peerName{gen: c.inv.groupGen}
+	a, grouped := c.inv.group(k)
+	if !grouped {
+		if !k.ip.IsValid() {
+			return n
+		}
+		a = assetKey{ip: k.ip}
+		n.ext = true // not grouped: outside the site's networks
+	}
+	n.id, n.ok = c.id(a), true
+	if !a.mac.IsZero() {
+		n.rank = macRank<<56 | macBits(a.mac)
+		return n
+	}
+	var w [8]byte
+	copy(w[:], n.id[len("ip:"):])
+	n.rank = binary.BigEndian.Uint64(w[:])
+	return n
+}
+
+// peerName returns namePeer(k), cached until endpoints regroup.
+func (c *buildCtx) peerName(k epKey) peerName {
+	gen := c.inv.groupGen
+	if c.parent != nil {
+		if n, ok := c.parent.names[k]; ok && n.gen == gen {
+			return n
+		}
+	}
+	if n, ok := c.names[k]; ok && n.gen == gen {
+		return n
+	}
+	if c.names == nil || len(c.names) >= maxIDs {
+		c.names = make(map[epKey]peerName)
+	}
+	n := c.namePeer(k)
+	c.names[k] = n
+	return n
+}
+
 func (c *buildCtx) peerID(k epKey) (string, bool) {
 	if a, ok := c.inv.group(k); ok {
 		return c.id(a), true
@@ -167,6 +227,8 @@ type builder struct {
 	// factSets counts the endpoints that brought facts: with one, facts
 	// are already sorted and distinct.
 	factSets int
+	// external says a peer of the asset is an external host (see peers).
+	external bool
 	// derived is evidence the sensor concluded (OUI vendor, matched
 	// rules): few, bounded by the rule set, and kept out of the cap.
 	derived []evidence
@@ -307,7 +369,7 @@ func (c *buildCtx) asset(b *builder) Asset {
 			value: s.transport.String() + "/" + strconv.Itoa(int(s.port)), first: s.first})
 	}
 
-	a.Peers = c.peers(b)
+	a.Peers, b.external = c.peers(b)
 	c.identify(&a, b)
 
 	slices.SortFunc(b.evidence, func(x, y evidence) int {
@@ -327,15 +389,28 @@ func (c *buildCtx) asset(b *builder) Asset {
 // namedPeer is a peer with its ID.
 type namedPeer struct {
 	id        string
+	rank      uint64 // see peerName.rank
 	transport protocols.Transport
 	port      uint16
 	protocol  string
 	role      string
+	ext       bool
+}
+
+// compareID orders named peers by id, through their ranks.
+func compareID(x, y *namedPeer) int {
+	if x.rank != y.rank {
+		return cmp.Compare(x.rank, y.rank)
+	}
+	if x.rank>>56 == macRank {
+		return 0 // the rank of a mac: ID is the MAC itself
+	}
+	return strings.Compare(x.id, y.id)
 }
 
 // comparePeerPort orders named peers by (id, transport, port, role).
 func comparePeerPort(x, y *namedPeer) int {
-	if c := strings.Compare(x.id, y.id); c != 0 {
+	if c := compareID(x, y); c != 0 {
 		return c
 	}
 	if x.transport != y.transport {
@@ -349,21 +424,28 @@ func comparePeerPort(x, y *namedPeer) int {
 
 // peers names the peers of b. A peer seen both before and after its
 // protocol was detected keeps only the detected protocol for that port.
+// It also reports whether a peer kept is an external host (the "ip:" ID
+// of an address outside the site's networks).
 //
 // The named peers are sorted through a slice of indexes: moving the
 // structs themselves, which hold strings, costs a write barrier per move
 // while the garbage collector runs.
-func (c *buildCtx) peers(b *builder) []Peer {
+func (c *buildCtx) peers(b *builder) ([]Peer, bool) {
 	inv := c.inv
 	self := c.id(b.key)
 	ns := c.named[:0]
+	var last epKey
+	var name peerName
 	for i := range b.peers {
 		p := &b.peers[i]
-		id, ok := c.peerID(p.key())
-		if !ok || id == self {
+		// Peers come sorted by key per endpoint: a key's ports follow it.
+		if k := p.key(); i == 0 || k != last {
+			last, name = k, c.peerName(k)
+		}
+		if !name.ok || name.id == self {
 			continue
 		}
-		ns = append(ns, namedPeer{id, p.transport, p.port, inv.protocolNames[p.protocol], p.role()})
+		ns = append(ns, namedPeer{name.id, name.rank, p.transport, p.port, inv.protocolNames[p.protocol], p.role(), name.ext})
 	}
 	order := c.order[:0]
 	for i := range ns {
@@ -392,7 +474,7 @@ func (c *buildCtx) peers(b *builder) []Peer {
 	}
 	slices.SortFunc(kept, func(i, j int32) int {
 		x, y := &ns[i], &ns[j]
-		if c := strings.Compare(x.id, y.id); c != 0 {
+		if c := compareID(x, y); c != 0 {
 			return c
 		}
 		if c := strings.Compare(x.protocol, y.protocol); c != 0 {
@@ -401,6 +483,7 @@ func (c *buildCtx) peers(b *builder) []Peer {
 		return strings.Compare(x.role, y.role)
 	})
 	out := make([]Peer, 0, min(len(kept), inv.cfg.MaxPeers))
+	ext := false
 	for _, i := range kept {
 		if len(out) == inv.cfg.MaxPeers {
 			break
@@ -411,10 +494,11 @@ func (c *buildCtx) peers(b *builder) []Peer {
 			continue
 		}
 		out = append(out, p)
+		ext = ext || n.ext
 	}
 	clear(ns) // drop the strings
 	c.named, c.order = ns[:0], order[:0]
-	return out
+	return out, ext
 }
 
 func sortedStrings(s []string, max int) []string {

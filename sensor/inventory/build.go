@@ -27,6 +27,8 @@ type buildCtx struct {
 	// computed from: assets are rebuilt for every event, their facts
 	// rarely change.
 	idents map[assetKey]cachedIdentity
+	// names caches the names of peers by key.
+	names map[epKey]peerName
 	// named and order are scratch space for peers.
 	named []namedPeer
 	order []int32
@@ -37,13 +39,13 @@ const maxIDs = 1 << 16
 
 // id returns a.String(), cached.
 func (c *buildCtx) id(a assetKey) string {
-	if s, ok := c.ids[a]; ok {
-		return s
-	}
-	if c.parent != nil {
+	if c.parent != nil { // the parent holds most: look there first
 		if s, ok := c.parent.ids[a]; ok {
 			return s
 		}
+	}
+	if s, ok := c.ids[a]; ok {
+		return s
 	}
 	if len(c.ids) >= maxIDs {
 		clear(c.ids)
@@ -59,13 +61,13 @@ func (c *buildCtx) time(t time.Time) string {
 		return timeString(t)
 	}
 	ns := t.UnixNano()
-	if s, ok := c.times[ns]; ok {
-		return s
-	}
 	if c.parent != nil {
 		if s, ok := c.parent.times[ns]; ok {
 			return s
 		}
+	}
+	if s, ok := c.times[ns]; ok {
+		return s
 	}
 	if len(c.times) >= maxIDs {
 		clear(c.times)
@@ -109,6 +111,12 @@ func (c *buildCtx) merge(child *buildCtx) {
 			clear(c.times)
 		}
 		c.times[ns] = s
+	}
+	for k, n := range child.names {
+		if c.names == nil || len(c.names) >= maxIDs {
+			c.names = make(map[epKey]peerName)
+		}
+		c.names[k] = n
 	}
 	for a, id := range child.idents {
 		c.cacheIdentity(a, id)

@@ -31,7 +31,7 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 	for _, adv := range advs {
 		a.Advisories = append(a.Advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
 	}
-	a.Risk = math.Round(e.Risk(id, advs, inv.cleartext(b), inv.external(a))*1000) / 1000
+	a.Risk = math.Round(e.Risk(id, advs, inv.cleartext(b), b.external)*1000) / 1000
 
 	// identity left b.facts sorted by name: each name's values are a run.
 	values := func(names ...string) []string {
@@ -161,19 +161,6 @@ func (inv *Inventory) cleartext(b *builder) bool {
 	return slices.ContainsFunc(b.facts, func(f protocols.Fact) bool {
 		return f.Value == "true" && (strings.HasSuffix(f.Name, ".cleartext_login") || f.Name == "http.basic_auth")
 	})
-}
-
-// external reports whether the asset talked to a host outside the site's
-// networks.
-func (inv *Inventory) external(a *Asset) bool {
-	for _, p := range a.Peers {
-		if ip, ok := strings.CutPrefix(p.Asset, "ip:"); ok {
-			if addr, err := netip.ParseAddr(ip); err == nil && !inv.internal(addr) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func vlansOf(b *builder) []uint16 {
