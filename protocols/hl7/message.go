@@ -14,6 +14,26 @@ const noDelim = -1
 type encoding struct {
 	field               byte
 	comp, rep, esc, sub int
+	// special has a bit set for every byte render does not copy as it is:
+	// the component, subcomponent, repetition and escape characters and
+	// the bytes outside 0x20-0x7e.
+	special [4]uint64
+}
+
+// setSpecial fills e.special from the encoding characters.
+func (e *encoding) setSpecial() {
+	e.special = [4]uint64{1<<0x20 - 1, 1 << (0x7f - 64), ^uint64(0), ^uint64(0)}
+	for _, c := range [...]int{e.comp, e.rep, e.esc, e.sub} {
+		if c != noDelim {
+			e.special[c>>6] |= 1 << (c & 63)
+		}
+	}
+}
+
+// isSpecial reports whether render treats c other than as a plain
+// character.
+func (e *encoding) isSpecial(c byte) bool {
+	return e.special[c>>6]&(1<<(c&63)) != 0
 }
 
 // rawDevice is a device identifier field as found in a segment.
@@ -46,6 +66,10 @@ type message struct {
 	devicesBuf [2]rawDevice
 }
 
+// shortField is how many bytes of a field fields.next looks at one by one
+// before handing the rest to bytes.IndexByte.
+const shortField = 16
+
 // fields iterates over the fields of a segment.
 type fields struct {
 	rest []byte
@@ -57,7 +81,19 @@ func (f *fields) next() ([]byte, bool) {
 	if f.done {
 		return nil, false
 	}
-	i := bytes.IndexByte(f.rest, f.sep)
+	// Most fields are short or empty: a plain loop over their first bytes
+	// costs less than a call to bytes.IndexByte.
+	i, n := 0, min(len(f.rest), shortField)
+	for i < n && f.rest[i] != f.sep {
+		i++
+	}
+	if i == n {
+		if j := bytes.IndexByte(f.rest[n:], f.sep); j >= 0 {
+			i = n + j
+		} else {
+			i = -1
+		}
+	}
 	if i < 0 {
 		f.done = true
 		return f.rest, true
@@ -124,6 +160,7 @@ func (m *message) header(seg []byte) bool {
 	for i := 0; i < len(enc) && i < len(slots); i++ {
 		*slots[i] = int(enc[i])
 	}
+	m.enc.setSpecial()
 	for n := 3; n <= 12; n++ {
 		v, ok := f.next()
 		if !ok {
@@ -273,12 +310,19 @@ func (m *message) render(dst, v []byte, comps int) []byte {
 	}
 	comp := 1
 	enc := &m.enc
-	for i := 0; i < len(v) && len(dst)-start < maxValue; i++ {
-		c := int(v[i])
-		if c >= 0x20 && c <= 0x7e && c != enc.comp && c != enc.sub && c != enc.rep && c != enc.esc {
-			dst = append(dst, byte(c)) // the common case: a plain character
-			continue
+	for i := 0; i < len(v); i++ {
+		// A run of plain characters, copied at once up to the cap.
+		room := maxValue - (len(dst) - start)
+		j, lim := i, min(len(v), i+room)
+		for j < lim && !enc.isSpecial(v[j]) {
+			j++
 		}
+		dst = append(dst, v[i:j]...)
+		if j == lim {
+			break
+		}
+		i = j
+		c := int(v[i])
 		switch c {
 		case m.enc.comp:
 			comp++
