@@ -39,8 +39,11 @@ var fhirTypes = []struct {
 // resource type, or names a distinctive resource type as a whole segment.
 // Resource ids, versions, operations and search parameters are never returned.
 func fhirTarget(target []byte) (resource string, fhir bool) {
-	if i := bytes.IndexAny(target, "?#"); i >= 0 {
-		target = target[:i]
+	for i, c := range target {
+		if c == '?' || c == '#' {
+			target = target[:i]
+			break
+		}
 	}
 	if rest, ok := bytes.CutPrefix(target, []byte("http://")); ok {
 		target = rest
@@ -58,6 +61,9 @@ func fhirTarget(target []byte) (resource string, fhir bool) {
 		if len(seg) >= 4 && equalFold(seg[:4], "fhir") {
 			afterFHIR, fhir = true, true
 			continue
+		}
+		if len(seg) == 0 || seg[0] < 'A' || seg[0] > 'Z' {
+			continue // every resource type starts with a capital letter
 		}
 		for _, t := range fhirTypes {
 			if string(seg) != t.name {

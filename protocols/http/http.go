@@ -78,7 +78,9 @@ func Detect(_ protocols.Direction, first []byte) bool {
 		} else {
 			return false
 		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
 		sp := bytes.LastIndexByte(line, ' ')
 		return sp > 0 && (bytes.Equal(line[sp+1:], []byte("HTTP/1.1")) || bytes.Equal(line[sp+1:], []byte("HTTP/1.0")))
 	}
@@ -181,7 +183,9 @@ func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit p
 			return fmt.Errorf("%w: line over %d bytes", protocols.ErrTooLong, MaxLineLen)
 		}
 		data = data[i+1:]
-		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
 		err := d.handleLine(s, line, emit)
 		s.line = s.line[:0]
 		if err != nil {
@@ -338,19 +342,24 @@ func (d *Decoder) header(s *side, line []byte) error {
 		}
 		return protocols.Malformedf("http: header line without colon")
 	}
-	name, value := line[:colon], bytes.Trim(line[colon+1:], " \t")
-	switch {
-	case equalFold(name, "Content-Length"):
+	name := line[:colon]
+	h := headerOf(name, s.request)
+	if h == hdrOther {
+		return nil
+	}
+	value := trimOWS(line[colon+1:])
+	switch h {
+	case hdrContentLength:
 		n, ok := parseDecimal(value)
 		if !ok {
 			return protocols.Malformedf("http: bad Content-Length")
 		}
 		s.contentLength = n
-	case equalFold(name, "Transfer-Encoding"):
+	case hdrTransferEncoding:
 		// chunked must be the final coding (RFC 9112 §6.3).
-		v := bytes.TrimRight(value, " \t")
+		v := value
 		s.chunked = len(v) >= 7 && equalFold(v[len(v)-7:], "chunked")
-	case equalFold(name, "Content-Type"), equalFold(name, "Accept") && s.request:
+	case hdrContentType:
 		mt := value
 		if i := bytes.IndexByte(mt, ';'); i >= 0 {
 			mt = bytes.TrimRight(mt[:i], " \t")
@@ -361,11 +370,11 @@ func (d *Decoder) header(s *side, line []byte) error {
 		if containsFold(value, "application/fhir+") {
 			d.addConst(s, FactFHIR, "true")
 		}
-	case s.request && equalFold(name, "User-Agent"):
+	case hdrUserAgent:
 		d.add(s, FactUserAgent, value)
-	case s.request && equalFold(name, "Host"):
+	case hdrHost:
 		d.add(s, FactHost, value)
-	case s.request && (equalFold(name, "Authorization") || equalFold(name, "Proxy-Authorization")):
+	case hdrAuthorization:
 		// Only the scheme is looked at; the credentials are never copied.
 		scheme := value
 		if i := bytes.IndexAny(scheme, " \t"); i >= 0 {
@@ -376,10 +385,77 @@ func (d *Decoder) header(s *side, line []byte) error {
 		} else if len(scheme) > 0 && len(scheme) <= 32 && allTchar(scheme) {
 			d.add(s, FactAuthScheme, scheme)
 		}
-	case !s.request && equalFold(name, "Server"):
+	case hdrServer:
 		d.add(s, FactServer, value)
 	}
 	return nil
+}
+
+// Header fields the decoder reads.
+const (
+	hdrOther = iota
+	hdrContentLength
+	hdrTransferEncoding
+	hdrContentType // Content-Type, or Accept in a request
+	hdrUserAgent
+	hdrHost
+	hdrAuthorization // Authorization or Proxy-Authorization
+	hdrServer
+)
+
+// headerOf names the field name, among those read in a request (or a
+// response when !request): by its length first, so that most names are
+// compared with at most one candidate.
+func headerOf(name []byte, request bool) int {
+	switch len(name) {
+	case 4:
+		if request && equalFold(name, "Host") {
+			return hdrHost
+		}
+	case 6:
+		if request && equalFold(name, "Accept") {
+			return hdrContentType
+		}
+		if !request && equalFold(name, "Server") {
+			return hdrServer
+		}
+	case 10:
+		if request && equalFold(name, "User-Agent") {
+			return hdrUserAgent
+		}
+	case 12:
+		if equalFold(name, "Content-Type") {
+			return hdrContentType
+		}
+	case 13:
+		if request && equalFold(name, "Authorization") {
+			return hdrAuthorization
+		}
+	case 14:
+		if equalFold(name, "Content-Length") {
+			return hdrContentLength
+		}
+	case 17:
+		if equalFold(name, "Transfer-Encoding") {
+			return hdrTransferEncoding
+		}
+	case 19:
+		if request && equalFold(name, "Proxy-Authorization") {
+			return hdrAuthorization
+		}
+	}
+	return hdrOther
+}
+
+// trimOWS removes spaces and tabs from both ends of b.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 // endHeaders emits the message's observation and sets up body skipping
@@ -416,8 +492,11 @@ func (d *Decoder) endHeaders(s *side, emit protocols.Emit) error {
 // add records fact name=value (sanitized) in the current message unless the
 // flow already reported it from the same side.
 func (d *Decoder) add(s *side, name string, value []byte) {
-	var buf [maxString]byte
-	v := sanitize(buf[:0], value)
+	v := value
+	if !isClean(v) {
+		var buf [maxString]byte
+		v = sanitize(buf[:0], value)
+	}
 	if len(v) == 0 || d.seenFact(s, name, v) {
 		return
 	}
@@ -452,6 +531,20 @@ func (d *Decoder) record(s *side, f protocols.Fact) {
 		s.facts = make([]protocols.Fact, 0, 4)
 	}
 	s.facts = append(s.facts, f)
+}
+
+// isClean reports whether sanitize would return b unchanged: at most
+// maxString printable ASCII bytes, not starting or ending with a space.
+func isClean(b []byte) bool {
+	if len(b) > maxString || len(b) > 0 && (b[0] == ' ' || b[len(b)-1] == ' ') {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // sanitize appends the printable ASCII (0x20-0x7e) of b to dst, trimmed and
