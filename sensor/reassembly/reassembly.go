@@ -130,6 +130,13 @@ func (s *Stream) Finished() bool {
 // payload (which Add never keeps: out-of-order bytes are copied). In-order
 // bytes reach h before Add returns.
 func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, h Handler, p *Pool) {
+	if seq == s.next && s.flags == flagStarted && s.head == nil && !syn && !fin && len(payload) > 0 {
+		// The common case, in order with nothing buffered and no FIN: all of
+		// payload is new and goes straight to h, as the general path below
+		// would do it.
+		s.deliver(payload, false, h, p)
+		return
+	}
 	if s.flags&flagClosed != 0 {
 		return
 	}
@@ -208,7 +215,7 @@ func (s *Stream) add(seq uint32, data []byte, st *addState, h Handler, p *Pool) 
 				}
 			}
 			if n > 0 {
-				s.deliver(data[:n], h, p)
+				s.deliver(data[:n], s.head != nil && s.head.seq == s.next+uint32(n), h, p)
 				st.fresh += n
 				data = data[n:]
 			}
@@ -232,9 +239,13 @@ func (s *Stream) add(seq uint32, data []byte, st *addState, h Handler, p *Pool) 
 	}
 }
 
-// deliver hands in-order bytes to h and advances next.
-func (s *Stream) deliver(b []byte, h Handler, p *Pool) {
-	s.lastSeq, s.lastLen, s.sample = s.next, uint32(len(b)), sampleOf(b)
+// deliver hands in-order bytes to h and advances next. more says that
+// another chunk is delivered right after this one in the same call, which
+// makes this one's fingerprint useless: only the last chunk's is kept.
+func (s *Stream) deliver(b []byte, more bool, h Handler, p *Pool) {
+	if !more {
+		s.lastSeq, s.lastLen, s.sample = s.next, uint32(len(b)), sampleOf(b)
+	}
 	h.Data(b)
 	s.next += uint32(len(b))
 	p.stats.Delivered += uint64(len(b))
@@ -265,7 +276,7 @@ func (s *Stream) drain(data []byte, st *addState, h Handler, p *Pool) []byte {
 		s.head = g.next
 		s.buffered -= uint32(len(g.data))
 		s.nseg--
-		s.deliver(g.data, h, p)
+		s.deliver(g.data, g.next != nil && g.next.seq == g.end(), h, p)
 		p.put(g)
 	}
 	return data

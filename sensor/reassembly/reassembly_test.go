@@ -201,6 +201,20 @@ func TestStream(t *testing.T) {
 			stats: Stats{Delivered: 8, OutOfOrder: 1, Retransmitted: 1, Inconsistent: 1},
 		},
 		{
+			// One Add delivers "abcd" then the drained "efgh": only the last
+			// chunk's fingerprint is kept, as for in-order chunks.
+			name: "ambiguous retransmission of the last drained chunk",
+			segs: []seg{
+				{seq: 1, data: "x"},
+				{seq: 6, data: "efgh"},
+				{seq: 2, data: "abcd"},
+				{seq: 6, data: "EFGH"}, // the last delivered chunk, other bytes
+				{seq: 2, data: "ABCD"}, // an earlier chunk: its bytes are gone
+			},
+			want:  [2]string{"xabcdefgh"},
+			stats: Stats{Delivered: 9, OutOfOrder: 1, Retransmitted: 2, Inconsistent: 1},
+		},
+		{
 			name:  "data after FIN ignored",
 			segs:  []seg{{seq: 1, data: "abc", fin: true}, {seq: 4, data: "def"}, {seq: 3, data: "cX"}},
 			want:  [2]string{"abc"},
