@@ -151,6 +151,9 @@ type peerName struct {
 	// by the first 8 bytes of the address text (below 0x80 each), equal
 	// ranks then compare the strings.
 	rank uint64
+	// rank4, for the ID of an IPv4 address, orders it among those whose
+	// rank is equal, exactly (see rank4); 0 for others.
+	rank4 uint64
 	// gen is the Inventory.groupGen the name was found in.
 	gen uint64
 	// ok is peerID's; ext says the ID is an address outside the site's
@@ -180,11 +183,40 @@ func (c *buildCtx) namePeer(k epKey) peerName {
 	var w [8]byte
 	copy(w[:], n.id[len("ip:"):])
 	n.rank = binary.BigEndian.Uint64(w[:])
+	if a.ip.Is4() {
+		n.rank4 = rank4(n.id[len("ip:"):])
+	}
 	return n
 }
 
-// peerName returns namePeer(k), cached until endpoints regroup.
-func (c *buildCtx) peerName(k epKey) peerName {
+// rank4 orders IPv4 address texts as strings, exactly: a text of at most
+// 15 symbols, each '.' or a digit, read as a number in base 12 where 0
+// stands for past the end, 1 for '.' and 2 to 11 for the digits.
+func rank4(s string) uint64 {
+	var r uint64
+	for i := range 15 {
+		d := uint64(0)
+		if i < len(s) {
+			d = 1
+			if s[i] != '.' {
+				d = uint64(s[i]-'0') + 2
+			}
+		}
+		r = r*12 + d
+	}
+	return r
+}
+
+// peerKey is the key of a peer as the peer packs it: hashed as bytes, and
+// without making a netip.Addr.
+type peerKey struct {
+	ip     [16]byte
+	mac    protocols.MAC
+	ipBits uint8
+}
+
+// peerName returns namePeer of p's key k, cached until endpoints regroup.
+func (c *buildCtx) peerName(k peerKey, p *peer) peerName {
 	gen := c.inv.groupGen
 	if c.parent != nil {
 		if n, ok := c.parent.names[k]; ok && n.gen == gen {
@@ -195,9 +227,9 @@ func (c *buildCtx) peerName(k epKey) peerName {
 		return n
 	}
 	if c.names == nil || len(c.names) >= maxIDs {
-		c.names = make(map[epKey]peerName)
+		c.names = make(map[peerKey]peerName)
 	}
-	n := c.namePeer(k)
+	n := c.namePeer(p.key())
 	c.names[k] = n
 	return n
 }
@@ -386,31 +418,57 @@ func (c *buildCtx) asset(b *builder) Asset {
 	return a
 }
 
-// namedPeer is a peer with its ID.
+// namedPeer is a peer with the index of its name in buildCtx.pnames. It
+// holds no pointers: filling and sorting the scratch space costs no write
+// barriers.
 type namedPeer struct {
-	id        string
 	rank      uint64 // see peerName.rank
+	rank4     uint64 // see peerName.rank4
+	name      int32
 	transport protocols.Transport
 	port      uint16
-	protocol  string
-	role      string
-	ext       bool
+	protocol  uint16 // index in Inventory.protocolNames
+	server    bool   // role "server"
+	// unnamed says protocol 0 ("") is shown as the transport's name.
+	unnamed bool
 }
 
-// compareID orders named peers by id, through their ranks.
-func compareID(x, y *namedPeer) int {
+// compareID orders named peers by ID, through their ranks.
+func (c *buildCtx) compareID(x, y *namedPeer) int {
 	if x.rank != y.rank {
 		return cmp.Compare(x.rank, y.rank)
 	}
-	if x.rank>>56 == macRank {
-		return 0 // the rank of a mac: ID is the MAC itself
+	if x.rank>>56 == macRank || x.name == y.name {
+		return 0 // the rank of a "mac:" ID is the MAC itself
 	}
-	return strings.Compare(x.id, y.id)
+	if x.rank4 != 0 && y.rank4 != 0 {
+		return cmp.Compare(x.rank4, y.rank4)
+	}
+	return strings.Compare(c.pnames[x.name].id, c.pnames[y.name].id)
+}
+
+// compareRole orders roles as strings: "client" before "server".
+func compareRole(x, y *namedPeer) int {
+	if x.server == y.server {
+		return 0
+	}
+	if x.server {
+		return 1
+	}
+	return -1
+}
+
+// protocolName is the peer's protocol as shown.
+func (c *buildCtx) protocolName(n *namedPeer) string {
+	if n.unnamed {
+		return n.transport.String()
+	}
+	return c.inv.protocolNames[n.protocol]
 }
 
 // comparePeerPort orders named peers by (id, transport, port, role).
-func comparePeerPort(x, y *namedPeer) int {
-	if c := compareID(x, y); c != 0 {
+func (c *buildCtx) comparePeerPort(x, y *namedPeer) int {
+	if c := c.compareID(x, y); c != 0 {
 		return c
 	}
 	if x.transport != y.transport {
@@ -419,86 +477,99 @@ func comparePeerPort(x, y *namedPeer) int {
 	if x.port != y.port {
 		return cmp.Compare(x.port, y.port)
 	}
-	return strings.Compare(x.role, y.role)
+	return compareRole(x, y)
 }
 
 // peers names the peers of b. A peer seen both before and after its
 // protocol was detected keeps only the detected protocol for that port.
 // It also reports whether a peer kept is an external host (the "ip:" ID
 // of an address outside the site's networks).
-//
-// The named peers are sorted through a slice of indexes: moving the
-// structs themselves, which hold strings, costs a write barrier per move
-// while the garbage collector runs.
 func (c *buildCtx) peers(b *builder) ([]Peer, bool) {
 	inv := c.inv
 	self := c.id(b.key)
-	ns := c.named[:0]
-	var last epKey
-	var name peerName
+	ns, names := c.named[:0], c.pnames[:0]
+	var last peerKey
 	for i := range b.peers {
 		p := &b.peers[i]
 		// Peers come sorted by key per endpoint: a key's ports follow it.
-		if k := p.key(); i == 0 || k != last {
-			last, name = k, c.peerName(k)
+		if k := (peerKey{p.ip, p.mac, p.ipBits}); len(names) == 0 || k != last {
+			last = k
+			names = append(names, c.peerName(k, p))
 		}
-		if !name.ok || name.id == self {
+		n := &names[len(names)-1]
+		if !n.ok || n.id == self {
 			continue
 		}
-		ns = append(ns, namedPeer{name.id, name.rank, p.transport, p.port, inv.protocolNames[p.protocol], p.role(), name.ext})
+		ns = append(ns, namedPeer{rank: n.rank, rank4: n.rank4, name: int32(len(names) - 1), transport: p.transport, port: p.port, protocol: p.protocol, server: p.server})
 	}
-	order := c.order[:0]
-	for i := range ns {
-		order = append(order, int32(i))
-	}
+	c.pnames = names
 	// Sort so that, per (id, transport, port, role), named protocols come
 	// last; then drop an unnamed entry followed by a named one of the same
 	// port, and name the others' protocol after their transport.
-	slices.SortFunc(order, func(i, j int32) int {
-		x, y := &ns[i], &ns[j]
-		if c := comparePeerPort(x, y); c != 0 {
+	slices.SortFunc(ns, func(x, y namedPeer) int {
+		if c := c.comparePeerPort(&x, &y); c != 0 {
 			return c
 		}
-		return strings.Compare(x.protocol, y.protocol)
+		if x.protocol == y.protocol {
+			return 0
+		}
+		return strings.Compare(inv.protocolNames[x.protocol], inv.protocolNames[y.protocol])
 	})
-	kept := order[:0]
-	for k, i := range order {
-		n := &ns[i]
-		if n.protocol == "" {
-			if k+1 < len(order) && comparePeerPort(n, &ns[order[k+1]]) == 0 {
+	kept := ns[:0]
+	for k := range ns {
+		n := ns[k]
+		if n.protocol == 0 {
+			if k+1 < len(ns) && c.comparePeerPort(&n, &ns[k+1]) == 0 {
 				continue
 			}
-			n.protocol = n.transport.String()
+			n.unnamed = true
 		}
-		kept = append(kept, i)
+		kept = append(kept, n)
 	}
-	slices.SortFunc(kept, func(i, j int32) int {
-		x, y := &ns[i], &ns[j]
-		if c := compareID(x, y); c != 0 {
-			return c
+	// Then by (id, protocol, role): kept is in ID order already, so only
+	// the runs of one ID need sorting.
+	for i := 0; i < len(kept); {
+		j := i + 1
+		for j < len(kept) && c.compareID(&kept[i], &kept[j]) == 0 {
+			j++
 		}
-		if c := strings.Compare(x.protocol, y.protocol); c != 0 {
-			return c
+		if j-i > 1 {
+			slices.SortFunc(kept[i:j], func(x, y namedPeer) int {
+				if x.protocol != y.protocol || x.unnamed != y.unnamed {
+					if c := strings.Compare(c.protocolName(&x), c.protocolName(&y)); c != 0 {
+						return c
+					}
+				}
+				return compareRole(&x, &y)
+			})
 		}
-		return strings.Compare(x.role, y.role)
-	})
+		i = j
+	}
 	out := make([]Peer, 0, min(len(kept), inv.cfg.MaxPeers))
 	ext := false
-	for _, i := range kept {
+	for k := range kept {
 		if len(out) == inv.cfg.MaxPeers {
 			break
 		}
-		n := &ns[i]
-		p := Peer{Asset: n.id, Protocol: n.protocol, Role: n.role}
-		if len(out) > 0 && out[len(out)-1] == p {
-			continue
+		n := &kept[k]
+		if k > 0 && c.compareID(n, &kept[k-1]) == 0 && c.protocolName(n) == c.protocolName(&kept[k-1]) && n.server == kept[k-1].server {
+			continue // a duplicate of the peer before
 		}
-		out = append(out, p)
-		ext = ext || n.ext
+		nm := &c.pnames[n.name]
+		out = append(out, Peer{Asset: nm.id, Protocol: c.protocolName(n), Role: roleName(n.server)})
+		ext = ext || nm.ext
 	}
-	clear(ns) // drop the strings
-	c.named, c.order = ns[:0], order[:0]
+	clear(c.pnames) // drop the strings
+	c.named, c.pnames = ns[:0], c.pnames[:0]
 	return out, ext
+}
+
+// roleName is the role of a peer that is the server of the flow or not.
+func roleName(server bool) string {
+	if server {
+		return "server"
+	}
+	return "client"
 }
 
 func sortedStrings(s []string, max int) []string {

@@ -28,10 +28,10 @@ type buildCtx struct {
 	// rarely change.
 	idents map[assetKey]cachedIdentity
 	// names caches the names of peers by key.
-	names map[epKey]peerName
-	// named and order are scratch space for peers.
-	named []namedPeer
-	order []int32
+	names map[peerKey]peerName
+	// named and pnames are scratch space for peers.
+	named  []namedPeer
+	pnames []peerName
 }
 
 // maxIDs caps the ID and time caches; a full cache is emptied.
@@ -114,7 +114,7 @@ func (c *buildCtx) merge(child *buildCtx) {
 	}
 	for k, n := range child.names {
 		if c.names == nil || len(c.names) >= maxIDs {
-			c.names = make(map[epKey]peerName)
+			c.names = make(map[peerKey]peerName)
 		}
 		c.names[k] = n
 	}
