@@ -253,9 +253,12 @@ type builder struct {
 	protocols   []string
 	services    []service
 	peers       []peer
-	evidence    []evidence
-	vlans       []uint16
-	facts       []protocols.Fact
+	// evidence holds runs sorted by compareEvidence, each distinct: the
+	// endpoints' evidence sets, shared. extra is the evidence in no order.
+	evidence [][]evidence
+	extra    []evidence
+	vlans    []uint16
+	facts    []protocols.Fact
 	// factSets counts the endpoints that brought facts: with one, facts
 	// are already sorted and distinct.
 	factSets int
@@ -282,14 +285,16 @@ func (b *builder) add(k epKey, ep *endpoint) {
 	b.protocols = appendShared(b.protocols, ep.protocols)
 	b.services = append(b.services, ep.services...)
 	b.peers = appendShared(b.peers, ep.peers)
-	b.evidence = append(b.evidence, ep.evidence...)
+	if len(ep.evidence) > 0 {
+		b.evidence = append(b.evidence, ep.evidence)
+	}
 	if len(ep.facts) > 0 {
 		b.facts = appendShared(b.facts, ep.facts) // sorted only when copied (factSets > 1)
 		b.factSets++
 	}
 	for _, v := range ep.vlans {
 		b.vlans = append(b.vlans, v.id)
-		b.evidence = append(b.evidence, evidence{source: "flow", fact: "vlan", value: strconv.Itoa(int(v.id)), first: v.first})
+		b.extra = append(b.extra, evidence{source: "flow", fact: "vlan", value: strconv.Itoa(int(v.id)), first: v.first})
 	}
 }
 
@@ -371,7 +376,7 @@ func (c *buildCtx) asset(b *builder) Asset {
 	for _, ip := range b.ips { // what name services said of its addresses
 		if n := inv.names[ip]; n != nil {
 			b.hostnames = append(b.hostnames, n.hostnames...)
-			b.evidence = append(b.evidence, n.evidence...)
+			b.extra = append(b.extra, n.evidence...)
 		}
 	}
 	a.IPs = make([]string, len(b.ips))
@@ -397,25 +402,80 @@ func (c *buildCtx) asset(b *builder) Asset {
 	for i, s := range b.services {
 		a.Services[i] = Service{Transport: s.transport.String(), Port: s.port, Protocol: s.protocol, Role: s.role}
 		// A confirmed service is evidence too.
-		b.evidence = append(b.evidence, evidence{source: "flow", fact: "service",
+		b.extra = append(b.extra, evidence{source: "flow", fact: "service",
 			value: s.transport.String() + "/" + strconv.Itoa(int(s.port)), first: s.first})
 	}
 
 	a.Peers, b.external = c.peers(b)
 	c.identify(&a, b)
 
-	slices.SortFunc(b.evidence, func(x, y evidence) int {
-		return cmp.Or(compareEvidence(x, y), x.first.Compare(y.first))
-	})
-	b.evidence = slices.CompactFunc(b.evidence, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })
-	b.evidence = capped(b.evidence, cfg.MaxEvidence)
-	slices.SortFunc(b.derived, compareEvidence)
-	b.evidence = append(b.evidence, slices.CompactFunc(b.derived, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })...)
-	a.Evidence = make([]Evidence, len(b.evidence))
-	for i, e := range b.evidence {
-		a.Evidence[i] = Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: c.time(e.first)}
-	}
+	a.Evidence = c.evidence(b)
 	return a
+}
+
+// evidence merges the evidence of b in order, the earliest of equal
+// entries first, and keeps the first of each, up to MaxEvidence; then
+// the derived evidence.
+func (c *buildCtx) evidence(b *builder) []Evidence {
+	slices.SortFunc(b.extra, func(x, y evidence) int { return compareEvidenceFirst(&x, &y) })
+	runs := b.evidence
+	if len(b.extra) > 0 {
+		runs = append(runs, b.extra)
+	}
+	n := 0
+	for _, r := range runs {
+		n += len(r)
+	}
+	if len(runs) > 4 { // many endpoints: one sort beats comparing run heads
+		all := make([]evidence, 0, n)
+		for _, r := range runs {
+			all = append(all, r...)
+		}
+		slices.SortFunc(all, func(x, y evidence) int { return compareEvidenceFirst(&x, &y) })
+		runs = append(runs[:0], all)
+	}
+	slices.SortFunc(b.derived, compareEvidence)
+	b.derived = slices.CompactFunc(b.derived, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })
+	out := make([]Evidence, 0, min(n, c.inv.cfg.MaxEvidence)+len(b.derived))
+	var last *evidence
+	var lastTime time.Time
+	var lastString string
+	add := func(e *evidence) {
+		if last == nil || !e.first.Equal(lastTime) {
+			lastTime, lastString = e.first, c.time(e.first)
+		}
+		out = append(out, Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: lastString})
+		last = e
+	}
+	for len(out) < c.inv.cfg.MaxEvidence {
+		best := -1
+		for i, r := range runs {
+			if len(r) > 0 && (best < 0 || compareEvidenceFirst(&r[0], &runs[best][0]) < 0) {
+				best = i
+			}
+		}
+		if best < 0 {
+			break
+		}
+		e := &runs[best][0]
+		runs[best] = runs[best][1:]
+		if last != nil && compareEvidenceTo(last, e.source, e.fact, e.value) == 0 {
+			continue // a later sighting of the entry before
+		}
+		add(e)
+	}
+	for i := range b.derived {
+		add(&b.derived[i])
+	}
+	return out
+}
+
+// compareEvidenceFirst orders evidence by compareEvidence, then by time.
+func compareEvidenceFirst(x, y *evidence) int {
+	if c := compareEvidenceTo(x, y.source, y.fact, y.value); c != 0 {
+		return c
+	}
+	return x.first.Compare(y.first)
 }
 
 // namedPeer is a peer with the index of its name in buildCtx.pnames. It
