@@ -186,13 +186,19 @@ type stream struct {
 // Facts are remembered per flow and direction so that each is emitted once;
 // negative acknowledgements are emitted every time.
 type Decoder struct {
-	streams  [2]stream
-	seen     seenSet
-	codes    int
-	devices  int
-	msg      message
-	arena    []byte // the records of the observation being collected
-	arenaBuf [256]byte
+	streams [2]stream
+	seen    seenSet
+	codes   int
+	devices int
+	// Room for the OBX-3 codes and device identifiers of the messages of a
+	// block, emptied after each: codes0 and devices0 start in codesBuf and
+	// devicesBuf, enough for a typical message.
+	codes0     [][]byte
+	devices0   []rawDevice
+	codesBuf   [4][]byte
+	devicesBuf [2]rawDevice
+	arena      []byte // the records of the observation being collected
+	arenaBuf   [256]byte
 }
 
 // Feed frames data into MLLP blocks and decodes each complete block. It
@@ -306,17 +312,28 @@ func (d *Decoder) Close(time.Time, protocols.Emit) {
 func (d *Decoder) block(dir protocols.Direction, b []byte, emit protocols.Emit) error {
 	s := &d.streams[dir&1]
 	found := false
+	// The message lives on the stack (the decoder stays small, and filling
+	// the message in costs no write barriers), its codes and devices in the
+	// decoder's room, kept when grown.
+	if d.codes0 == nil {
+		d.codes0, d.devices0 = d.codesBuf[:0], d.devicesBuf[:0]
+	}
+	m := message{codes: d.codes0, devices: d.devices0}
+	defer func() {
+		m.reset()
+		d.codes0, d.devices0 = m.codes, m.devices
+	}()
 	for len(b) > 0 {
 		i := indexMSH(b)
 		if i < 0 {
 			break
 		}
 		b = b[i:]
-		n := d.msg.parse(b)
+		n := m.parse(b)
 		b = b[n:]
-		if d.msg.ok {
+		if m.ok {
 			found = true
-			d.emitMessage(dir, emit)
+			d.emitMessage(dir, &m, emit)
 		}
 	}
 	if !found {

@@ -60,10 +60,6 @@ type message struct {
 	ackID     []byte      // MSA-2
 	codes     [][]byte    // OBX-3, at most maxPerMessage; reused between messages
 	devices   []rawDevice // at most maxPerMessage; reused between messages
-	// Room for the codes and devices of a typical message without an
-	// allocation.
-	codesBuf   [4][]byte
-	devicesBuf [2]rawDevice
 }
 
 // shortField is how many bytes of a field fields.next looks at one by one
@@ -210,9 +206,6 @@ func (m *message) segment(seg []byte) {
 			switch n {
 			case 3:
 				if len(v) > 0 && len(m.codes) < maxPerMessage {
-					if m.codes == nil {
-						m.codes = m.codesBuf[:0]
-					}
 					m.codes = append(m.codes, v)
 				}
 			case 18:
@@ -254,9 +247,6 @@ func (m *message) addDevices(kind uint8, v []byte, comps uint8) {
 			v = nil
 		}
 		if len(rep) > 0 {
-			if m.devices == nil {
-				m.devices = m.devicesBuf[:0]
-			}
 			m.devices = append(m.devices, rawDevice{v: rep, kind: kind, comp: comps})
 		}
 	}
@@ -572,17 +562,17 @@ func (d *Decoder) newCollector(side protocols.Direction) collector {
 	return collector{d: d, side: side}
 }
 
-// add renders raw field v and adds it as fact kind unless seen before on
-// this side of the flow. limit, when non-nil, counts distinct values of a
-// capped kind.
-func (c *collector) add(kind uint8, v []byte, comps int, limit *int, max int) {
+// add renders raw field v of message m and adds it as fact kind unless
+// seen before on this side of the flow. limit, when non-nil, counts
+// distinct values of a capped kind.
+func (c *collector) add(m *message, kind uint8, v []byte, comps int, limit *int, max int) {
 	if len(v) == 0 {
 		return
 	}
 	d := c.d
 	off := len(d.arena)
 	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
-	d.arena = d.msg.render(d.arena, v, comps)
+	d.arena = m.render(d.arena, v, comps)
 	c.commit(off, limit, max, false)
 }
 
@@ -680,9 +670,7 @@ func (c *collector) finish() []protocols.Fact {
 
 // emitMessage turns the parsed message sent in direction dir into
 // observations of its sender and receiver.
-func (d *Decoder) emitMessage(dir protocols.Direction, emit protocols.Emit) {
-	m := &d.msg
-	defer m.reset()
+func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocols.Emit) {
 	s := &d.streams[dir&1]
 
 	var typBuf [7]byte
@@ -706,19 +694,19 @@ func (d *Decoder) emitMessage(dir protocols.Direction, emit protocols.Emit) {
 	}
 
 	snd := d.newCollector(dir)
-	snd.add(kindSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
-	snd.add(kindSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
+	snd.add(m, kindSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
+	snd.add(m, kindSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
 	snd.addText(kindMessageType, typ, nil, 0, false)
 	var verBuf [8]byte
 	snd.addText(kindVersion, m.versionID(verBuf[:0]), nil, 0, false)
 	for i := range m.devices {
 		dv := &m.devices[i]
-		snd.add(dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
+		snd.add(m, dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
 	}
 	for i := range m.codes {
 		// OBX-3 is a CE/CWE: identifier^text^coding system; the alternate
 		// triplet (components 4-6) is not kept.
-		snd.add(kindObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
+		snd.add(m, kindObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
 	}
 
 	// An ACK's acknowledgement facts join its sender's observation; any
@@ -758,8 +746,8 @@ func (d *Decoder) emitMessage(dir protocols.Direction, emit protocols.Emit) {
 	}
 
 	rcv := d.newCollector(dir.Reverse())
-	rcv.add(kindReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
-	rcv.add(kindReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
+	rcv.add(m, kindReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
+	rcv.add(m, kindReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
 	if rcvFacts := rcv.finish(); len(rcvFacts) > 0 {
 		if source == "" {
 			source = sourceName(typ)
