@@ -319,10 +319,6 @@ func (d *Decoder) block(dir protocols.Direction, b []byte, emit protocols.Emit) 
 		d.codes0, d.devices0 = d.codesBuf[:0], d.devicesBuf[:0]
 	}
 	m := message{codes: d.codes0, devices: d.devices0}
-	defer func() {
-		m.reset()
-		d.codes0, d.devices0 = m.codes, m.devices
-	}()
 	for len(b) > 0 {
 		i := indexMSH(b)
 		if i < 0 {
@@ -336,6 +332,11 @@ func (d *Decoder) block(dir protocols.Direction, b []byte, emit protocols.Emit) 
 			d.emitMessage(dir, &m, emit)
 		}
 	}
+	// Keep the (grown) room for codes and devices, without references
+	// into the block.
+	clear(m.codes)
+	clear(m.devices)
+	d.codes0, d.devices0 = m.codes[:0], m.devices[:0]
 	if !found {
 		s.badBlocks++
 		if s.badBlocks >= maxBadBlocks {
