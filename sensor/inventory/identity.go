@@ -16,22 +16,42 @@ import (
 // identify fills the asset's identity, owner, advisories, risk and its
 // dicom and hl7 sections from its facts and peers.
 func (c *buildCtx) identify(a *Asset, b *builder) {
-	inv := c.inv
-	id := c.identity(a, b)
+	ci := c.identity(a, b)
+	id := &ci.id
 	a.Vendor, a.Model, a.Serial, a.Firmware, a.OS = id.Vendor, id.Model, id.Serial, id.Firmware, id.OS
 	a.Category, a.Medical, a.Confidence = id.Category, id.Medical, id.Confidence
 	for _, m := range id.Evidence { // the rules behind the identity are evidence too
 		b.derived = append(b.derived, evidence{source: "rule", fact: m.Rule, value: m.Field + "=" + m.Value, first: b.first})
 	}
-	e := inv.cfg.Fingerprint
+	// The sections are copied: a build's asset shares nothing it could
+	// change with another's but their lists.
+	owner := *ci.owner
+	a.Owner = &owner
+	a.Advisories = ci.advisories
+	a.Risk = ci.risk
+	if ci.dicom != nil {
+		d := *ci.dicom
+		a.DICOM = &d
+	}
+	if ci.hl7 != nil {
+		h := *ci.hl7
+		a.HL7 = &h
+	}
+}
+
+// sections computes what follows from an asset's identity: its owner,
+// advisories, risk and dicom and hl7 sections.
+func (c *buildCtx) sections(ci *cachedIdentity, a *Asset, b *builder, cleartext bool) {
+	e := c.inv.cfg.Fingerprint
+	id := ci.id
 	owner := e.Owner(id, a.IPs, vlansOf(b))
-	a.Owner = &Owner{Responsible: owner.Responsible, Accountable: owner.Accountable,
+	ci.owner = &Owner{Responsible: owner.Responsible, Accountable: owner.Accountable,
 		Consulted: nonNil(owner.Consulted), Informed: nonNil(owner.Informed)}
 	advs := e.Advisories(id)
 	for _, adv := range advs {
-		a.Advisories = append(a.Advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
+		ci.advisories = append(ci.advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
 	}
-	a.Risk = math.Round(e.Risk(id, advs, inv.cleartext(b), b.external)*1000) / 1000
+	ci.risk = math.Round(e.Risk(id, advs, cleartext, b.external)*1000) / 1000
 
 	// identity left b.facts sorted by name: each name's values are a run.
 	values := func(names ...string) []string {
@@ -61,7 +81,7 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 		SOPClasses:             values("dicom.sop_class", "dicom.accepted_sop_class"),
 	}
 	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
-		a.DICOM = &d
+		ci.dicom = &d
 	}
 	h := HL7{
 		Applications: values("hl7.sending_application", "hl7.receiving_application"),
@@ -70,12 +90,25 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 		Versions:     values("hl7.version"),
 	}
 	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
-		a.HL7 = &h
+		ci.hl7 = &h
 	}
 }
 
-// identity runs the fingerprint engine over what the asset holds.
-func (c *buildCtx) identity(a *Asset, b *builder) fingerprint.Identity {
+// sectionFact reports whether the dicom or hl7 section shows facts of
+// that name.
+func sectionFact(name string) bool {
+	switch name {
+	case "dicom.ae_title", "dicom.implementation_class_uid", "dicom.implementation_version", "dicom.modality",
+		"dicom.sop_class", "dicom.accepted_sop_class", "hl7.sending_application", "hl7.receiving_application",
+		"hl7.sending_facility", "hl7.receiving_facility", "hl7.message_type", "hl7.version":
+		return true
+	}
+	return false
+}
+
+// identity runs the fingerprint engine over what the asset holds, and
+// computes the sections that follow, unless the cache has them.
+func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 	inv := c.inv
 	if b.factSets > 1 {
 		slices.SortFunc(b.facts, compareFact)
@@ -97,19 +130,44 @@ func (c *buildCtx) identity(a *Asset, b *builder) fingerprint.Identity {
 			in.HL7Senders++
 		}
 	}
+	// The sum covers what the sections read besides the identity's input:
+	// the facts they show, cleartext use and external peers.
 	sum := inputHash(inv.ev.seed, &in, inv.cfg.Fingerprint)
-	if c, ok := c.lookupIdentity(b.key, sum); ok {
-		return c.id
+	const prime = 1099511628211
+	for _, f := range b.facts {
+		if sectionFact(f.Name) {
+			sum = (sum ^ maphash.String(inv.ev.seed, f.Name)) * prime
+			sum = (sum ^ maphash.String(inv.ev.seed, f.Value)) * prime
+		}
 	}
-	id := inv.cfg.Fingerprint.Identify(in)
-	c.cacheIdentity(b.key, cachedIdentity{sum, id})
-	return id
+	cleartext := inv.cleartext(b)
+	flags := uint64(1)
+	if cleartext {
+		flags |= 2
+	}
+	if b.external {
+		flags |= 4
+	}
+	sum = (sum ^ flags) * prime
+	if ci, ok := c.lookupIdentity(b.key, sum); ok {
+		return ci
+	}
+	ci := cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
+	c.sections(&ci, a, b, cleartext)
+	c.cacheIdentity(b.key, ci)
+	return ci
 }
 
-// cachedIdentity is an identity and the hash of its input.
+// cachedIdentity is an identity, what follows from it, and the hash of
+// what they were computed from.
 type cachedIdentity struct {
-	sum uint64
-	id  fingerprint.Identity
+	sum        uint64
+	id         fingerprint.Identity
+	owner      *Owner
+	advisories []Advisory
+	risk       float64
+	dicom      *DICOM
+	hl7        *HL7
 }
 
 // inputHash hashes everything Identify reads: FNV-1a over 64-bit words,
