@@ -6,7 +6,6 @@ package sensor
 
 import (
 	"errors"
-	"hash/maphash"
 	"net/netip"
 	"slices"
 	"sync"
@@ -51,7 +50,6 @@ type Worker struct {
 	stats   *Stats
 	recent  []recentReport // cache of recent flow reports, see report
 	obsSeen []recentObs    // cache of recent observations, see observe
-	obsHash maphash.Hash
 	// Inventory updates go in batches to the feeder goroutine.
 	batch []invOp
 	ops   chan []invOp
@@ -550,22 +548,46 @@ func sameConversation(a, b *inventory.FlowSeen) bool {
 		a.ServerPort == b.ServerPort && a.Protocol == b.Protocol && a.Answered == b.Answered && a.VLAN == b.VLAN
 }
 
-// conversationHash is FNV-1a over a report's addresses and service port.
+// conversationHash hashes a report's addresses and service port.
 func conversationHash(s *inventory.FlowSeen) int {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
+	h := newFNV()
 	for _, a := range [2]netip.Addr{s.Client.IP, s.Server.IP} {
-		for _, b := range a.As16() {
-			h = (h ^ uint64(b)) * prime
-		}
+		b := a.As16()
+		h.bytes(b[:])
 	}
-	for _, b := range s.Client.MAC {
-		h = (h ^ uint64(b)) * prime
-	}
-	h = (h ^ uint64(s.ServerPort)) * prime
-	h = (h ^ uint64(s.Transport)) * prime
-	return int(h >> 1)
+	h.bytes(s.Client.MAC[:])
+	h.byte(byte(s.ServerPort))
+	h.byte(byte(s.ServerPort >> 8))
+	h.byte(byte(s.Transport))
+	return h.index()
 }
+
+// fnv is 64-bit FNV-1a. The worker's caches hash with it, not with a
+// randomly seeded hash, so that they fill and evict alike on every replay:
+// which updates reach the inventory before each tick, and so its events,
+// must not change from run to run.
+type fnv uint64
+
+func newFNV() fnv { return 14695981039346656037 }
+
+func (h *fnv) byte(b byte) { *h = (*h ^ fnv(b)) * 1099511628211 }
+
+func (h *fnv) bytes(b []byte) {
+	for _, c := range b {
+		h.byte(c)
+	}
+}
+
+// string hashes s and a terminator, so that consecutive strings do not
+// run into each other.
+func (h *fnv) string(s string) {
+	for i := 0; i < len(s); i++ {
+		h.byte(s[i])
+	}
+	h.byte(0)
+}
+
+func (h fnv) index() int { return int(uint64(h) >> 1) }
 
 func (w *Worker) seen(f *flow.Flow, t time.Time) inventory.FlowSeen {
 	return inventory.FlowSeen{
@@ -691,7 +713,7 @@ func (w *Worker) observe(o protocols.Observation) {
 		return
 	}
 	about := obsAbout(&o, &sender, &receiver)
-	slot := &w.obsSeen[w.obsHashOf(&o, about)&(len(w.obsSeen)-1)]
+	slot := &w.obsSeen[obsHashOf(&o, about)&(len(w.obsSeen)-1)]
 	if slot.used && sameObservation(&slot.obs, &o) && obsAbout(&slot.obs, &slot.sender, &slot.receiver) == about {
 		if w.now.After(slot.last) {
 			slot.last, slot.dirty = w.now, true
@@ -755,28 +777,25 @@ func sameObservation(a, b *protocols.Observation) bool {
 }
 
 // obsHashOf hashes an observation with the endpoint it is about.
-func (w *Worker) obsHashOf(o *protocols.Observation, k obsKey) int {
-	h := &w.obsHash
-	h.Reset()
-	h.WriteString(o.Source)
-	h.Write(k.mac[:])
+func obsHashOf(o *protocols.Observation, k obsKey) int {
+	h := newFNV()
+	h.string(o.Source)
+	h.bytes(k.mac[:])
 	a := k.ip.As16()
-	h.Write(a[:])
-	h.WriteByte(byte(k.transport))
-	h.WriteByte(byte(k.port))
-	h.WriteByte(byte(k.port >> 8))
-	h.WriteByte(byte(o.About))
-	h.Write(o.MAC[:])
+	h.bytes(a[:])
+	h.byte(byte(k.transport))
+	h.byte(byte(k.port))
+	h.byte(byte(k.port >> 8))
+	h.byte(byte(o.About))
+	h.bytes(o.MAC[:])
 	a = o.IP.As16()
-	h.Write(a[:])
-	h.WriteString(o.Hostname)
+	h.bytes(a[:])
+	h.string(o.Hostname)
 	for _, f := range o.Facts {
-		h.WriteString(f.Name)
-		h.WriteByte(0)
-		h.WriteString(f.Value)
-		h.WriteByte(0)
+		h.string(f.Name)
+		h.string(f.Value)
 	}
-	return int(h.Sum64() >> 1)
+	return h.index()
 }
 
 func (w *Worker) specIndex(name string) int {
