@@ -258,10 +258,10 @@ type builder struct {
 	evidence [][]evidence
 	extra    []evidence
 	vlans    []uint16
+	// facts are the asset's facts, sorted and distinct once identity has
+	// merged factRuns, the endpoints' fact sets.
 	facts    []protocols.Fact
-	// factSets counts the endpoints that brought facts: with one, facts
-	// are already sorted and distinct.
-	factSets int
+	factRuns [][]protocols.Fact
 	// external says a peer of the asset is an external host (see peers).
 	external bool
 	// derived is evidence the sensor concluded (OUI vendor, matched
@@ -289,8 +289,7 @@ func (b *builder) add(k epKey, ep *endpoint) {
 		b.evidence = append(b.evidence, ep.evidence)
 	}
 	if len(ep.facts) > 0 {
-		b.facts = appendShared(b.facts, ep.facts) // sorted only when copied (factSets > 1)
-		b.factSets++
+		b.factRuns = append(b.factRuns, ep.facts)
 	}
 	for _, v := range ep.vlans {
 		b.vlans = append(b.vlans, v.id)

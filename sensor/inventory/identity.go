@@ -110,11 +110,7 @@ func sectionFact(name string) bool {
 // computes the sections that follow, unless the cache has them.
 func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 	inv := c.inv
-	if b.factSets > 1 {
-		slices.SortFunc(b.facts, compareFact)
-		b.facts = slices.Compact(b.facts)
-		b.factSets = 1
-	}
+	b.facts = mergeFacts(b.factRuns)
 	in := fingerprint.Input{Facts: b.facts, MAC: b.key.mac, IPs: a.IPs, VLANs: vlansOf(b)}
 	if !b.key.mac.IsZero() {
 		if v, ok := oui.Lookup(b.key.mac); ok {
@@ -156,6 +152,47 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 	c.sections(&ci, a, b, cleartext)
 	c.cacheIdentity(b.key, ci)
 	return ci
+}
+
+// mergeFacts merges sorted, distinct runs of facts into one: the run
+// itself when there is one, shared.
+func mergeFacts(runs [][]protocols.Fact) []protocols.Fact {
+	switch len(runs) {
+	case 0:
+		return nil
+	case 1:
+		return runs[0]
+	}
+	n := 0
+	for _, r := range runs {
+		n += len(r)
+	}
+	out := make([]protocols.Fact, 0, n)
+	if len(runs) > 4 { // many endpoints: one sort beats comparing run heads
+		for _, r := range runs {
+			out = append(out, r...)
+		}
+		slices.SortFunc(out, compareFact)
+		return slices.Compact(out)
+	}
+	var buf [4][]protocols.Fact
+	heads := append(buf[:0], runs...) // runs stay as they are
+	for {
+		best := -1
+		for i, r := range heads {
+			if len(r) > 0 && (best < 0 || compareFactTo(&r[0], &heads[best][0]) < 0) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return out
+		}
+		f := &heads[best][0]
+		heads[best] = heads[best][1:]
+		if len(out) == 0 || out[len(out)-1] != *f {
+			out = append(out, *f)
+		}
+	}
 }
 
 // cachedIdentity is an identity, what follows from it, and the hash of
