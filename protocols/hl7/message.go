@@ -62,41 +62,29 @@ type message struct {
 	devices   []rawDevice // at most maxPerMessage; reused between messages
 }
 
-// shortField is how many bytes of a field fields.next looks at one by one
+// shortField is how many bytes of a field cutField looks at one by one
 // before handing the rest to bytes.IndexByte.
 const shortField = 16
 
-// fields iterates over the fields of a segment.
-type fields struct {
-	rest []byte
-	sep  byte
-	done bool
-}
-
-func (f *fields) next() ([]byte, bool) {
-	if f.done {
-		return nil, false
-	}
+// cutField splits the next field off the fields b of a segment, separated
+// by sep: it returns the field, the fields after it, and last when it is
+// the last field. Returning values rather than updating an iterator through
+// a pointer keeps the loops of its callers free of GC write barriers.
+func cutField(b []byte, sep byte) (v, rest []byte, last bool) {
 	// Most fields are short or empty: a plain loop over their first bytes
 	// costs less than a call to bytes.IndexByte.
-	i, n := 0, min(len(f.rest), shortField)
-	for i < n && f.rest[i] != f.sep {
+	i, n := 0, min(len(b), shortField)
+	for i < n && b[i] != sep {
 		i++
 	}
 	if i == n {
-		if j := bytes.IndexByte(f.rest[n:], f.sep); j >= 0 {
-			i = n + j
-		} else {
-			i = -1
+		j := bytes.IndexByte(b[n:], sep)
+		if j < 0 {
+			return b, nil, true
 		}
+		i = n + j
 	}
-	if i < 0 {
-		f.done = true
-		return f.rest, true
-	}
-	v := f.rest[:i]
-	f.rest = f.rest[i+1:]
-	return v, true
+	return b[:i], b[i+1:], false
 }
 
 // parse reads the message that starts at b (with "MSH") and returns how many
@@ -142,8 +130,8 @@ func (m *message) header(seg []byte) bool {
 		return false
 	}
 	m.enc = encoding{field: seg[3], comp: noDelim, rep: noDelim, esc: noDelim, sub: noDelim}
-	f := fields{rest: seg[4:], sep: seg[3]}
-	enc, _ := f.next() // MSH-2
+	sep := seg[3]
+	enc, rest, last := cutField(seg[4:], sep) // MSH-2
 	if len(enc) == 0 || len(enc) > 5 {
 		return false
 	}
@@ -157,11 +145,9 @@ func (m *message) header(seg []byte) bool {
 		*slots[i] = int(enc[i])
 	}
 	m.enc.setSpecial()
-	for n := 3; n <= 12; n++ {
-		v, ok := f.next()
-		if !ok {
-			break
-		}
+	for n := 3; n <= 12 && !last; n++ {
+		var v []byte
+		v, rest, last = cutField(rest, sep)
 		switch n {
 		case 3:
 			m.sendApp = v
@@ -189,20 +175,20 @@ func (m *message) segment(seg []byte) {
 	if len(seg) < 4 || seg[3] != m.enc.field {
 		return
 	}
-	f := fields{rest: seg[4:], sep: m.enc.field}
+	sep, rest, last := m.enc.field, seg[4:], false
 	switch string(seg[:3]) {
 	case "MSA":
 		m.hasMSA = true
-		m.ackCode, _ = f.next()
-		m.ackID, _ = f.next()
+		m.ackCode, rest, last = cutField(rest, sep)
+		if !last {
+			m.ackID, _, _ = cutField(rest, sep)
+		}
 	case "OBX":
 		// OBX-3 observation identifier and OBX-18 equipment instance
 		// identifier (IHE PCD TF-2 §B.8). OBX-5, the value, is stepped over.
-		for n := 1; n <= 18; n++ {
-			v, ok := f.next()
-			if !ok {
-				break
-			}
+		for n := 1; n <= 18 && !last; n++ {
+			var v []byte
+			v, rest, last = cutField(rest, sep)
 			switch n {
 			case 3:
 				if len(v) > 0 && len(m.codes) < maxPerMessage {
@@ -216,11 +202,9 @@ func (m *message) segment(seg []byte) {
 		// PRT-10 participation device, PRT-16 UDI device identifier,
 		// PRT-20 serial number (HL7 v2.8 §7.4.4). PRT-5 (a person) and the
 		// address and telecom fields are stepped over.
-		for n := 1; n <= 20; n++ {
-			v, ok := f.next()
-			if !ok {
-				break
-			}
+		for n := 1; n <= 20 && !last; n++ {
+			var v []byte
+			v, rest, last = cutField(rest, sep)
 			switch n {
 			case 10:
 				m.addDevices(kindDeviceID, v, 0)
