@@ -5,7 +5,9 @@
 package sensor
 
 import (
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"sync"
@@ -550,44 +552,62 @@ func sameConversation(a, b *inventory.FlowSeen) bool {
 
 // conversationHash hashes a report's addresses and service port.
 func conversationHash(s *inventory.FlowSeen) int {
-	h := newFNV()
+	var h hash64
 	for _, a := range [2]netip.Addr{s.Client.IP, s.Server.IP} {
 		b := a.As16()
 		h.bytes(b[:])
 	}
 	h.bytes(s.Client.MAC[:])
-	h.byte(byte(s.ServerPort))
-	h.byte(byte(s.ServerPort >> 8))
-	h.byte(byte(s.Transport))
+	h.word(uint64(s.ServerPort) | uint64(s.Transport)<<16)
 	return h.index()
 }
 
-// fnv is 64-bit FNV-1a. The worker's caches hash with it, not with a
-// randomly seeded hash, so that they fill and evict alike on every replay:
-// which updates reach the inventory before each tick, and so its events,
-// must not change from run to run.
-type fnv uint64
+// hash64 hashes eight bytes at a step. The worker's caches hash with it,
+// not with a randomly seeded hash, so that they fill and evict alike on
+// every replay: which updates reach the inventory before each tick, and so
+// its events, must not change from run to run.
+type hash64 uint64
 
-func newFNV() fnv { return 14695981039346656037 }
-
-func (h *fnv) byte(b byte) { *h = (*h ^ fnv(b)) * 1099511628211 }
-
-func (h *fnv) bytes(b []byte) {
-	for _, c := range b {
-		h.byte(c)
-	}
+func (h *hash64) word(w uint64) {
+	*h = hash64(bits.RotateLeft64(uint64(*h)^w, 29) * 0x9e3779b97f4a7c15)
 }
 
-// string hashes s and a terminator, so that consecutive strings do not
-// run into each other.
-func (h *fnv) string(s string) {
+// bytes hashes b and its length, so that consecutive fields do not run
+// into each other.
+func (h *hash64) bytes(b []byte) {
+	n := len(b)
+	for ; len(b) >= 8; b = b[8:] {
+		h.word(binary.LittleEndian.Uint64(b))
+	}
+	var t uint64
+	for i, c := range b {
+		t |= uint64(c) << (8 * i)
+	}
+	h.word(t ^ uint64(n)<<56)
+}
+
+// string is bytes for a string.
+func (h *hash64) string(s string) {
+	n := len(s)
+	for ; len(s) >= 8; s = s[8:] {
+		h.word(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+	}
+	var t uint64
 	for i := 0; i < len(s); i++ {
-		h.byte(s[i])
+		t |= uint64(s[i]) << (8 * i)
 	}
-	h.byte(0)
+	h.word(t ^ uint64(n)<<56)
 }
 
-func (h fnv) index() int { return int(uint64(h) >> 1) }
+// index mixes the hash (MurmurHash3's finalizer) into a slot number.
+func (h hash64) index() int {
+	x := uint64(h)
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	return int(x >> 1)
+}
 
 func (w *Worker) seen(f *flow.Flow, t time.Time) inventory.FlowSeen {
 	return inventory.FlowSeen{
@@ -778,15 +798,12 @@ func sameObservation(a, b *protocols.Observation) bool {
 
 // obsHashOf hashes an observation with the endpoint it is about.
 func obsHashOf(o *protocols.Observation, k obsKey) int {
-	h := newFNV()
+	var h hash64
 	h.string(o.Source)
-	h.bytes(k.mac[:])
 	a := k.ip.As16()
 	h.bytes(a[:])
-	h.byte(byte(k.transport))
-	h.byte(byte(k.port))
-	h.byte(byte(k.port >> 8))
-	h.byte(byte(o.About))
+	h.bytes(k.mac[:])
+	h.word(uint64(k.transport) | uint64(k.port)<<8 | uint64(o.About)<<24)
 	h.bytes(o.MAC[:])
 	a = o.IP.As16()
 	h.bytes(a[:])
