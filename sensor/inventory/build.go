@@ -125,7 +125,7 @@ func (c *buildCtx) merge(child *buildCtx) {
 
 // parallelBuild is the least number of assets worth building on more than
 // one goroutine.
-const parallelBuild = 256
+const parallelBuild = 64
 
 // assets builds the assets of bs, in the same order, on up to GOMAXPROCS
 // goroutines. The caller holds inv.mu: the goroutines only read the

@@ -249,14 +249,14 @@ func (inv *Inventory) advance(now time.Time) []Event {
 		return inv.buildOne(a)
 	}
 
-	var out []Event
+	// Gather the builders of the assets to emit, then build them all at
+	// once, on several goroutines when there are many.
+	var news, updates []*builder
 	for a := range ev.fresh {
 		st, ok := ev.emitted[a]
 		if !ok {
 			if b, ok := build(a); ok {
-				asset := inv.build.asset(b)
-				ev.emitted[a] = emitted{hash: ev.hash(&asset), at: now}
-				out = append(out, Event{Kind: KindNew, Time: now, Asset: asset})
+				news = append(news, b)
 			}
 			continue
 		}
@@ -291,13 +291,25 @@ func (inv *Inventory) advance(now time.Time) []Event {
 				delete(ev.emitted, a) // regrouped away or pushed out
 				continue
 			}
-			asset := inv.build.asset(b)
-			if h := ev.hash(&asset); h != ev.emitted[a].hash {
-				ev.emitted[a] = emitted{hash: h, at: now}
-				out = append(out, Event{Kind: KindUpdate, Time: now, Asset: asset})
-			}
+			updates = append(updates, b)
 		}
 		ev.nextDue = next
+	}
+	if len(news)+len(updates) == 0 {
+		return nil
+	}
+	assets := inv.assets(append(news, updates...))
+	out := make([]Event, 0, len(assets))
+	for i := range assets {
+		asset := &assets[i]
+		h := ev.hash(asset)
+		if i < len(news) {
+			ev.emitted[news[i].key] = emitted{hash: h, at: now}
+			out = append(out, Event{Kind: KindNew, Time: now, Asset: *asset})
+		} else if a := updates[i-len(news)].key; h != ev.emitted[a].hash {
+			ev.emitted[a] = emitted{hash: h, at: now}
+			out = append(out, Event{Kind: KindUpdate, Time: now, Asset: *asset})
+		}
 	}
 	return out
 }
