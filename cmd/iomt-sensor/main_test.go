@@ -290,3 +290,30 @@ func TestDeployConfigLoads(t *testing.T) {
 		t.Errorf("unexpected values %+v", cfg)
 	}
 }
+
+// TestWriteAssets: the streamed inventory is byte for byte what encoding
+// the whole array at once gives.
+func TestWriteAssets(t *testing.T) {
+	golden, err := os.ReadFile("testdata/golden/clinic.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []inventory.Asset
+	if err := json.Unmarshal(golden, &all); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 1, len(all)} {
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(append([]inventory.Asset{}, all[:n]...)); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeAssets(&got, all[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%d assets: streamed JSON differs:\n%s\nwant\n%s", n, got.Bytes(), want.Bytes())
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -22,7 +23,7 @@ var csvHeader = []string{"id", "mac", "ips", "hostnames", "vendor", "model", "os
 func printInventory(w io.Writer, format string, assets []inventory.Asset) error {
 	switch format {
 	case "json":
-		return writeJSON(w, assets)
+		return writeAssets(w, assets)
 	case "csv":
 		cw := csv.NewWriter(w)
 		cw.Write(csvHeader)
@@ -68,10 +69,30 @@ func dash(s string) string {
 	return s
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+// writeAssets writes assets as an indented JSON array, byte for byte as a
+// json.Encoder indenting by two spaces would, but one asset at a time: the
+// whole document of a large inventory is never in memory at once.
+func writeAssets(w io.Writer, assets []inventory.Asset) error {
+	if len(assets) == 0 {
+		_, err := io.WriteString(w, "[]\n")
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("[\n")
+	for i := range assets {
+		b, err := json.MarshalIndent(&assets[i], "  ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.WriteString("  ")
+		bw.Write(b)
+		if i < len(assets)-1 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
 }
 
 // writeInventoryFile writes the inventory JSON array to path.
@@ -83,7 +104,7 @@ func writeInventoryFile(path string, assets []inventory.Asset) error {
 	if err != nil {
 		return fmt.Errorf("--inventory: %w", err)
 	}
-	if err := writeJSON(f, assets); err != nil {
+	if err := writeAssets(f, assets); err != nil {
 		f.Close()
 		return fmt.Errorf("--inventory %s: %w", path, err)
 	}

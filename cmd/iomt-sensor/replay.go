@@ -189,16 +189,16 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		st := w.Stats()
 		packets, bytes, panics = packets+st.Packets.Load(), bytes+st.Bytes.Load(), panics+st.Panics.Load()
 	}
+	assets := inv.Assets()
 	log.Info("replay finished",
 		zap.Uint64("packets", packets),
 		zap.Uint64("bytes", bytes),
 		zap.Duration("elapsed", elapsed),
 		zap.Int("workers", len(ws)),
-		zap.Int("assets", len(inv.Assets())),
+		zap.Int("assets", len(assets)),
 		zap.Uint64("events", pub.count.Load()),
 		zap.Uint64("decoder_panics", panics))
 
-	assets := inv.Assets()
 	if *inventoryPath != "" {
 		if err := writeInventoryFile(*inventoryPath, assets); err != nil {
 			return err
