@@ -733,8 +733,11 @@ func (w *Worker) observe(o protocols.Observation) {
 		return
 	}
 	about := obsAbout(&o, &sender, &receiver)
-	slot := &w.obsSeen[obsHashOf(&o, about)&(len(w.obsSeen)-1)]
-	if slot.used && sameObservation(&slot.obs, &o) && obsAbout(&slot.obs, &slot.sender, &slot.receiver) == about {
+	sum := obsHashOf(&o, about)
+	slot := &w.obsSeen[sum&(len(w.obsSeen)-1)]
+	// The hash tells most other observations apart without reading
+	// their facts; equal ones are compared in full.
+	if slot.used && slot.sum == sum && sameObservation(&slot.obs, &o) && obsAbout(&slot.obs, &slot.sender, &slot.receiver) == about {
 		if w.now.After(slot.last) {
 			slot.last, slot.dirty = w.now, true
 			if slot.last.Sub(slot.queued) >= w.cfg.ReportInterval {
@@ -746,7 +749,7 @@ func (w *Worker) observe(o protocols.Observation) {
 	if slot.used && slot.dirty {
 		w.queueObs(slot)
 	}
-	*slot = recentObs{obs: o, sender: sender, receiver: receiver, used: true, last: w.now}
+	*slot = recentObs{obs: o, sender: sender, receiver: receiver, sum: sum, used: true, last: w.now}
 	w.queueObs(slot)
 }
 
@@ -755,6 +758,7 @@ type recentObs struct {
 	obs              protocols.Observation // the first observation, as queued
 	sender, receiver inventory.Endpoint
 	last, queued     time.Time // latest time seen, latest time queued
+	sum              int       // obsHashOf the observation
 	used, dirty      bool      // dirty: last is after queued
 }
 
