@@ -436,20 +436,9 @@ func TestPrefetchPcapng(t *testing.T) {
 	}
 }
 
-// unmapped makes a file source read its file into batches, as it does
-// where it cannot map it.
-func unmapped(s Source) Source {
-	if fs := s.(*fileSource); fs.mm != nil {
-		fs.mm.unmap()
-		fs.mm = nil
-	}
-	return s
-}
-
 // BenchmarkPrefetchPcap reads a generated pcap through Prefetch (one op is
-// one Next), reopening at the end: "mapped" points batches into the file
-// mapped (where the OS allows), "blocks" reads it into them; "next" is the
-// packet by packet path every other source takes, for comparison.
+// one Next), reopening at the end; "next" is the packet by packet path
+// every other source takes, for comparison.
 func BenchmarkPrefetchPcap(b *testing.B) {
 	plain := writeBenchPcap(b, 50000)
 	raw, err := os.ReadFile(plain)
@@ -462,8 +451,7 @@ func BenchmarkPrefetchPcap(b *testing.B) {
 		path string
 		wrap func(Source) Source
 	}{
-		{"mapped", plain, func(s Source) Source { return s }},
-		{"blocks", plain, unmapped},
+		{"blocks", plain, func(s Source) Source { return s }},
 		{"next", plain, func(s Source) Source { return nextOnly{s} }},
 		{"blocks-gzip", gz, func(s Source) Source { return s }},
 	} {
