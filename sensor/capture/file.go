@@ -52,9 +52,6 @@ type fileSource struct {
 	order    binary.ByteOrder // pcap only
 	nanoMul  uint32           // pcap only: 1000 for microsecond timestamps, 1 for nanosecond
 	carry    []byte           // fillBatch: the start of a record cut by the end of a batch
-	mm       *mapping         // plain pcap on Linux: the file mapped, which fillBatch reads
-	pos      int              // mapped: the offset of the next record
-	touched  byte             // mapped: what touch read, so that it reads
 	count    counters
 	err      error // sticky once Next failed
 }
@@ -69,10 +66,6 @@ type fileSource struct {
 // cut short delivers every complete packet, then Next returns an error
 // wrapping ErrTruncated. Both name the file. Packet.Interface is the file's
 // base name and Packet.Data is valid until the next call to Next.
-//
-// On Linux a regular, uncompressed classic pcap file is also mapped into
-// memory, as of its size at open, for Prefetch to read without copying
-// (see mapping); Next reads it as any other file.
 func OpenFile(path string) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -138,9 +131,6 @@ func newFileSource(path string, f *os.File) (*fileSource, error) {
 		s.in, s.order, s.nanoMul = in, order, 1000
 		if magic == magicPcapNanoLE || magic == magicPcapNanoBE {
 			s.nanoMul = 1
-		}
-		if s.gz == nil {
-			s.mapPlain()
 		}
 	case magicPcapNG:
 		s.framer = &ngFramer{r: in}
@@ -213,15 +203,10 @@ func (s *fileSource) Next() (Packet, error) {
 // any goroutine.
 func (s *fileSource) Stats() Stats { return s.count.stats() }
 
-// Close closes the file (and unmaps it: no packet data may be used
-// afterwards).
+// Close closes the file.
 func (s *fileSource) Close() error {
 	if s.gz != nil {
 		s.gz.Close()
 	}
-	var err error
-	if s.mm != nil {
-		err = s.mm.unmap()
-	}
-	return errors.Join(s.f.Close(), err)
+	return s.f.Close()
 }

@@ -32,14 +32,10 @@ func (s *fileSource) canFillBatch() bool { return s.in != nil }
 // belongs to the consumer once returned. It keeps every check and error of
 // Next (pcapgo's): the maxSnapLen cap, captured length no longer than the
 // original, a clean end only between records, ErrTruncated after the last
-// complete packet otherwise. Once fillBatch is used, Next must not be. A
-// mapped file is not read but pointed at (see fillMapped).
+// complete packet otherwise. Once fillBatch is used, Next must not be.
 func (s *fileSource) fillBatch(b *batch) error {
 	if s.err != nil {
 		return s.err
-	}
-	if s.mm != nil {
-		return s.fillMapped(b)
 	}
 	b.ifaces = append(b.ifaces, s.name)
 	b.data = append(b.data, s.carry...)

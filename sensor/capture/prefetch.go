@@ -2,7 +2,6 @@ package capture
 
 import (
 	"io"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,8 +11,7 @@ import (
 // caller, so that reading and decompressing a file overlap the work done on
 // each packet. Packet data is copied into recycled buffers (a classic pcap
 // file from OpenFile is read in blocks straight into them, and its record
-// headers parsed in place; on Linux a plain one is mapped and not copied at
-// all): steady state allocates nothing. The returned
+// headers parsed in place): steady state allocates nothing. The returned
 // Source's Next keeps the contract: Data is valid until the next call.
 // Close stops the reader and closes src.
 func Prefetch(src Source) Source { return PrefetchShards(src, 1, nil)[0] }
@@ -40,12 +38,6 @@ func PrefetchShards(src Source, n int, hash func(data []byte, link LinkType) uin
 		hash:  hash,
 		empty: make(chan *batch, depth+1),
 		stop:  make(chan struct{}),
-	}
-	if fill, ok := src.(batchFiller); ok && fill.canFillBatch() {
-		p.fill = fill
-		if m, ok := src.(mappedSource); ok && m.isMapped() {
-			p.mapped = m
-		}
 	}
 	for range depth + 1 {
 		p.empty <- &batch{data: make([]byte, 0, batchBytes), pkts: make([]record, 0, batchPackets)}
@@ -77,11 +69,6 @@ type batch struct {
 	ifaces []string // Interface names the records point into
 	err    error    // ends the stream after pkts
 	refs   atomic.Int32
-
-	buf []byte // the batch's own buffer, while data points into a mapping
-	// mapStart and mapEnd are the offsets in the mapped file of data and
-	// of the end of its last record; mapEnd is 0 when data is not mapped.
-	mapStart, mapEnd int
 }
 
 // record is a packet of a batch without pointers, so that filling a batch
@@ -113,24 +100,9 @@ func (b *batch) packet(i int) Packet {
 		LinkType: r.link, Interface: b.ifaces[r.iface]}
 }
 
-// mappedSource is a batchFiller that may point batches into a file mapping
-// (see mapping) instead of copying packets.
-type mappedSource interface {
-	isMapped() bool
-	// releaseMapped tells that every shard is done with b and with the
-	// batches before it: their pages may go.
-	releaseMapped(b *batch)
-	// mappedFault turns r, recovered while reading b's packets, into the
-	// error that ends the stream after the packets before the lost page
-	// (which it keeps in b), or returns nil if r is not such a fault.
-	mappedFault(b *batch, r any) error
-}
-
 // prefetch is the reader shared by the shards of one source.
 type prefetch struct {
 	src    Source
-	fill   batchFiller  // src, when it fills batches itself
-	mapped mappedSource // src, when its batches point into a mapping
 	hash   func([]byte, LinkType) uint64
 	shards []*shard
 	empty  chan *batch
@@ -158,11 +130,9 @@ func (p *prefetch) read() {
 			close(s.full)
 		}
 	}()
-	fill := p.fill
-	if p.mapped != nil {
-		// A mapped file cut short faults: an error, not a crash (this
-		// goroutine reads every page first; see mapping).
-		debug.SetPanicOnFault(true)
+	fill, _ := p.src.(batchFiller)
+	if fill != nil && !fill.canFillBatch() {
+		fill = nil
 	}
 	for {
 		var b *batch
@@ -212,8 +182,11 @@ func (p *prefetch) read() {
 
 // send assigns b's packets to shards and hands b to every shard.
 func (p *prefetch) send(b *batch) bool {
-	if len(p.shards) > 1 {
-		p.assign(b)
+	if n := len(p.shards); n > 1 {
+		for i := range b.pkts {
+			r := &b.pkts[i]
+			r.shard = uint8(p.hash(b.data[r.off:r.end], r.link) % uint64(n))
+		}
 	}
 	b.refs.Store(int32(len(p.shards)))
 	for _, s := range p.shards {
@@ -226,35 +199,9 @@ func (p *prefetch) send(b *batch) bool {
 	return true
 }
 
-// assign puts each packet of b in its shard. The hash reads packet data:
-// from a mapped file cut short since fillBatch touched it, a fault ends the
-// stream at the packet that faulted.
-func (p *prefetch) assign(b *batch) {
-	if p.mapped != nil {
-		defer func() {
-			if r := recover(); r != nil {
-				err := p.mapped.mappedFault(b, r)
-				if err == nil {
-					panic(r)
-				}
-				b.err = err
-			}
-		}()
-	}
-	n := uint64(len(p.shards))
-	for i := range b.pkts {
-		r := &b.pkts[i]
-		r.shard = uint8(p.hash(b.data[r.off:r.end], r.link) % n)
-	}
-}
-
 // release gives b back to the reader once every shard is done with it.
-// Batches are released in order: each shard releases them in order.
 func (p *prefetch) release(b *batch) {
 	if b.refs.Add(-1) == 0 {
-		if p.mapped != nil {
-			p.mapped.releaseMapped(b)
-		}
 		p.empty <- b // never blocks: it has room for every batch
 	}
 }
