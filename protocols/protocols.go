@@ -198,6 +198,8 @@ var (
 // decoder nothing (it is encrypted from here on, say). The sensor then
 // closes the decoder and stops reassembling and feeding the flow; it is
 // not an error and is not counted as one.
+//
+//lint:ignore ST1012 a signal, not an error, named like fs.SkipAll
 var SkipFlow = errors.New("nothing more to learn from the flow")
 
 // Reason maps err to a short, bounded label for metrics.

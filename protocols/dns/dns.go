@@ -225,12 +225,3 @@ type pendingAnswer struct {
 	name, alias [2]uint16
 	ptr         bool
 }
-
-// aliasOf returns the question name as text when it differs from the owner
-// name, or "".
-func aliasOf(qname, owner []byte) string {
-	if qname == nil || bytes.EqualFold(qname, owner) {
-		return ""
-	}
-	return Text(qname)
-}

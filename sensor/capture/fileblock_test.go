@@ -172,12 +172,10 @@ func fillAll(t *testing.T, path string, size int) readResult {
 		t.Fatalf("%s: not read in blocks", path)
 	}
 	var r readResult
-	var done []*batch
 	var seen [][]byte
 	for range 1 << 20 {
 		b := &batch{data: make([]byte, 0, size)}
 		r.err = s.fillBatch(b)
-		done = append(done, b)
 		for i := range b.pkts {
 			p := b.packet(i)
 			seen = append(seen, p.Data)

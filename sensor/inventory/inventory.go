@@ -262,14 +262,6 @@ func (p *peer) key() epKey {
 	return k
 }
 
-// role returns the role of the peer relative to the endpoint holding it.
-func (p *peer) role() string {
-	if p.server {
-		return "server"
-	}
-	return "client"
-}
-
 // newPeer packs a peer at k.
 func newPeer(k epKey, transport protocols.Transport, port, protocol uint16, server bool) peer {
 	return peer{ip: k.ip.As16(), mac: k.mac, ipBits: uint8(k.ip.BitLen()), transport: transport, port: port, protocol: protocol, server: server}
