@@ -5,7 +5,6 @@
 package sensor
 
 import (
-	"encoding/binary"
 	"errors"
 	"math/bits"
 	"net/netip"
@@ -574,28 +573,20 @@ func (h *hash64) word(w uint64) {
 
 // bytes hashes b and its length, so that consecutive fields do not run
 // into each other.
-func (h *hash64) bytes(b []byte) {
-	n := len(b)
-	for ; len(b) >= 8; b = b[8:] {
-		h.word(binary.LittleEndian.Uint64(b))
-	}
-	var t uint64
-	for i, c := range b {
-		t |= uint64(c) << (8 * i)
-	}
-	h.word(t ^ uint64(n)<<56)
-}
+func (h *hash64) bytes(b []byte) { hashRun(h, b) }
 
 // string is bytes for a string.
-func (h *hash64) string(s string) {
-	n := len(s)
-	for ; len(s) >= 8; s = s[8:] {
-		h.word(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+func (h *hash64) string(s string) { hashRun(h, s) }
+
+func hashRun[T string | []byte](h *hash64, b T) {
+	n := len(b)
+	for ; len(b) >= 8; b = b[8:] {
+		h.word(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
 	}
 	var t uint64
-	for i := 0; i < len(s); i++ {
-		t |= uint64(s[i]) << (8 * i)
+	for i := 0; i < len(b); i++ {
+		t |= uint64(b[i]) << (8 * i)
 	}
 	h.word(t ^ uint64(n)<<56)
 }
