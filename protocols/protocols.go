@@ -202,10 +202,11 @@ var (
 //lint:ignore ST1012 a signal, not an error, named like fs.SkipAll
 var SkipFlow = errors.New("nothing more to learn from the flow")
 
-// Reason maps err to a short, bounded label for metrics.
+// Reason maps err to a short, bounded label for metrics: "" for no error
+// and for SkipFlow, which is none.
 func Reason(err error) string {
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, SkipFlow):
 		return ""
 	case errors.Is(err, ErrMalformed):
 		return "malformed"

@@ -1,6 +1,10 @@
 package protocols
 
-import "testing"
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
 
 func TestText(t *testing.T) {
 	tests := []struct {
@@ -27,6 +31,26 @@ func TestText(t *testing.T) {
 	}{{"S1.cisco.com", true}, {"ICU-MONITOR-3", true}, {"", false}, {"-x", false}, {"a b", false}, {"10.0.0.1", true}} {
 		if got := IsHostname(tc.in); got != tc.want {
 			t.Errorf("Test %d: IsHostname(%q): expected %v, got %v", i, tc.in, tc.want, got)
+		}
+	}
+}
+
+func TestReason(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{SkipFlow, ""},
+		{fmt.Errorf("tls: %w", SkipFlow), ""},
+		{Malformedf("bad %d", 1), "malformed"},
+		{fmt.Errorf("%w: 70000 bytes", ErrTooLong), "too_long"},
+		{fmt.Errorf("%w: v3", ErrUnsupported), "unsupported"},
+		{errors.New("eof"), "other"},
+	}
+	for _, tt := range tests {
+		if got := Reason(tt.err); got != tt.want {
+			t.Errorf("Reason(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }

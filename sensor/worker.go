@@ -416,13 +416,13 @@ func (w *Worker) feed(f *flow.Flow, dir protocols.Direction, data []byte) {
 		}
 	}()
 	if err := f.Decoder.Feed(dir, data, w.now, w.emit); err != nil {
+		w.stats.protocolError(w.specIndex(f.Protocol), err)
 		if errors.Is(err, protocols.SkipFlow) {
 			// Nothing more to learn: stop reassembling the flow.
 			f.Decoder.Close(w.now, w.emit)
 			w.giveUp(f)
 			return
 		}
-		w.stats.protocolError(w.specIndex(f.Protocol), err)
 		// A bad datagram spoils only itself: many hosts share a broadcast
 		// flow (every DHCP DISCOVER). A bad TCP stream is given up on.
 		if f.Transport == protocols.TCP {
@@ -867,6 +867,8 @@ var ProtocolErrorReasons = [4]string{"malformed", "too_long", "unsupported", "ot
 func (s *Stats) protocolError(i int, err error) {
 	r := 3
 	switch protocols.Reason(err) {
+	case "":
+		return // not an error (SkipFlow)
 	case "malformed":
 		r = 0
 	case "too_long":
