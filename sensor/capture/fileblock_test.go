@@ -429,8 +429,43 @@ func TestPrefetchPcapng(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if _, ok := m.(batchFiller); ok {
+	if m.(batchFiller).canFillBatch() {
 		t.Error("a merge of files fills batches")
+	}
+}
+
+// TestPrefetchOneFileMerge: replay opens even one file through OpenFiles;
+// a classic pcap file is still read in blocks, with the merge's warning
+// for a file cut short and its counters.
+func TestPrefetchOneFileMerge(t *testing.T) {
+	pcap, ends := buildPcap(binary.LittleEndian, false, 1, samplePkts(5, time.Unix(5, 0)))
+	p := writeTemp(t, t.TempDir(), "cut.pcap", pcap[:ends[3]+7]) // 4 packets, then a cut one
+	var warnings []error
+	m, err := OpenFiles([]string{p}, func(err error) { warnings = append(warnings, err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.(batchFiller).canFillBatch() {
+		t.Fatal("a merge of one classic pcap file is not read in blocks")
+	}
+	pf := Prefetch(m)
+	defer pf.Close()
+	n := 0
+	for {
+		_, err := pf.Next()
+		if err != nil {
+			if err != io.EOF {
+				t.Errorf("ended with %v, want io.EOF", err)
+			}
+			break
+		}
+		n++
+	}
+	if n != 4 || len(warnings) != 1 || !errors.Is(warnings[0], ErrTruncated) {
+		t.Errorf("%d packets, warnings %v; want 4 and one ErrTruncated", n, warnings)
+	}
+	if st := pf.Stats(); st.Packets != 4 {
+		t.Errorf("stats %+v, want 4 packets", st)
 	}
 }
 

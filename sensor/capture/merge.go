@@ -8,12 +8,13 @@ import (
 
 // mergeSource merges several file sources by timestamp.
 type mergeSource struct {
-	srcs  []*fileSource
-	heads []Packet // the next packet of each source, valid while it is in the heap
-	heap  []int    // indexes into srcs, ordered by (heads[i].Timestamp, i)
-	last  int      // source whose packet Next returned last, or -1
-	warn  func(error)
-	count counters
+	srcs   []*fileSource
+	heads  []Packet // the next packet of each source, valid while it is in the heap
+	heap   []int    // indexes into srcs, ordered by (heads[i].Timestamp, i)
+	last   int      // source whose packet Next returned last, or -1
+	primed bool     // the heads were read
+	warn   func(error)
+	count  counters
 }
 
 // OpenFiles opens several capture files (see OpenFile) and merges their
@@ -38,10 +39,38 @@ func OpenFiles(paths []string, warn func(error)) (Source, error) {
 	}
 	m.heads = make([]Packet, len(m.srcs))
 	m.heap = make([]int, 0, len(m.srcs))
+	return m, nil
+}
+
+// prime reads the first packet of every file, at the first Next: a merge
+// of one classic pcap file read by fillBatch never calls Next.
+func (m *mergeSource) prime() {
+	m.primed = true
 	for i := range m.srcs {
 		m.advance(i)
 	}
-	return m, nil
+}
+
+// canFillBatch reports whether the merge is of one classic pcap file,
+// which then fills batches in blocks as the file does (see Prefetch).
+func (m *mergeSource) canFillBatch() bool {
+	return !m.primed && len(m.srcs) == 1 && m.srcs[0].canFillBatch()
+}
+
+// fillBatch fills b from the only file. Like Next, it turns the file's end
+// by truncation or corruption into a warning and io.EOF.
+func (m *mergeSource) fillBatch(b *batch) error {
+	err := m.srcs[0].fillBatch(b)
+	for i := range b.pkts {
+		m.count.add(int(b.pkts[i].end - b.pkts[i].off))
+	}
+	if err != nil && err != io.EOF {
+		if m.warn != nil {
+			m.warn(err)
+		}
+		return io.EOF
+	}
+	return err
 }
 
 // advance reads the next packet of source i and puts it in the heap, or
@@ -102,6 +131,9 @@ func (m *mergeSource) down(j int) {
 func (m *mergeSource) Next() (Packet, error) {
 	if m.srcs == nil {
 		return Packet{}, io.EOF
+	}
+	if !m.primed {
+		m.prime()
 	}
 	if m.last >= 0 {
 		// Only now may the last source overwrite its packet buffer.
