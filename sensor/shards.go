@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -33,6 +34,11 @@ func NewWorkers(n int, cfg Config, specs []protocols.Spec, inv *inventory.Invent
 	}
 	return ws
 }
+
+// DefaultWorkers is how many workers share a replay unless told otherwise:
+// one per core the process may use, up to eight (beyond, the reader and the
+// inventory are the limit).
+func DefaultWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
 
 // RunAll runs each worker on its source, each in its own goroutine (see
 // Run), until all are done. It closes each source as soon as its worker is

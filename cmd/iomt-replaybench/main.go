@@ -41,14 +41,15 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sensor run to `FILE`")
 	memprofile := flag.String("memprofile", "", "write an allocation profile of the sensor run to `FILE`")
 	flag.IntVar(&runs, "runs", 5, "runs of each loop, alternated; medians are compared")
-	flag.IntVar(&workers, "workers", min(runtime.GOMAXPROCS(0), 8), "packet workers, as iomt-sensor replay --workers (default: its default)")
+	flag.IntVar(&workers, "workers", sensor.DefaultWorkers(), "packet workers, as iomt-sensor replay --workers")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: iomt-replaybench [-runs N] [-workers N] [-cpuprofile FILE] [-memprofile FILE] CAPTURE (an Ethernet pcap, e.g. from iomt-gencap)")
 	}
 	flag.Parse()
 	gctune.Apply() // as iomt-sensor does
-	if flag.NArg() != 1 {
+	if flag.NArg() != 1 || runs < 1 || workers < 1 || workers > capture.MaxShards {
 		flag.Usage()
+		fmt.Fprintf(os.Stderr, "-runs must be at least 1, -workers between 1 and %d\n", capture.MaxShards)
 		os.Exit(2)
 	}
 	profile, memProfile = *cpuprofile, *memprofile
@@ -159,11 +160,11 @@ var (
 
 // full runs the sensor over the file, profiling the run if asked and first.
 func full(path string, first bool) (result, int, error) {
-	file, err := capture.OpenFile(path)
+	file, err := capture.OpenFiles([]string{path}, nil) // as iomt-sensor replay does
 	if err != nil {
 		return result{}, 0, err
 	}
-	srcs := capture.PrefetchShards(file, workers, decode.FlowHash) // as iomt-sensor replay does
+	srcs := capture.PrefetchShards(file, workers, decode.FlowHash)
 	defer func() {
 		for _, s := range srcs {
 			s.Close()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"time"
 
 	"go.uber.org/zap"
@@ -105,7 +104,7 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	format := fs.String("format", "table", "inventory printed at the end: table, json or csv")
 	inventoryPath := fs.String("inventory", "", "write the final inventory as a JSON array of assets to `FILE`")
 	realtime := fs.Bool("realtime", false, "replay at the capture's own pace instead of as fast as possible")
-	workers := fs.Int("workers", defaultReplayWorkers(), "packet workers sharing the capture by flow, one per core")
+	workers := fs.Int("workers", sensor.DefaultWorkers(), "packet workers sharing the capture by flow, one per core")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: iomt-sensor replay [flags] FILE...\n\nReplays pcap or pcapng files (gzip-compressed or not), merged in timestamp order.\n\n")
 		fs.PrintDefaults()
@@ -206,10 +205,6 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return printInventory(stdout, *format, assets)
 }
-
-// defaultReplayWorkers is one worker per core the process may use, up to
-// eight: beyond, the reader and the inventory are the limit.
-func defaultReplayWorkers() int { return min(runtime.GOMAXPROCS(0), 8) }
 
 // parseInterspersed parses flags placed before, between or after the
 // positional arguments, which it returns; "--" ends the flags.
