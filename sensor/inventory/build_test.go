@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -43,32 +44,40 @@ func TestBuildLeavesStateAlone(t *testing.T) {
 // goroutines; each asset equals the one built alone, identities included
 // (run with -race).
 func TestParallelBuild(t *testing.T) {
+	prev := runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))) // at least two builders
+	defer runtime.GOMAXPROCS(prev)
+	feed := func(inv *Inventory) {
+		srv := ep(pacsMAC, "10.0.0.20")
+		for i := range 3 * parallelBuild {
+			client := Endpoint{MAC: protocols.MAC{0x00, 0x09, 0xfb, 0, byte(i >> 8), byte(i)}, IP: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})}
+			inv.Flow(FlowSeen{Time: at(i), Client: client, Server: srv, Transport: protocols.TCP, ServerPort: 2575, Protocol: "hl7", Answered: true})
+			inv.Observe(at(i), client, srv, protocols.Observation{Protocol: "hl7", Source: "hl7.oru^r01", About: protocols.Sender,
+				Facts: []protocols.Fact{{Name: "hl7.sending_application", Value: "MONITOR" + strconv.Itoa(i%7)}, {Name: "hl7.version", Value: "2.6"}}})
+		}
+	}
 	var events []Event
 	inv := New(Config{}, func(e Event) { events = append(events, e) })
-	srv := ep(pacsMAC, "10.0.0.20")
-	for i := range 3 * parallelBuild {
-		client := Endpoint{MAC: protocols.MAC{0x00, 0x09, 0xfb, 0, byte(i >> 8), byte(i)}, IP: netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})}
-		inv.Flow(FlowSeen{Time: at(i), Client: client, Server: srv, Transport: protocols.TCP, ServerPort: 2575, Protocol: "hl7", Answered: true})
-		inv.Observe(at(i), client, srv, protocols.Observation{Protocol: "hl7", Source: "hl7.oru^r01", About: protocols.Sender,
-			Facts: []protocols.Fact{{Name: "hl7.sending_application", Value: "MONITOR" + strconv.Itoa(i%7)}, {Name: "hl7.version", Value: "2.6"}}})
-	}
+	feed(inv)
 	inv.Flush(at(100000))
 	if len(events) != 3*parallelBuild+1 {
 		t.Fatalf("Flush emitted %d events, want %d", len(events), 3*parallelBuild+1)
 	}
-	all := inv.Assets()
-	for i, a := range all {
-		alone, ok := inv.Asset(a.ID)
+	// The reference is another inventory fed alike whose assets are built
+	// one at a time, with caches of its own.
+	alone := New(Config{}, nil)
+	feed(alone)
+	for i, a := range inv.Assets() {
+		ref, ok := alone.Asset(a.ID)
 		if !ok {
 			t.Fatalf("no asset %s", a.ID)
 		}
 		got, _ := json.Marshal(a)
-		want, _ := json.Marshal(alone)
+		want, _ := json.Marshal(ref)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("asset %d built with others:\n%s\nalone:\n%s", i, got, want)
 		}
-		if i > 0 && a.Vendor == "" && a.ID != "mac:"+pacsMAC {
-			t.Fatalf("asset %s has no vendor: identity lost", a.ID)
+		if a.ID != "mac:"+pacsMAC && (a.Vendor == "" || a.HL7 == nil) {
+			t.Fatalf("asset %s lost its identity or hl7 section: %s", a.ID, got)
 		}
 	}
 }

@@ -23,25 +23,18 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 	for _, m := range id.Evidence { // the rules behind the identity are evidence too
 		b.derived = append(b.derived, evidence{source: "rule", fact: m.Rule, value: m.Field + "=" + m.Value, first: b.first})
 	}
-	// The sections are copied: a build's asset shares nothing it could
-	// change with another's but their lists.
-	owner := *ci.owner
-	a.Owner = &owner
-	a.Advisories = ci.advisories
+	// Each asset gets its own lists: consumers of events run on other
+	// goroutines and must not share anything with the cache.
+	a.Owner = &Owner{Responsible: ci.owner.Responsible, Accountable: ci.owner.Accountable,
+		Consulted: slices.Clone(ci.owner.Consulted), Informed: slices.Clone(ci.owner.Informed)}
+	a.Advisories = slices.Clone(ci.advisories)
 	a.Risk = ci.risk
-	if ci.dicom != nil {
-		d := *ci.dicom
-		a.DICOM = &d
-	}
-	if ci.hl7 != nil {
-		h := *ci.hl7
-		a.HL7 = &h
-	}
+	a.DICOM, a.HL7 = sections(b.facts)
 }
 
-// sections computes what follows from an asset's identity: its owner,
-// advisories, risk and dicom and hl7 sections.
-func (c *buildCtx) sections(ci *cachedIdentity, a *Asset, b *builder, cleartext bool) {
+// follow computes what follows from an asset's identity: its owner,
+// advisories and risk.
+func (c *buildCtx) follow(ci *cachedIdentity, a *Asset, b *builder, cleartext bool) {
 	e := c.inv.cfg.Fingerprint
 	id := ci.id
 	owner := e.Owner(id, a.IPs, vlansOf(b))
@@ -52,16 +45,19 @@ func (c *buildCtx) sections(ci *cachedIdentity, a *Asset, b *builder, cleartext 
 		ci.advisories = append(ci.advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
 	}
 	ci.risk = math.Round(e.Risk(id, advs, cleartext, b.external)*1000) / 1000
+}
 
-	// identity left b.facts sorted by name: each name's values are a run.
+// sections returns an asset's dicom and hl7 sections from its facts,
+// sorted by name (each name's values are a run), or nil for an empty one.
+func sections(facts []protocols.Fact) (*DICOM, *HL7) {
 	values := func(names ...string) []string {
 		var out []string
 		for _, name := range names {
-			i, _ := slices.BinarySearchFunc(b.facts, name, func(f protocols.Fact, name string) int {
+			i, _ := slices.BinarySearchFunc(facts, name, func(f protocols.Fact, name string) int {
 				return strings.Compare(f.Name, name)
 			})
-			for ; i < len(b.facts) && b.facts[i].Name == name; i++ {
-				out = append(out, b.facts[i].Value)
+			for ; i < len(facts) && facts[i].Name == name; i++ {
+				out = append(out, facts[i].Value)
 			}
 		}
 		slices.Sort(out)
@@ -73,6 +69,7 @@ func (c *buildCtx) sections(ci *cachedIdentity, a *Asset, b *builder, cleartext 
 		}
 		return ""
 	}
+	var dp *DICOM
 	d := DICOM{
 		AETitles:               values("dicom.ae_title"),
 		ImplementationClassUID: firstOf("dicom.implementation_class_uid"),
@@ -81,8 +78,9 @@ func (c *buildCtx) sections(ci *cachedIdentity, a *Asset, b *builder, cleartext 
 		SOPClasses:             values("dicom.sop_class", "dicom.accepted_sop_class"),
 	}
 	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
-		ci.dicom = &d
+		dp = &d
 	}
+	var hp *HL7
 	h := HL7{
 		Applications: values("hl7.sending_application", "hl7.receiving_application"),
 		Facilities:   values("hl7.sending_facility", "hl7.receiving_facility"),
@@ -90,20 +88,9 @@ func (c *buildCtx) sections(ci *cachedIdentity, a *Asset, b *builder, cleartext 
 		Versions:     values("hl7.version"),
 	}
 	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
-		ci.hl7 = &h
+		hp = &h
 	}
-}
-
-// sectionFact reports whether the dicom or hl7 section shows facts of
-// that name.
-func sectionFact(name string) bool {
-	switch name {
-	case "dicom.ae_title", "dicom.implementation_class_uid", "dicom.implementation_version", "dicom.modality",
-		"dicom.sop_class", "dicom.accepted_sop_class", "hl7.sending_application", "hl7.receiving_application",
-		"hl7.sending_facility", "hl7.receiving_facility", "hl7.message_type", "hl7.version":
-		return true
-	}
-	return false
+	return dp, hp
 }
 
 // identity runs the fingerprint engine over what the asset holds, and
@@ -126,16 +113,10 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 			in.HL7Senders++
 		}
 	}
-	// The sum covers what the sections read besides the identity's input:
-	// the facts they show, cleartext use and external peers.
+	// The sum covers what follow reads besides the identity's input:
+	// cleartext use and external peers.
 	sum := inputHash(inv.ev.seed, &in, inv.cfg.Fingerprint)
 	const prime = 1099511628211
-	for _, f := range b.facts {
-		if sectionFact(f.Name) {
-			sum = (sum ^ maphash.String(inv.ev.seed, f.Name)) * prime
-			sum = (sum ^ maphash.String(inv.ev.seed, f.Value)) * prime
-		}
-	}
 	cleartext := inv.cleartext(b)
 	flags := uint64(1)
 	if cleartext {
@@ -149,7 +130,7 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 		return ci
 	}
 	ci := cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
-	c.sections(&ci, a, b, cleartext)
+	c.follow(&ci, a, b, cleartext)
 	c.cacheIdentity(b.key, ci)
 	return ci
 }
@@ -203,8 +184,6 @@ type cachedIdentity struct {
 	owner      *Owner
 	advisories []Advisory
 	risk       float64
-	dicom      *DICOM
-	hl7        *HL7
 }
 
 // inputHash hashes everything Identify reads: FNV-1a over 64-bit words,
