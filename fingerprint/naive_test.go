@@ -45,7 +45,7 @@ func naiveEvidence(e *Engine, in Input) []string {
 			return "", "", false
 		}
 		for _, f := range facts {
-			if f.Name == c.field && c.test(f.Value) {
+			if f.Name == c.field && naiveTest(c, f.Value) {
 				return f.Name, f.Value, true
 			}
 		}
@@ -69,6 +69,24 @@ func naiveEvidence(e *Engine, in Input) []string {
 		}
 	}
 	return out
+}
+
+// naiveTest is cond.test without its shortcuts: regular expressions run
+// without the literal prefilter or the ^.+$ answer, case-insensitive
+// contains by strings.EqualFold at every offset.
+func naiveTest(c *cond, v string) bool {
+	switch {
+	case c.op == opRegex:
+		return c.re.MatchString(v)
+	case c.op == opContains && c.ignoreCase:
+		for i := 0; i+len(c.str) <= len(v); i++ {
+			if strings.EqualFold(v[i:i+len(c.str)], c.str) {
+				return true
+			}
+		}
+		return false
+	}
+	return c.test(v)
 }
 
 // fuzzInput reads facts from data, one "<k><value>" a line, where the
