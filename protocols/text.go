@@ -74,3 +74,37 @@ func Hash64(b []byte) uint64 {
 	}
 	return h
 }
+
+// AppendPrintable appends to dst the printable ASCII (0x20-0x7e) of b,
+// without leading or trailing spaces, at most limit bytes of it: for
+// values such as host names and certificate names that are ASCII by rule.
+func AppendPrintable(dst, b []byte, limit int) []byte {
+	start := len(dst)
+	for _, c := range b {
+		if len(dst)-start == limit {
+			break
+		}
+		if c < 0x20 || c > 0x7e || (c == ' ' && len(dst) == start) {
+			continue
+		}
+		dst = append(dst, c)
+	}
+	for len(dst) > start && dst[len(dst)-1] == ' ' {
+		dst = dst[:len(dst)-1]
+	}
+	return dst
+}
+
+// IsPrintable reports whether AppendPrintable would append all of b
+// unchanged, so that b can be used as it is.
+func IsPrintable(b []byte, limit int) bool {
+	if len(b) > limit || len(b) > 0 && (b[0] == ' ' || b[len(b)-1] == ' ') {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -54,3 +54,29 @@ func TestReason(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendPrintable(t *testing.T) {
+	tests := []struct {
+		in    string
+		limit int
+		want  string
+		clean bool // IsPrintable: appended unchanged
+	}{
+		{"example.org", 64, "example.org", true},
+		{"", 64, "", true},
+		{"a b", 64, "a b", true},
+		{"  padded  ", 64, "padded", false},
+		{"ctl\x00\x07char\xff", 64, "ctlchar", false},
+		{"abcdefgh", 5, "abcde", false},
+		{"abc  def", 4, "abc", false}, // cut at the limit, then trimmed
+	}
+	for _, tt := range tests {
+		got := AppendPrintable([]byte("x:"), []byte(tt.in), tt.limit)
+		if string(got) != "x:"+tt.want {
+			t.Errorf("AppendPrintable(%q, %d) = %q, want %q", tt.in, tt.limit, got, "x:"+tt.want)
+		}
+		if c := IsPrintable([]byte(tt.in), tt.limit); c != tt.clean {
+			t.Errorf("IsPrintable(%q, %d) = %v, want %v", tt.in, tt.limit, c, tt.clean)
+		}
+	}
+}

@@ -493,9 +493,9 @@ func (d *Decoder) endHeaders(s *side, emit protocols.Emit) error {
 // flow already reported it from the same side.
 func (d *Decoder) add(s *side, name string, value []byte) {
 	v := value
-	if !isClean(v) {
+	if !protocols.IsPrintable(v, maxString) {
 		var buf [maxString]byte
-		v = sanitize(buf[:0], value)
+		v = protocols.AppendPrintable(buf[:0], value, maxString)
 	}
 	if len(v) == 0 || d.seenFact(s, name, v) {
 		return
@@ -531,35 +531,6 @@ func (d *Decoder) record(s *side, f protocols.Fact) {
 		s.facts = make([]protocols.Fact, 0, 4)
 	}
 	s.facts = append(s.facts, f)
-}
-
-// isClean reports whether sanitize would return b unchanged: at most
-// maxString printable ASCII bytes, not starting or ending with a space.
-func isClean(b []byte) bool {
-	if len(b) > maxString || len(b) > 0 && (b[0] == ' ' || b[len(b)-1] == ' ') {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 || c > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
-// sanitize appends the printable ASCII (0x20-0x7e) of b to dst, trimmed and
-// capped at maxString bytes.
-func sanitize(dst, b []byte) []byte {
-	for _, c := range b {
-		if len(dst) == maxString {
-			break
-		}
-		if c < 0x20 || c > 0x7e || (c == ' ' && len(dst) == 0) {
-			continue
-		}
-		dst = append(dst, c)
-	}
-	return bytes.TrimRight(dst, " ")
 }
 
 func chunkSize(line []byte) (int64, error) {

@@ -405,7 +405,7 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		raw  [maxString]byte
 		ends [6]int
 	)
-	vals := appendSanitize(back[:0], h.sni)
+	vals := protocols.AppendPrintable(back[:0], h.sni, maxString)
 	ends[0] = len(vals)
 	alpn := raw[:0]
 	for _, p := range h.alpn {
@@ -417,7 +417,7 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		}
 		alpn = append(alpn, p...)
 	}
-	vals = appendSanitize(vals, alpn)
+	vals = protocols.AppendPrintable(vals, alpn, maxString)
 	ends[1] = len(vals)
 	start := len(vals)
 	for _, v := range h.versions {
@@ -522,7 +522,7 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 		vals = appendHex4(append(vals, "0x"...), cipher)
 	}
 	cend := len(vals)
-	vals = appendSanitize(vals, alpn)
+	vals = protocols.AppendPrintable(vals, alpn, maxString)
 	var all string
 	if len(vals) > 0 {
 		all = string(vals)
@@ -674,41 +674,9 @@ func appendHex4(b []byte, v uint16) []byte {
 // sanitize keeps the printable ASCII (0x20-0x7e) of b, trimmed, capped at
 // maxString bytes.
 func sanitize(b []byte) string {
-	if clean(b) {
+	if protocols.IsPrintable(b, maxString) {
 		return string(b)
 	}
 	var buf [maxString]byte
-	return string(appendSanitize(buf[:0], b))
-}
-
-// appendSanitize appends sanitize(b) to dst.
-func appendSanitize(dst, b []byte) []byte {
-	start := len(dst)
-	for _, c := range b {
-		if len(dst)-start == maxString {
-			break
-		}
-		if c < 0x20 || c > 0x7e || (c == ' ' && len(dst) == start) {
-			continue
-		}
-		dst = append(dst, c)
-	}
-	for len(dst) > start && dst[len(dst)-1] == ' ' {
-		dst = dst[:len(dst)-1]
-	}
-	return dst
-}
-
-// clean reports whether sanitize would return b unchanged: at most
-// maxString printable bytes, no space at either end.
-func clean(b []byte) bool {
-	if len(b) > maxString || len(b) > 0 && (b[0] == ' ' || b[len(b)-1] == ' ') {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 || c > 0x7e {
-			return false
-		}
-	}
-	return true
+	return string(protocols.AppendPrintable(buf[:0], b, maxString))
 }
