@@ -305,7 +305,8 @@ func (e *Engine) numberFields() {
 func (e *Engine) Identify(in Input) Identity {
 	s := e.scratch.Get().(*scratch)
 	defer func() {
-		s.src = nil // do not keep the caller's facts alive
+		s.src = nil // do not keep the caller's facts alive (the name cache
+		// keeps only fact names, few and mostly constants)
 		if cap(s.low) > 1<<16 {
 			s.low = nil // nor a buffer grown for huge values
 		}

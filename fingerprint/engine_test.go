@@ -557,3 +557,20 @@ func TestRegexLiteralPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnerFieldsHeld: every field an owner rule may name (the loader's
+// list) is one ownerSubject.holds can test; a field missing there would
+// load and never match.
+func TestOwnerFieldsHeld(t *testing.T) {
+	o := ownerSubject{
+		id:    &Identity{Vendor: "v", Model: "v", OS: "v", Firmware: "v", Category: "v", Serial: "v", Medical: true},
+		ips:   []string{"v"},
+		vlans: []uint16{7},
+	}
+	for _, f := range ownerFields {
+		c := cond{field: f, op: opAny, strs: []string{"v", "true", "7"}}
+		if !o.holds(&c) {
+			t.Errorf("owner field %s: holds never tests it", f)
+		}
+	}
+}

@@ -510,3 +510,16 @@ func BenchmarkDecodeFlow(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(orus)*2), "ns/msg")
 }
+
+// TestSourceName: the names returned without building them are the ones
+// the general rule builds.
+func TestSourceName(t *testing.T) {
+	for _, typ := range []string{"ORU^R01", "ADT^A01", "ADT^A03", "ADT^A04", "ADT^A08", "ORM^O01", "ADT^A40", "QRY", "MDM^T02"} {
+		if got, want := sourceName([]byte(typ)), "hl7."+strings.ToLower(typ); got != want {
+			t.Errorf("sourceName(%q) = %q, want %q", typ, got, want)
+		}
+	}
+	if got := sourceName([]byte("ACK^R01")); got != SourceAck {
+		t.Errorf("sourceName(ACK^R01) = %q, want %q", got, SourceAck)
+	}
+}

@@ -507,7 +507,7 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 		}
 	}
 	d.tls13 = version == 0x0304
-	// The values not in cipherNames or versionName's table are cut from one
+	// The values not in cipherName or versionName's table are cut from one
 	// string: vals holds the version (if unnamed), the cipher (if unnamed)
 	// and the ALPN protocol.
 	var back [2*6 + maxString]byte

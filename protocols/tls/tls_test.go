@@ -401,3 +401,12 @@ func TestSkipFlow(t *testing.T) {
 		}
 	}
 }
+
+// TestCipherName: every name of the fixed table is what hex4 would write.
+func TestCipherName(t *testing.T) {
+	for v := range 1 << 16 {
+		if got := cipherName(uint16(v)); got != "" && got != hex4("0x", uint16(v)) {
+			t.Errorf("cipherName(%#04x) = %q, want %q", v, got, hex4("0x", uint16(v)))
+		}
+	}
+}
