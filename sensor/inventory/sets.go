@@ -26,10 +26,7 @@ func insertSorted[T any](s []T, v T, cmp func(a, b T) int, max int) ([]T, int, b
 	if max <= 0 {
 		return s, -1, true
 	}
-	if len(s) >= max {
-		if i >= len(s) {
-			return s, -1, true // larger than everything kept
-		}
+	if len(s) >= max { // v is smaller than the largest (refused above otherwise)
 		s = slices.Insert(s[:len(s)-1], i, v) // push out the largest
 		return s, i, true
 	}
