@@ -425,14 +425,6 @@ func (c *buildCtx) evidence(b *builder) []Evidence {
 	for _, r := range runs {
 		n += len(r)
 	}
-	if len(runs) > 4 { // many endpoints: one sort beats comparing run heads
-		all := make([]evidence, 0, n)
-		for _, r := range runs {
-			all = append(all, r...)
-		}
-		slices.SortFunc(all, func(x, y evidence) int { return compareEvidenceFirst(&x, &y) })
-		runs = append(runs[:0], all)
-	}
 	slices.SortFunc(b.derived, compareEvidence)
 	b.derived = slices.CompactFunc(b.derived, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })
 	out := make([]Evidence, 0, min(n, c.inv.cfg.MaxEvidence)+len(b.derived))
@@ -446,18 +438,10 @@ func (c *buildCtx) evidence(b *builder) []Evidence {
 		out = append(out, Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: lastString})
 		last = e
 	}
-	for len(out) < c.inv.cfg.MaxEvidence {
-		best := -1
-		for i, r := range runs {
-			if len(r) > 0 && (best < 0 || compareEvidenceFirst(&r[0], &runs[best][0]) < 0) {
-				best = i
-			}
-		}
-		if best < 0 {
+	for e := range mergeRuns(runs, compareEvidenceFirst) {
+		if len(out) == c.inv.cfg.MaxEvidence {
 			break
 		}
-		e := &runs[best][0]
-		runs[best] = runs[best][1:]
 		if last != nil && compareEvidenceTo(last, e.source, e.fact, e.value) == 0 {
 			continue // a later sighting of the entry before
 		}

@@ -149,31 +149,12 @@ func mergeFacts(runs [][]protocols.Fact) []protocols.Fact {
 		n += len(r)
 	}
 	out := make([]protocols.Fact, 0, n)
-	if len(runs) > 4 { // many endpoints: one sort beats comparing run heads
-		for _, r := range runs {
-			out = append(out, r...)
-		}
-		slices.SortFunc(out, compareFact)
-		return slices.Compact(out)
-	}
-	var buf [4][]protocols.Fact
-	heads := append(buf[:0], runs...) // runs stay as they are
-	for {
-		best := -1
-		for i, r := range heads {
-			if len(r) > 0 && (best < 0 || compareFactTo(&r[0], &heads[best][0]) < 0) {
-				best = i
-			}
-		}
-		if best < 0 {
-			return out
-		}
-		f := &heads[best][0]
-		heads[best] = heads[best][1:]
+	for f := range mergeRuns(runs, compareFactTo) {
 		if len(out) == 0 || out[len(out)-1] != *f {
 			out = append(out, *f)
 		}
 	}
+	return out
 }
 
 // cachedIdentity is an identity, what follows from it, and the hash of

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"container/heap"
+	"iter"
 	"slices"
 )
 
@@ -112,3 +113,45 @@ func (t *table[K, V]) add(k K) (v *V, evicted K, dropped bool) {
 
 // len returns the number of entries.
 func (t *table[K, V]) len() int { return len(t.items) }
+
+// mergeRuns yields the elements of sorted runs in cmp order, repeats
+// included, leaving the runs as they are.
+func mergeRuns[T any](runs [][]T, cmp func(a, b *T) int) iter.Seq[*T] {
+	return func(yield func(*T) bool) {
+		if len(runs) > 4 { // many runs: one sort beats comparing run heads
+			n := 0
+			for _, r := range runs {
+				n += len(r)
+			}
+			all := make([]T, 0, n)
+			for _, r := range runs {
+				all = append(all, r...)
+			}
+			slices.SortFunc(all, func(x, y T) int { return cmp(&x, &y) })
+			for i := range all {
+				if !yield(&all[i]) {
+					return
+				}
+			}
+			return
+		}
+		var buf [4][]T
+		heads := append(buf[:0], runs...)
+		for {
+			best := -1
+			for i, r := range heads {
+				if len(r) > 0 && (best < 0 || cmp(&r[0], &heads[best][0]) < 0) {
+					best = i
+				}
+			}
+			if best < 0 {
+				return
+			}
+			e := &heads[best][0]
+			heads[best] = heads[best][1:]
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
