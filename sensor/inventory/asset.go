@@ -167,14 +167,11 @@ const macRank = 0xff
 // namePeer computes the peerName of k.
 func (c *buildCtx) namePeer(k epKey) peerName {
 	n := peerName{gen: c.inv.groupGen}
-	a, grouped := c.inv.group(k)
-	if !grouped {
-		if !k.ip.IsValid() {
-			return n
-		}
-		a = assetKey{ip: k.ip}
-		n.ext = true // not grouped: outside the site's networks
+	a, grouped, ok := c.inv.peerKey(k)
+	if !ok {
+		return n
 	}
+	n.ext = !grouped // not grouped: outside the site's networks
 	n.id, n.ok = c.id(a), true
 	if !a.mac.IsZero() {
 		n.rank = macRank<<56 | macBits(a.mac)
@@ -235,13 +232,22 @@ func (c *buildCtx) peerName(k peerKey, p *peer) peerName {
 }
 
 func (c *buildCtx) peerID(k epKey) (string, bool) {
-	if a, ok := c.inv.group(k); ok {
+	if a, _, ok := c.inv.peerKey(k); ok {
 		return c.id(a), true
 	}
-	if k.ip.IsValid() {
-		return c.id(assetKey{ip: k.ip}), true
-	}
 	return "", false
+}
+
+// peerKey names the peer at k: its asset (grouped), or its address alone
+// for an external host; false when it has neither.
+func (inv *Inventory) peerKey(k epKey) (a assetKey, grouped, ok bool) {
+	if a, ok := inv.group(k); ok {
+		return a, true, true
+	}
+	if k.ip.IsValid() {
+		return assetKey{ip: k.ip}, false, true
+	}
+	return assetKey{}, false, false
 }
 
 // builder gathers the endpoints of one asset.
