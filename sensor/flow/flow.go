@@ -60,7 +60,6 @@ type Flow struct {
 	Key Key
 
 	// Table links.
-	hash       uint64    // of Key, in the table's index
 	moved      time.Time // packet time it was last moved to the front
 	prev, next *Flow
 
@@ -175,8 +174,7 @@ func (t *Table) Create(k Key, ts time.Time, evict func(*Flow)) *Flow {
 	}
 	// f is zero: new, or cleared by remove.
 	f.Key, f.First, f.Last, f.Reported, f.moved = k, ts, ts, ts, ts
-	f.hash = t.flows.hash(&k)
-	t.flows.insert(f, f.hash)
+	t.flows.insert(f, t.flows.hash(&k))
 	t.pushFront(f)
 	t.stats.Created++
 	return f
@@ -218,7 +216,7 @@ func (t *Table) All(fn func(*Flow)) {
 
 func (t *Table) remove(f *Flow) {
 	t.unlink(f)
-	t.flows.delete(f, f.hash)
+	t.flows.delete(f, t.flows.hash(&f.Key))
 	*f = Flow{}
 	if len(t.free) < 4096 {
 		t.free = append(t.free, f)
