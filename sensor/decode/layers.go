@@ -27,28 +27,43 @@ func (e *ipv6Extension) DecodeFromBytes(data []byte, df gopacket.DecodeFeedback)
 	if e.ip6 != nil && len(e.ip6.Payload) > 0 && len(data) > 0 && &data[0] == &e.ip6.Payload[0] {
 		cur = e.ip6.NextHeader
 	}
-	if len(data) < 8 {
+	n, fragment, ok := ipv6ExtLen(byte(cur), data)
+	if !ok {
 		df.SetTruncated()
 		return errShortExt
 	}
-	n := int(data[1])*8 + 8
-	e.fragment = false
-	switch cur {
-	case layers.IPProtocolIPv6Fragment:
-		n = 8
-		offset := binary.BigEndian.Uint16(data[2:4])
-		e.fragment = offset&0xfff9 != 0 // offset or the M flag
-	case layers.IPProtocolAH:
-		n = (int(data[1]) + 2) * 4
-	}
-	if len(data) < n {
-		df.SetTruncated()
-		return errShortExt
-	}
+	e.fragment = fragment
 	e.NextHeader = layers.IPProtocol(data[0])
 	e.BaseLayer = layers.BaseLayer{Contents: data[:n], Payload: data[n:]}
 	return nil
 }
+
+// ipv6ExtLen returns the length of the IPv6 extension header of type typ
+// (hop-by-hop, routing, destination options, fragment or authentication)
+// at the start of data, and whether it is the fragment header of a
+// fragment (an offset, or more to come); ok is false when data is short.
+// FlowHash walks the headers with it too, so that it finds the ports
+// decode does.
+func ipv6ExtLen(typ byte, data []byte) (n int, fragment, ok bool) {
+	if len(data) < 8 {
+		return 0, false, false
+	}
+	n = int(data[1])*8 + 8
+	switch layers.IPProtocol(typ) {
+	case layers.IPProtocolIPv6Fragment:
+		n = 8
+		fragment = binary.BigEndian.Uint16(data[2:4])&0xfff9 != 0
+	case layers.IPProtocolAH:
+		n = (int(data[1]) + 2) * 4
+	}
+	return n, fragment, len(data) >= n
+}
+
+// PPP protocol numbers of IPv4 and IPv6 (RFC 1332, RFC 5072).
+const (
+	pppIPv4 = 0x0021
+	pppIPv6 = 0x0057
+)
 
 func (e *ipv6Extension) CanDecode() gopacket.LayerClass { return layers.LayerClassIPv6Extension }
 
@@ -87,9 +102,9 @@ func (s *pppoeSession) CanDecode() gopacket.LayerClass { return layers.LayerType
 
 func (s *pppoeSession) NextLayerType() gopacket.LayerType {
 	switch s.pppProtocol {
-	case 0x0021:
+	case pppIPv4:
 		return layers.LayerTypeIPv4
-	case 0x0057:
+	case pppIPv6:
 		return layers.LayerTypeIPv6
 	}
 	return layers.LayerTypePPP

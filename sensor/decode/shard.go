@@ -50,7 +50,7 @@ func hashEthernet(data []byte) uint64 {
 func hashEtherType(et uint16, data []byte) uint64 {
 	for range 4 { // stacked VLAN tags, as many as decode accepts and some
 		switch et {
-		case 0x8100, 0x88a8, 0x9100:
+		case 0x8100, 0x88a8: // the tags decode reads
 			if len(data) < 4 {
 				return 0
 			}
@@ -61,7 +61,7 @@ func hashEtherType(et uint16, data []byte) uint64 {
 				return 0
 			}
 			switch binary.BigEndian.Uint16(data[6:8]) {
-			case 0x0021, 0x0057: // IPv4, IPv6
+			case pppIPv4, pppIPv6:
 				return hashIP(data[8:])
 			}
 			return 0
@@ -119,29 +119,17 @@ func hashIPHeader(data []byte) (h uint64, inner []byte) {
 		a = binary.BigEndian.Uint64(data[8:16]) ^ bits.RotateLeft64(binary.BigEndian.Uint64(data[16:24]), 17)
 		b = binary.BigEndian.Uint64(data[24:32]) ^ bits.RotateLeft64(binary.BigEndian.Uint64(data[32:40]), 17)
 		proto, l4 = data[6], data[40:]
-	ext:
-		for range 8 {
-			if len(l4) < 8 {
-				break
-			}
-			var n int
+	ext: // each header is at least 8 bytes: the walk ends
+		for {
 			switch proto {
-			case 0, 43, 60: // hop-by-hop, routing, destination options
-				n = 8 + int(l4[1])*8
-			case 51: // authentication header
-				n = (int(l4[1]) + 2) * 4
-			case 44: // fragment
-				if binary.BigEndian.Uint16(l4[2:4])&0xfff9 != 0 { // an offset or more to come
-					l4 = nil
-					break ext
-				}
-				n = 8
+			case 0, 43, 44, 51, 60: // as decode's ipv6Extension
 			default:
 				break ext
 			}
-			if len(l4) < n {
-				l4 = nil
-				break
+			n, fragment, ok := ipv6ExtLen(proto, l4)
+			if !ok || fragment {
+				l4 = nil // no ports to read, as decode finds none
+				break ext
 			}
 			proto, l4 = l4[0], l4[n:]
 		}
