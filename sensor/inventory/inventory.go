@@ -281,7 +281,7 @@ func (inv *Inventory) protocolID(name string) (uint16, bool) {
 		inv.lastProtocol, inv.lastProtocolID = name, id
 		return id, true
 	}
-	if len(inv.protocolNames) > math.MaxUint16 {
+	if len(inv.protocolNames) >= math.MaxUint16 { // MaxUint16 marks "none"
 		return 0, false
 	}
 	id := uint16(len(inv.protocolNames))
