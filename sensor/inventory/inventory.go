@@ -199,13 +199,6 @@ type endpoint struct {
 // maxFacts caps the facts kept per endpoint.
 const maxFacts = 512
 
-func compareFact(a, b protocols.Fact) int {
-	if c := strings.Compare(a.Name, b.Name); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Value, b.Value)
-}
-
 // nameInfo is what a name service said about an address it does not carry
 // itself (a DNS answer names a third host): kept apart from endpoints and
 // merged into whichever asset holds the address when assets are built.
