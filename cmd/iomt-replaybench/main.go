@@ -1,8 +1,9 @@
 // Command iomt-replaybench measures replay speed on a capture file: a bare
 // loop that only reads the file and runs gopacket's DecodingLayerParser on
 // every packet, and the sensor's whole packet path (decode, flows,
-// reassembly, protocol decoders, inventory) on the same file, as iomt-sensor
-// replay runs it. The two alternate for a few runs; it prints each run, the
+// reassembly, protocol decoders, inventory, anomaly detection) on the same
+// file, as iomt-sensor replay runs it but with its events discarded instead
+// of published. The two alternate for a few runs; it prints each run, the
 // medians (packets/s, MB/s, wall and CPU time), their ratio and the
 // process's peak RSS.
 //
@@ -32,6 +33,7 @@ import (
 	"github.com/iomt-sensor/iomt-sensor/cmd/internal/protolist"
 	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/sensor"
+	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
 	"github.com/iomt-sensor/iomt-sensor/sensor/decode"
 	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
@@ -106,7 +108,7 @@ func bench(path string) error {
 	}
 	b, s := median(bs), median(ss)
 	fmt.Printf("bare loop (read + DecodingLayerParser), median: %v\n", b)
-	fmt.Printf("sensor (decode, flows, reassembly, decoders, inventory), median: %v, %d assets\n", s, assets)
+	fmt.Printf("sensor (decode, flows, reassembly, decoders, inventory, anomalies), median: %v, %d assets\n", s, assets)
 	fmt.Printf("ratio sensor/bare (medians): %.2f\n", b.elapsed.Seconds()/s.elapsed.Seconds())
 	fmt.Printf("peak RSS: %s\n", peakRSS())
 	return nil
@@ -183,8 +185,15 @@ func full(path string, first bool) (result, int, error) {
 	if err != nil {
 		return result{}, 0, err
 	}
-	inv := inventory.New(inventory.Config{Sensor: "bench", Fingerprint: fp}, func(inventory.Event) {})
-	ws := sensor.NewWorkers(workers, sensor.Config{}, protolist.Specs(), inv) // every decoder, as iomt-sensor replay
+	// The anomaly detector and its wiring as iomt-sensor replay has them;
+	// events and anomalies go nowhere instead of to NATS.
+	det := anomaly.New("bench", time.Minute, func(anomaly.Anomaly) {})
+	inv := inventory.New(inventory.Config{Sensor: "bench", Fingerprint: fp}, func(ev inventory.Event) {
+		for _, adv := range ev.Asset.Advisories {
+			det.Vulnerable(ev.Time, ev.Asset.ID, adv.ID, adv.Severity, adv.Source)
+		}
+	})
+	ws := sensor.NewWorkers(workers, sensor.Config{Anomalies: det}, protolist.Specs(), inv) // every decoder, as iomt-sensor replay
 	if memProfile != "" && first {
 		runtime.MemProfileRate = 4096
 	}
