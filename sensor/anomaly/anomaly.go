@@ -99,8 +99,16 @@ func (d *Detector) Counts() map[Kind]uint64 {
 // the asset lookup for everything else.
 func Interesting(o *protocols.Observation) bool {
 	switch o.Source {
-	case "dicom.a-associate-rj", "hl7.ack":
+	case "dicom.a-associate-rj":
 		return true
+	case "hl7.ack":
+		// Most acknowledgements accept: they can raise nothing.
+		for _, f := range o.Facts {
+			if f.Name == "hl7.ack_code" && nackSeverity(f.Value) != "" {
+				return true
+			}
+		}
+		return false
 	}
 	for _, f := range o.Facts {
 		if isCleartextCredential(f) {
@@ -140,14 +148,7 @@ func (d *Detector) Observe(ts time.Time, asset string, o protocols.Observation) 
 		return
 	case "hl7.ack":
 		code := fact("hl7.ack_code")
-		sev := ""
-		switch code {
-		case "AE", "CE":
-			sev = Low
-		case "AR", "CR":
-			sev = Medium
-		}
-		if sev != "" {
+		if sev := nackSeverity(code); sev != "" {
 			d.raise(ts, asset, "hl7_nack", sev, "HL7 message not accepted ("+code+")", map[string]string{
 				"ack_code":     code,
 				"message_type": fact("hl7.acked_message_type"),
@@ -162,6 +163,18 @@ func (d *Detector) Observe(ts time.Time, asset string, o protocols.Observation) 
 				"credentials sent in clear text over "+proto, map[string]string{"protocol": proto})
 		}
 	}
+}
+
+// nackSeverity is the severity of an HL7 acknowledgement code that refuses
+// a message (error or reject, original or enhanced mode), "" for others.
+func nackSeverity(code string) string {
+	switch code {
+	case "AE", "CE":
+		return Low
+	case "AR", "CR":
+		return Medium
+	}
+	return ""
 }
 
 // Vulnerable raises known_vulnerable the first time an advisory matches an

@@ -26,8 +26,15 @@ func TestRules(t *testing.T) {
 		{rj, 30 * time.Second, "", ""}, // folded: within the interval
 		{rj, 61 * time.Second, "dicom_association_rejected", Medium},
 		{nack, 0, "hl7_nack", Low},
+		{hl7Ack("CE"), 0, "hl7_nack", Low},
+		{hl7Ack("AR"), 0, "hl7_nack", Medium},
+		{hl7Ack("CR"), 0, "hl7_nack", Medium},
 		{ack, 0, "", ""},
+		{hl7Ack("CA"), 0, "", ""},
 		{basic, 0, "cleartext_credentials", High},
+	}
+	if Interesting(&ack) {
+		t.Error("Interesting() is true for an accepting HL7 ACK, which can raise nothing")
 	}
 	for i, tc := range tests {
 		var got []Anomaly
@@ -49,6 +56,10 @@ func TestRules(t *testing.T) {
 			t.Errorf("Test %d: incomplete anomaly %+v", i, got[0])
 		}
 	}
+}
+
+func hl7Ack(code string) protocols.Observation {
+	return protocols.Observation{Protocol: "hl7", Source: "hl7.ack", Facts: []protocols.Fact{{Name: "hl7.ack_code", Value: code}}}
 }
 
 func TestIDStable(t *testing.T) {
