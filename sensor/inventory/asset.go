@@ -444,19 +444,34 @@ func (c *buildCtx) evidence(b *builder) []Evidence {
 		out = append(out, Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: lastString})
 		last = e
 	}
-	for e := range mergeRuns(runs, compareEvidenceFirst) {
-		if len(out) == c.inv.cfg.MaxEvidence {
-			break
+	if len(b.evidence) == 1 && len(b.extra) == 0 {
+		// An endpoint's run is sorted and distinct already: no merge, no
+		// repeats (extra may hold repeats).
+		r := runs[0]
+		for i := range r[:min(len(r), c.inv.cfg.MaxEvidence)] {
+			add(&r[i])
 		}
-		if last != nil && compareEvidenceTo(last, e.source, e.fact, e.value) == 0 {
-			continue // a later sighting of the entry before
+	} else {
+		for e := range mergeRuns(runs, compareEvidenceFirst) {
+			if len(out) == c.inv.cfg.MaxEvidence {
+				break
+			}
+			if last != nil && sameEvidence(last, e) {
+				continue // a later sighting of the entry before
+			}
+			add(e)
 		}
-		add(e)
 	}
 	for i := range b.derived {
 		add(&b.derived[i])
 	}
 	return out
+}
+
+// sameEvidence reports whether x and y are the same entry, times aside:
+// compareEvidence(x, y) == 0, but string equality first compares lengths.
+func sameEvidence(x, y *evidence) bool {
+	return x.value == y.value && x.fact == y.fact && x.source == y.source
 }
 
 // compareEvidenceFirst orders evidence by compareEvidence, then by time.

@@ -46,3 +46,30 @@ func BenchmarkInputHash(b *testing.B) {
 		inputHash(inv.ev.seed, &in, inv.cfg.Fingerprint)
 	}
 }
+
+// BenchmarkAssetBuildTypical measures building an asset as most of a
+// replay's are: one endpoint, a dozen peers, thirty evidence entries from
+// a few messages.
+func BenchmarkAssetBuildTypical(b *testing.B) {
+	inv := New(Config{}, nil)
+	host := ep(pacsMAC, "10.0.0.20")
+	for i := range 12 {
+		inv.Flow(FlowSeen{Time: at(i), Client: host, Server: Endpoint{MAC: protocols.MAC{0x02, 0, 0, 0, 1, byte(i)}, IP: netip.AddrFrom4([4]byte{10, 0, 1, byte(i)})},
+			Transport: protocols.TCP, ServerPort: 443, Protocol: "tls", Answered: true})
+	}
+	for i := range 6 {
+		var facts []protocols.Fact
+		for k := range 5 {
+			facts = append(facts, protocols.Fact{Name: "dhcp.option_" + string(rune('a'+k)), Value: "value-" + string(rune('0'+i))})
+		}
+		inv.Observe(at(i), host, Endpoint{}, protocols.Observation{Protocol: "dhcp", Source: "dhcp.message" + string(rune('0'+i)), About: protocols.Sender, Facts: facts})
+	}
+	id := "mac:" + mac(pacsMAC).String()
+	if a, ok := inv.Asset(id); !ok || len(a.Evidence) < 30 {
+		b.Fatalf("asset %s: %v, %d evidence entries", id, ok, len(a.Evidence))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		inv.Asset(id)
+	}
+}

@@ -177,8 +177,13 @@ func inputHash(seed maphash.Seed, in *fingerprint.Input, e *fingerprint.Engine) 
 	add := func(v uint64) { h = (h ^ v) * prime }
 	str := func(s string) { add(maphash.String(seed, s)) }
 	n := 0
-	for _, f := range in.Facts {
-		if !e.Reads(f.Name) {
+	reads := false
+	for i, f := range in.Facts {
+		// Facts come sorted by name: ask the engine once per name.
+		if i == 0 || f.Name != in.Facts[i-1].Name {
+			reads = e.Reads(f.Name)
+		}
+		if !reads {
 			continue
 		}
 		str(f.Name)
