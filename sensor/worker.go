@@ -59,7 +59,7 @@ type Worker struct {
 
 	now       time.Time
 	nextSweep time.Time
-	seq       uint64 // packets seen, Foreign ones included
+	seq       uint64 // packets of the capture so far, other shards' included
 	// group, when the worker is one of several sharing a capture, makes
 	// them advance the inventory together (see NewWorkers).
 	group *group
@@ -134,7 +134,7 @@ func (w *Worker) Stats() *Stats { return w.stats }
 // Process handles one captured frame. A Foreign packet (another worker's,
 // see NewWorkers) only moves the clock.
 func (w *Worker) Process(p capture.Packet) {
-	w.seq++
+	w.seq += 1 + uint64(p.Skipped)
 	if p.Timestamp.After(w.now) {
 		w.now = p.Timestamp
 		if !w.now.Before(w.nextSweep) {
@@ -174,9 +174,10 @@ func (w *Worker) Close() {
 }
 
 // sweep runs once a second of packet time: expire idle flows and publish
-// counters.
+// counters. The period is capture.ShardTick, so that the workers sharing a
+// capture sweep at the packets their shards return (see NewWorkers).
 func (w *Worker) sweep() {
-	w.nextSweep = w.now.Add(time.Second)
+	w.nextSweep = w.now.Add(capture.ShardTick)
 	w.flows.Expire(w.now, w.end)
 	w.publishStats()
 	w.queue(invOp{advance: w.now})
