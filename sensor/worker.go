@@ -50,7 +50,10 @@ type Worker struct {
 	etherD  []protocols.Decoder
 	stats   *Stats
 	recent  []recentReport // cache of recent flow reports, see report
-	obsSeen []recentObs    // cache of recent observations, see observe
+	// Cache of recent observations, see observe.
+	obsTags []obsTag    // by hash: the entry last inserted with that hash
+	obsLog  []recentObs // the entries, a ring
+	obsHand uint64      // entries of the ring visited to make room so far
 	// Inventory updates go in batches to the feeder goroutine.
 	batch []invOp
 	ops   chan []invOp
@@ -98,7 +101,8 @@ func newWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory, g *
 		etherD:  make([]protocols.Decoder, len(specs)),
 		stats:   newStats(specs),
 		recent:  make([]recentReport, recentSlots),
-		obsSeen: make([]recentObs, recentObsSlots),
+		obsTags: make([]obsTag, 2*recentObsSlots),
+		obsLog:  make([]recentObs, recentObsSlots),
 		ops:     make(chan []invOp, 2),
 		free:    make(chan []invOp, 3),
 		fed:     make(chan struct{}),
@@ -537,9 +541,9 @@ func (w *Worker) flushRecent() {
 			w.queueSlot(slot)
 		}
 	}
-	for i := range w.obsSeen {
-		if slot := &w.obsSeen[i]; slot.used && slot.dirty {
-			w.queueObs(slot)
+	for i := range w.obsLog {
+		if e := &w.obsLog[i]; e.used && e.dirty {
+			w.queueObs(e)
 		}
 	}
 }
@@ -699,12 +703,21 @@ func anomalies(inv *inventory.Inventory, det *anomaly.Detector, op *invOp) {
 // connection of a sender carries the same MSH facts, DNS answers and ARP
 // replies repeat), so observations pass through a small cache like flow
 // reports do (see report): the first is queued at once, repeats only move
-// the slot's latest time, which is queued when the slot is reused, when
-// ReportInterval has passed, and at Close. The inventory's merges of an
+// the entry's latest time, which is queued when the entry leaves the cache,
+// when ReportInterval has passed, and at Close. The inventory's merges of an
 // observation's time are min and max, so the result is the same. Two
 // observations are the same when they agree on everything Observe reads
 // (see obsKey); observations the anomaly detector wants are never cached,
 // as it needs every time.
+//
+// The cache is a ring of entries and a table of small tags by hash that
+// point into it. A new observation (about half of them) reads one tag and
+// takes the entry at the ring's hand, next to the one taken before and so
+// likely in the CPU's cache, instead of a slot of its own anywhere in a
+// few megabytes. The hand passes over the entries found again since it
+// last came by (the CLOCK algorithm), so the cache keeps the observations
+// that repeat; it takes an entry whose tag another observation took at
+// once.
 func (w *Worker) observe(o protocols.Observation) {
 	w.stats.Observations[w.specIndex(o.Protocol)].Add(1)
 	var sender, receiver inventory.Endpoint
@@ -726,41 +739,80 @@ func (w *Worker) observe(o protocols.Observation) {
 	}
 	about := obsAbout(&o, &sender, &receiver)
 	sum := obsHashOf(&o, about)
-	slot := &w.obsSeen[sum&(len(w.obsSeen)-1)]
-	// The hash tells most other observations apart without reading
-	// their facts; equal ones are compared in full.
-	if slot.used && slot.sum == sum && sameObservation(&slot.obs, &o) && obsAbout(&slot.obs, &slot.sender, &slot.receiver) == about {
-		if w.now.After(slot.last) {
-			slot.last, slot.dirty = w.now, true
-			if slot.last.Sub(slot.queued) >= w.cfg.ReportInterval {
-				w.queueObs(slot)
+	ti := sum & (len(w.obsTags) - 1)
+	tag := &w.obsTags[ti]
+	check := uint32(uint64(sum) >> 32) // bits the tag's index does not use
+	// The check tells most other observations apart without reading the
+	// entry; equal ones are compared in full.
+	if tag.pos != 0 && tag.check == check {
+		e := &w.obsLog[tag.pos-1]
+		if sameObservation(&e.obs, &o) && obsAbout(&e.obs, &e.sender, &e.receiver) == about {
+			e.hit = true
+			if w.now.After(e.last) {
+				e.last, e.dirty = w.now, true
+				if e.last.Sub(e.queued) >= w.cfg.ReportInterval {
+					w.queueObs(e)
+				}
 			}
+			return
 		}
-		return
 	}
-	if slot.used && slot.dirty {
-		w.queueObs(slot)
-	}
-	*slot = recentObs{obs: o, sender: sender, receiver: receiver, sum: sum, used: true, last: w.now}
-	w.queueObs(slot)
+	pos, e := w.obsEvict()
+	*e = recentObs{obs: o, sender: sender, receiver: receiver, last: w.now, tag: uint32(ti), used: true}
+	*tag = obsTag{check: check, pos: uint32(pos + 1)}
+	w.queueObs(e)
 }
 
-// recentObs is a slot of the observation cache.
+// obsEvict moves the ring's hand to an entry it may take, that it
+// empties, and returns its index and it.
+func (w *Worker) obsEvict() (uint64, *recentObs) {
+	for {
+		pos := w.obsHand & uint64(len(w.obsLog)-1)
+		w.obsHand++
+		e := &w.obsLog[pos]
+		if !e.used {
+			return pos, e
+		}
+		tag := &w.obsTags[e.tag]
+		live := tag.pos == uint32(pos+1)
+		if live && e.hit {
+			e.hit = false // a second chance: the hand comes by again after every other entry
+			continue
+		}
+		if e.dirty {
+			w.queueObs(e)
+		}
+		if live {
+			*tag = obsTag{}
+		}
+		return pos, e
+	}
+}
+
+// obsTag points to the cache entry of an observation by its hash.
+type obsTag struct {
+	check uint32 // the hash's high bits
+	pos   uint32 // index in the ring plus one; 0: none
+}
+
+// recentObs is an entry of the observation cache.
 type recentObs struct {
 	obs              protocols.Observation // the first observation, as queued
 	sender, receiver inventory.Endpoint
 	last, queued     time.Time // latest time seen, latest time queued
-	sum              int       // obsHashOf the observation
+	tag              uint32    // index of its tag
 	used, dirty      bool      // dirty: last is after queued
+	hit              bool      // found again since the ring's hand came by
 }
 
-// recentObsSlots sizes the observation cache (a power of two).
+// recentObsSlots sizes the observation cache's ring, and half its tags
+// (a power of two).
 const recentObsSlots = 1 << 14
 
-// queueObs queues the slot's observation at its latest time.
-func (w *Worker) queueObs(slot *recentObs) {
-	w.queue(invOp{flow: inventory.FlowSeen{Time: slot.last}, obs: slot.obs, sender: slot.sender, receiver: slot.receiver})
-	slot.queued, slot.dirty = slot.last, false
+// queueObs queues the entry's observation at its latest time.
+func (w *Worker) queueObs(e *recentObs) {
+	w.queue(invOp{flow: inventory.FlowSeen{Time: e.last}, obs: e.obs, sender: e.sender, receiver: e.receiver})
+	e.queued, e.dirty = e.last, false
 }
 
 // obsKey is what Observe reads of an observation's endpoints: the MAC and IP
