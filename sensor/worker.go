@@ -479,6 +479,7 @@ func (w *Worker) end(f *flow.Flow) {
 	}
 	w.release(f)
 	w.report(f)
+	w.cur = nil // the table reuses f (see flow.Table)
 }
 
 // report queues what the inventory should know of a flow: its endpoints,

@@ -107,7 +107,12 @@ type Stats struct {
 	Closed  uint64 // removed by their owner (FIN, RST)
 }
 
-// Table holds flows, most recently moved first. A flow moves to the front
+// Table holds flows, most recently moved first. It recycles the Flows it
+// removes: once Close returns, or the fn of Expire or All or Create's evict
+// that was given a flow, the flow is zeroed and may come back from Create
+// as another, so its owner must keep no pointer to it (the worker's
+// decoders get values, not the Flow, and its pointer to the flow in
+// progress is cleared when the flow ends). A flow moves to the front
 // at most once per second of packet time (moving it on every packet costs
 // pointer writes for nothing: idle timeouts are minutes), so the list is in
 // last-seen order to within a second; Expire allows for that.
