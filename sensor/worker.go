@@ -67,6 +67,9 @@ type Worker struct {
 	// them advance the inventory together (see NewWorkers).
 	group *group
 
+	// last is the flow of the previous packet, nil when it ended (see flowOf).
+	last *flow.Flow
+
 	// Context of the decoder call in progress, for emit and the stream handler.
 	cur    *flow.Flow
 	curDir protocols.Direction
@@ -198,8 +201,7 @@ func (w *Worker) publishStats() {
 
 func (w *Worker) tcp() {
 	p := &w.pkt
-	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
-	f := w.flows.Get(key, p.Timestamp)
+	f := w.flowOf(protocols.TCP)
 	syn, ack, fin, rst := p.TCPFlags&decode.SYN != 0, p.TCPFlags&decode.ACK != 0, p.TCPFlags&decode.FIN != 0, p.TCPFlags&decode.RST != 0
 	if f != nil && syn && !ack && f.SYN[protocols.FromClient] && f.ISN[protocols.FromClient] != p.Seq {
 		// A new connection reusing the ports of one we still hold.
@@ -211,7 +213,7 @@ func (w *Worker) tcp() {
 		if rst {
 			return // a reset of a flow we never saw tells nothing
 		}
-		f = w.flows.Create(key, p.Timestamp, w.end)
+		f = w.create()
 		// The SYN's sender is the client; a SYN-ACK's receiver is. Joined
 		// mid-stream, guess from the ports.
 		srcIsClient := syn && !ack
@@ -251,10 +253,9 @@ func (w *Worker) tcp() {
 
 func (w *Worker) udp() {
 	p := &w.pkt
-	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
-	f := w.flows.Get(key, p.Timestamp)
+	f := w.flowOf(protocols.UDP)
 	if f == nil {
-		f = w.flows.Create(key, p.Timestamp, w.end)
+		f = w.create()
 		// The first datagram's sender is the client, unless its port looks
 		// like the server's (a reply whose request we did not see, or a DHCP
 		// server's unicast reply from 67 to 68).
@@ -275,6 +276,31 @@ func (w *Worker) udp() {
 		}
 	}
 	w.keepalive(f)
+}
+
+// flowOf returns the flow of the packet in w.pkt, marked seen, or nil. Most
+// packets belong to the flow of the previous one (a burst of segments and
+// their ACKs: four TCP packets in five in a replay), so that flow is
+// compared first, which spares building the key and the table's lookup.
+func (w *Worker) flowOf(t protocols.Transport) *flow.Flow {
+	p := &w.pkt
+	if f := w.last; f != nil && f.Transport == t &&
+		(p.SrcPort == f.Client.Port && p.DstPort == f.Server.Port && p.SrcIP == f.Client.IP && p.DstIP == f.Server.IP ||
+			p.SrcPort == f.Server.Port && p.DstPort == f.Client.Port && p.SrcIP == f.Server.IP && p.DstIP == f.Client.IP) {
+		w.flows.Touch(f, p.Timestamp)
+		return f
+	}
+	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
+	w.last = w.flows.Get(key, p.Timestamp)
+	return w.last
+}
+
+// create adds the flow of the packet in w.pkt to the table.
+func (w *Worker) create() *flow.Flow {
+	p := &w.pkt
+	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
+	w.last = w.flows.Create(key, p.Timestamp, w.end)
+	return w.last
 }
 
 // frame hands a non-IP frame to the decoder of its EtherType.
@@ -479,7 +505,11 @@ func (w *Worker) end(f *flow.Flow) {
 	}
 	w.release(f)
 	w.report(f)
-	w.cur = nil // the table reuses f (see flow.Table)
+	// The table reuses f (see flow.Table).
+	w.cur = nil
+	if w.last == f {
+		w.last = nil
+	}
 }
 
 // report queues what the inventory should know of a flow: its endpoints,

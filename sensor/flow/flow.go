@@ -148,16 +148,21 @@ func (t *Table) Len() int { return t.flows.n }
 // Get returns the flow for k and marks it most recently seen at ts, or nil.
 func (t *Table) Get(k Key, ts time.Time) *Flow {
 	f := t.flows.get(&k, t.flows.hash(&k))
-	if f == nil {
-		return nil
+	if f != nil {
+		t.Touch(f, ts)
 	}
+	return f
+}
+
+// Touch marks f, a flow of the table, most recently seen at ts, as Get
+// does: for an owner that found f without a lookup.
+func (t *Table) Touch(f *Flow, ts time.Time) {
 	f.Last = ts
 	if t.head != f && ts.Sub(f.moved) >= time.Second {
 		t.unlink(f)
 		t.pushFront(f)
 		f.moved = ts
 	}
-	return f
 }
 
 // Create adds a flow for k seen first at ts. When the table is full, the
