@@ -17,8 +17,9 @@ import (
 // NewWorkers returns n workers that share one capture, split between them
 // by capture.PrefetchShards with decode.FlowHash, and one inventory.
 //
-// Every worker sees every packet's time, so all of them sweep at the same
-// packet times; the inventory advances (and emits its events) only when
+// Every worker's shard returns the packets at which the capture's clock
+// ticks (capture.ShardTick, the sweep period), so all of them sweep at the
+// same packet times; the inventory advances (and emits its events) only when
 // all of them got there, and the anomaly detector receives the
 // observations of that second in packet order. The events are therefore
 // the same on every replay of a capture with the same n.

@@ -50,7 +50,10 @@ type Worker struct {
 	etherD  []protocols.Decoder
 	stats   *Stats
 	recent  []recentReport // cache of recent flow reports, see report
-	obsSeen []recentObs    // cache of recent observations, see observe
+	// Cache of recent observations, see observe.
+	obsTags []obsTag    // by hash: the entry last inserted with that hash
+	obsLog  []recentObs // the entries, a ring
+	obsHand uint64      // entries of the ring visited to make room so far
 	// Inventory updates go in batches to the feeder goroutine.
 	batch []invOp
 	ops   chan []invOp
@@ -59,10 +62,13 @@ type Worker struct {
 
 	now       time.Time
 	nextSweep time.Time
-	seq       uint64 // packets seen, Foreign ones included
+	seq       uint64 // packets of the capture so far, other shards' included
 	// group, when the worker is one of several sharing a capture, makes
 	// them advance the inventory together (see NewWorkers).
 	group *group
+
+	// last is the flow of the previous packet, nil when it ended (see flowOf).
+	last *flow.Flow
 
 	// Context of the decoder call in progress, for emit and the stream handler.
 	cur    *flow.Flow
@@ -98,7 +104,8 @@ func newWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory, g *
 		etherD:  make([]protocols.Decoder, len(specs)),
 		stats:   newStats(specs),
 		recent:  make([]recentReport, recentSlots),
-		obsSeen: make([]recentObs, recentObsSlots),
+		obsTags: make([]obsTag, 2*recentObsSlots),
+		obsLog:  make([]recentObs, recentObsSlots),
 		ops:     make(chan []invOp, 2),
 		free:    make(chan []invOp, 3),
 		fed:     make(chan struct{}),
@@ -134,7 +141,7 @@ func (w *Worker) Stats() *Stats { return w.stats }
 // Process handles one captured frame. A Foreign packet (another worker's,
 // see NewWorkers) only moves the clock.
 func (w *Worker) Process(p capture.Packet) {
-	w.seq++
+	w.seq += 1 + uint64(p.Skipped)
 	if p.Timestamp.After(w.now) {
 		w.now = p.Timestamp
 		if !w.now.Before(w.nextSweep) {
@@ -174,9 +181,10 @@ func (w *Worker) Close() {
 }
 
 // sweep runs once a second of packet time: expire idle flows and publish
-// counters.
+// counters. The period is capture.ShardTick, so that the workers sharing a
+// capture sweep at the packets their shards return (see NewWorkers).
 func (w *Worker) sweep() {
-	w.nextSweep = w.now.Add(time.Second)
+	w.nextSweep = w.now.Add(capture.ShardTick)
 	w.flows.Expire(w.now, w.end)
 	w.publishStats()
 	w.queue(invOp{advance: w.now})
@@ -193,8 +201,7 @@ func (w *Worker) publishStats() {
 
 func (w *Worker) tcp() {
 	p := &w.pkt
-	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
-	f := w.flows.Get(key, p.Timestamp)
+	f := w.flowOf(protocols.TCP)
 	syn, ack, fin, rst := p.TCPFlags&decode.SYN != 0, p.TCPFlags&decode.ACK != 0, p.TCPFlags&decode.FIN != 0, p.TCPFlags&decode.RST != 0
 	if f != nil && syn && !ack && f.SYN[protocols.FromClient] && f.ISN[protocols.FromClient] != p.Seq {
 		// A new connection reusing the ports of one we still hold.
@@ -206,7 +213,7 @@ func (w *Worker) tcp() {
 		if rst {
 			return // a reset of a flow we never saw tells nothing
 		}
-		f = w.flows.Create(key, p.Timestamp, w.end)
+		f = w.create()
 		// The SYN's sender is the client; a SYN-ACK's receiver is. Joined
 		// mid-stream, guess from the ports.
 		srcIsClient := syn && !ack
@@ -246,10 +253,9 @@ func (w *Worker) tcp() {
 
 func (w *Worker) udp() {
 	p := &w.pkt
-	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
-	f := w.flows.Get(key, p.Timestamp)
+	f := w.flowOf(protocols.UDP)
 	if f == nil {
-		f = w.flows.Create(key, p.Timestamp, w.end)
+		f = w.create()
 		// The first datagram's sender is the client, unless its port looks
 		// like the server's (a reply whose request we did not see, or a DHCP
 		// server's unicast reply from 67 to 68).
@@ -270,6 +276,31 @@ func (w *Worker) udp() {
 		}
 	}
 	w.keepalive(f)
+}
+
+// flowOf returns the flow of the packet in w.pkt, marked seen, or nil. Most
+// packets belong to the flow of the previous one (a burst of segments and
+// their ACKs: four TCP packets in five in a replay), so that flow is
+// compared first, which spares building the key and the table's lookup.
+func (w *Worker) flowOf(t protocols.Transport) *flow.Flow {
+	p := &w.pkt
+	if f := w.last; f != nil && f.Transport == t &&
+		(p.SrcPort == f.Client.Port && p.DstPort == f.Server.Port && p.SrcIP == f.Client.IP && p.DstIP == f.Server.IP ||
+			p.SrcPort == f.Server.Port && p.DstPort == f.Client.Port && p.SrcIP == f.Server.IP && p.DstIP == f.Client.IP) {
+		w.flows.Touch(f, p.Timestamp)
+		return f
+	}
+	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
+	w.last = w.flows.Get(key, p.Timestamp)
+	return w.last
+}
+
+// create adds the flow of the packet in w.pkt to the table.
+func (w *Worker) create() *flow.Flow {
+	p := &w.pkt
+	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
+	w.last = w.flows.Create(key, p.Timestamp, w.end)
+	return w.last
 }
 
 // frame hands a non-IP frame to the decoder of its EtherType.
@@ -474,6 +505,11 @@ func (w *Worker) end(f *flow.Flow) {
 	}
 	w.release(f)
 	w.report(f)
+	// The table reuses f (see flow.Table).
+	w.cur = nil
+	if w.last == f {
+		w.last = nil
+	}
 }
 
 // report queues what the inventory should know of a flow: its endpoints,
@@ -536,9 +572,9 @@ func (w *Worker) flushRecent() {
 			w.queueSlot(slot)
 		}
 	}
-	for i := range w.obsSeen {
-		if slot := &w.obsSeen[i]; slot.used && slot.dirty {
-			w.queueObs(slot)
+	for i := range w.obsLog {
+		if e := &w.obsLog[i]; e.used && e.dirty {
+			w.queueObs(e)
 		}
 	}
 }
@@ -698,12 +734,21 @@ func anomalies(inv *inventory.Inventory, det *anomaly.Detector, op *invOp) {
 // connection of a sender carries the same MSH facts, DNS answers and ARP
 // replies repeat), so observations pass through a small cache like flow
 // reports do (see report): the first is queued at once, repeats only move
-// the slot's latest time, which is queued when the slot is reused, when
-// ReportInterval has passed, and at Close. The inventory's merges of an
+// the entry's latest time, which is queued when the entry leaves the cache,
+// when ReportInterval has passed, and at Close. The inventory's merges of an
 // observation's time are min and max, so the result is the same. Two
 // observations are the same when they agree on everything Observe reads
 // (see obsKey); observations the anomaly detector wants are never cached,
 // as it needs every time.
+//
+// The cache is a ring of entries and a table of small tags by hash that
+// point into it. A new observation (about half of them) reads one tag and
+// takes the entry at the ring's hand, next to the one taken before and so
+// likely in the CPU's cache, instead of a slot of its own anywhere in a
+// few megabytes. The hand passes over the entries found again since it
+// last came by (the CLOCK algorithm), so the cache keeps the observations
+// that repeat; it takes an entry whose tag another observation took at
+// once.
 func (w *Worker) observe(o protocols.Observation) {
 	w.stats.Observations[w.specIndex(o.Protocol)].Add(1)
 	var sender, receiver inventory.Endpoint
@@ -725,41 +770,80 @@ func (w *Worker) observe(o protocols.Observation) {
 	}
 	about := obsAbout(&o, &sender, &receiver)
 	sum := obsHashOf(&o, about)
-	slot := &w.obsSeen[sum&(len(w.obsSeen)-1)]
-	// The hash tells most other observations apart without reading
-	// their facts; equal ones are compared in full.
-	if slot.used && slot.sum == sum && sameObservation(&slot.obs, &o) && obsAbout(&slot.obs, &slot.sender, &slot.receiver) == about {
-		if w.now.After(slot.last) {
-			slot.last, slot.dirty = w.now, true
-			if slot.last.Sub(slot.queued) >= w.cfg.ReportInterval {
-				w.queueObs(slot)
+	ti := sum & (len(w.obsTags) - 1)
+	tag := &w.obsTags[ti]
+	check := uint32(uint64(sum) >> 32) // bits the tag's index does not use
+	// The check tells most other observations apart without reading the
+	// entry; equal ones are compared in full.
+	if tag.pos != 0 && tag.check == check {
+		e := &w.obsLog[tag.pos-1]
+		if sameObservation(&e.obs, &o) && obsAbout(&e.obs, &e.sender, &e.receiver) == about {
+			e.hit = true
+			if w.now.After(e.last) {
+				e.last, e.dirty = w.now, true
+				if e.last.Sub(e.queued) >= w.cfg.ReportInterval {
+					w.queueObs(e)
+				}
 			}
+			return
 		}
-		return
 	}
-	if slot.used && slot.dirty {
-		w.queueObs(slot)
-	}
-	*slot = recentObs{obs: o, sender: sender, receiver: receiver, sum: sum, used: true, last: w.now}
-	w.queueObs(slot)
+	pos, e := w.obsEvict()
+	*e = recentObs{obs: o, sender: sender, receiver: receiver, last: w.now, tag: uint32(ti), used: true}
+	*tag = obsTag{check: check, pos: uint32(pos + 1)}
+	w.queueObs(e)
 }
 
-// recentObs is a slot of the observation cache.
+// obsEvict moves the ring's hand to an entry it may take, that it
+// empties, and returns its index and it.
+func (w *Worker) obsEvict() (uint64, *recentObs) {
+	for {
+		pos := w.obsHand & uint64(len(w.obsLog)-1)
+		w.obsHand++
+		e := &w.obsLog[pos]
+		if !e.used {
+			return pos, e
+		}
+		tag := &w.obsTags[e.tag]
+		live := tag.pos == uint32(pos+1)
+		if live && e.hit {
+			e.hit = false // a second chance: the hand comes by again after every other entry
+			continue
+		}
+		if e.dirty {
+			w.queueObs(e)
+		}
+		if live {
+			*tag = obsTag{}
+		}
+		return pos, e
+	}
+}
+
+// obsTag points to the cache entry of an observation by its hash.
+type obsTag struct {
+	check uint32 // the hash's high bits
+	pos   uint32 // index in the ring plus one; 0: none
+}
+
+// recentObs is an entry of the observation cache.
 type recentObs struct {
 	obs              protocols.Observation // the first observation, as queued
 	sender, receiver inventory.Endpoint
 	last, queued     time.Time // latest time seen, latest time queued
-	sum              int       // obsHashOf the observation
+	tag              uint32    // index of its tag
 	used, dirty      bool      // dirty: last is after queued
+	hit              bool      // found again since the ring's hand came by
 }
 
-// recentObsSlots sizes the observation cache (a power of two).
+// recentObsSlots sizes the observation cache's ring, and half its tags
+// (a power of two).
 const recentObsSlots = 1 << 14
 
-// queueObs queues the slot's observation at its latest time.
-func (w *Worker) queueObs(slot *recentObs) {
-	w.queue(invOp{flow: inventory.FlowSeen{Time: slot.last}, obs: slot.obs, sender: slot.sender, receiver: slot.receiver})
-	slot.queued, slot.dirty = slot.last, false
+// queueObs queues the entry's observation at its latest time.
+func (w *Worker) queueObs(e *recentObs) {
+	w.queue(invOp{flow: inventory.FlowSeen{Time: e.last}, obs: e.obs, sender: e.sender, receiver: e.receiver})
+	e.queued, e.dirty = e.last, false
 }
 
 // obsKey is what Observe reads of an observation's endpoints: the MAC and IP

@@ -1,7 +1,10 @@
 package sensor
 
 import (
+	"encoding/binary"
+	"math/rand/v2"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
@@ -103,6 +106,30 @@ func BenchmarkWorkerBulk(b *testing.B) {
 		i++
 		pkt.Timestamp = t0.Add(time.Duration(i) * time.Microsecond)
 		w.Process(pkt)
+	}
+}
+
+// BenchmarkWorkerFlows is BenchmarkWorkerBulk for packets of 4096 flows in
+// random order, each packet of another flow than the one before: the flow
+// lookup of every packet goes to the table.
+func BenchmarkWorkerFlows(b *testing.B) {
+	inv := inventory.New(inventory.Config{Sensor: "bench"}, nil)
+	w := NewWorker(Config{}, specs(), inv)
+	t0 := time.Unix(1_700_000_000, 0)
+	frame := tcpFrame(b, true, "A", 101, 901, make([]byte, 1400))
+	frames := make([][]byte, 4096)
+	for i := range frames {
+		frames[i] = slices.Clone(frame)
+		binary.BigEndian.PutUint16(frames[i][34:], uint16(20000+i)) // the client port
+	}
+	order := rand.New(rand.NewPCG(1, 2)).Perm(len(frames))
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		f := frames[order[i%len(order)]]
+		i++
+		w.Process(capture.Packet{Data: f, Length: len(f), LinkType: capture.LinkEthernet, Timestamp: t0.Add(time.Duration(i) * time.Microsecond)})
 	}
 }
 

@@ -42,6 +42,9 @@ type Packet struct {
 	// Foreign marks a packet that went to another shard (PrefetchShards):
 	// only its Timestamp is set, to keep the worker's clock.
 	Foreign bool
+	// Skipped counts the packets of other shards passed over just before
+	// this one (PrefetchShards), which the consumer never sees.
+	Skipped int
 }
 
 // Source yields packets. Sources are used by one goroutine.

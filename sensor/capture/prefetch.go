@@ -2,6 +2,7 @@ package capture
 
 import (
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,11 +21,23 @@ func Prefetch(src Source) Source { return PrefetchShards(src, 1, nil)[0] }
 // reader puts each packet in the shard hash(Data, LinkType) mod n, and
 // every shard reads the same batches, without copying them again.
 //
-// Each shard's Next returns every packet of src, in order: its own in
-// full, the others' with Foreign set and only their Timestamp, so that
-// every worker's clock is the capture's. Closing a shard lets the reader
-// go on for the others; closing the last stops it and closes src. n is
-// between 1 and MaxShards; hash may be nil when n is 1.
+// Each shard's Next returns its own packets in full, in order. Of the
+// others' packets it returns only those a consumer's clock needs, with
+// Foreign set and only their Timestamp: the clock is the latest timestamp
+// seen, and it ticks (ShardTick) where it first reaches ShardTick past the
+// previous tick, the first packet ticking. A shard returns every packet of
+// another shard at which the clock ticks, and before one of its own, or the
+// end, a Foreign packet with the latest time passed over when that is later
+// than anything returned. So a consumer that takes the latest Timestamp it
+// was given as its clock, and ticks the same way, ticks at the same packets
+// as if it saw every packet, and its clock is the capture's whenever it
+// gets a packet of its own. Every packet counts 1+Skipped packets of the
+// capture. This saves each of n consumers the (n-1)/n of the packets that
+// are not its own.
+//
+// Closing a shard lets the reader go on for the others; closing the last
+// stops it and closes src. n is between 1 and MaxShards; hash may be nil
+// when n is 1.
 func PrefetchShards(src Source, n int, hash func(data []byte, link LinkType) uint64) []Source {
 	if n < 1 || n > MaxShards || n > 1 && hash == nil {
 		panic("capture: PrefetchShards needs 1 to MaxShards shards and a hash for more than one")
@@ -44,7 +57,7 @@ func PrefetchShards(src Source, n int, hash func(data []byte, link LinkType) uin
 	}
 	out := make([]Source, n)
 	for i := range n {
-		s := &shard{p: p, i: uint8(i), full: make(chan *batch, depth)}
+		s := &shard{p: p, i: uint8(i), full: make(chan *batch, depth), clock: math.MinInt64, tick: math.MinInt64, told: math.MinInt64}
 		p.shards = append(p.shards, s)
 		out[i] = s
 	}
@@ -56,6 +69,10 @@ func PrefetchShards(src Source, n int, hash func(data []byte, link LinkType) uin
 
 // MaxShards is the most shards PrefetchShards makes.
 const MaxShards = 64
+
+// ShardTick is the period of the clock whose ticks PrefetchShards keeps
+// for every shard (the sensor's workers sweep their flows at these ticks).
+const ShardTick = time.Second
 
 const (
 	prefetchDepth = 4
@@ -118,9 +135,16 @@ type shard struct {
 	full   chan *batch
 	closed bool
 
-	cur  *batch // being consumed
-	next int
-	err  error
+	cur        *batch // being consumed
+	next       int
+	err        error
+	closedFull bool // full was closed: no batch will come
+
+	// The capture's clock, in Unix nanoseconds, as PrefetchShards tells.
+	clock   int64 // latest timestamp of the packets read
+	tick    int64 // the clock ticks when it reaches this
+	told    int64 // latest timestamp returned
+	skipped int   // packets passed over since the last one returned
 }
 
 func (p *prefetch) read() {
@@ -206,16 +230,30 @@ func (p *prefetch) release(b *batch) {
 	}
 }
 
-// Next returns the next packet read ahead.
+// Next returns the next packet read ahead: see PrefetchShards for which.
 func (s *shard) Next() (Packet, error) {
 	for {
 		if s.cur != nil {
-			if s.next < len(s.cur.pkts) {
-				s.next++
-				if r := &s.cur.pkts[s.next-1]; r.shard != s.i {
-					return Packet{Timestamp: time.Unix(0, r.ts), Foreign: true}, nil
+			for s.next < len(s.cur.pkts) {
+				r := &s.cur.pkts[s.next]
+				if r.shard == s.i {
+					if s.told < s.clock && r.ts < s.clock {
+						// The clock is later than what this packet
+						// tells: give it first (the record stays next).
+						return s.foreign(s.clock), nil
+					}
+					s.next++
+					s.advance(r.ts)
+					p := s.cur.packet(s.next - 1)
+					p.Skipped, s.skipped, s.told = s.skipped, 0, s.clock
+					return p, nil
 				}
-				return s.cur.packet(s.next - 1), nil
+				s.next++
+				if s.advance(r.ts) {
+					s.skipped++
+					return s.foreign(r.ts), nil
+				}
+				s.skipped++
 			}
 			if s.cur.err != nil {
 				s.err = s.cur.err
@@ -223,15 +261,43 @@ func (s *shard) Next() (Packet, error) {
 			s.p.release(s.cur)
 			s.cur = nil
 		}
-		if s.err != nil {
-			return Packet{}, s.err
+		if s.err != nil || s.cur == nil && s.closedFull {
+			if s.skipped > 0 {
+				return s.foreign(s.clock), nil
+			}
+			if s.err != nil {
+				return Packet{}, s.err
+			}
+			return Packet{}, io.EOF
 		}
 		b, ok := <-s.full
 		if !ok {
-			return Packet{}, io.EOF
+			s.closedFull = true
+			continue
 		}
 		s.cur, s.next = b, 0
 	}
+}
+
+// advance moves the clock to a packet's time and reports whether it ticks.
+func (s *shard) advance(ts int64) bool {
+	if ts <= s.clock {
+		return false
+	}
+	s.clock = ts
+	if ts < s.tick {
+		return false
+	}
+	s.tick = ts + int64(ShardTick)
+	return true
+}
+
+// foreign returns a Foreign packet at ts standing for the packets passed
+// over (at least one).
+func (s *shard) foreign(ts int64) Packet {
+	p := Packet{Timestamp: time.Unix(0, ts), Foreign: true, Skipped: s.skipped - 1}
+	s.skipped, s.told = 0, max(s.told, ts)
+	return p
 }
 
 // Stats returns the underlying source's counters (of every shard).

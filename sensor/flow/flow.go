@@ -107,7 +107,12 @@ type Stats struct {
 	Closed  uint64 // removed by their owner (FIN, RST)
 }
 
-// Table holds flows, most recently moved first. A flow moves to the front
+// Table holds flows, most recently moved first. It recycles the Flows it
+// removes: once Close returns, or the fn of Expire or All or Create's evict
+// that was given a flow, the flow is zeroed and may come back from Create
+// as another, so its owner must keep no pointer to it (the worker's
+// decoders get values, not the Flow, and its pointer to the flow in
+// progress is cleared when the flow ends). A flow moves to the front
 // at most once per second of packet time (moving it on every packet costs
 // pointer writes for nothing: idle timeouts are minutes), so the list is in
 // last-seen order to within a second; Expire allows for that.
@@ -143,16 +148,21 @@ func (t *Table) Len() int { return t.flows.n }
 // Get returns the flow for k and marks it most recently seen at ts, or nil.
 func (t *Table) Get(k Key, ts time.Time) *Flow {
 	f := t.flows.get(&k, t.flows.hash(&k))
-	if f == nil {
-		return nil
+	if f != nil {
+		t.Touch(f, ts)
 	}
+	return f
+}
+
+// Touch marks f, a flow of the table, most recently seen at ts, as Get
+// does: for an owner that found f without a lookup.
+func (t *Table) Touch(f *Flow, ts time.Time) {
 	f.Last = ts
 	if t.head != f && ts.Sub(f.moved) >= time.Second {
 		t.unlink(f)
 		t.pushFront(f)
 		f.moved = ts
 	}
-	return f
 }
 
 // Create adds a flow for k seen first at ts. When the table is full, the
