@@ -166,6 +166,22 @@ type Decoder interface {
 	Close(ts time.Time, emit Emit)
 }
 
+// Skipper is implemented by TCP decoders that can tell when they do not need
+// the next bytes of a direction: the rest of a message body they would only
+// count past. After each Feed of dir's bytes, the sensor may call Skip(dir).
+// The decoder returns n, 0 <= n <= MaxSkip, and counts the next n bytes of
+// dir as consumed: the sensor passes over them without calling Feed, and
+// reports no Gap for bytes lost among them. A sensor that never calls Skip
+// feeds every byte, so a decoder must reach the same state either way;
+// observations differ only in that holes inside skipped bytes go unnoticed.
+type Skipper interface {
+	Skip(dir Direction) int
+}
+
+// MaxSkip is the most bytes Skipper.Skip returns at once; a decoder skipping
+// more returns MaxSkip and the rest at its next call.
+const MaxSkip = 1 << 30
+
 // Spec describes one protocol to the sensor. The list of Specs is built
 // explicitly in cmd; nothing registers itself.
 type Spec struct {

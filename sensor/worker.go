@@ -459,6 +459,16 @@ func (w *Worker) feed(f *flow.Flow, dir protocols.Direction, data []byte) {
 		if f.Transport == protocols.TCP {
 			w.giveUp(f)
 		}
+		return
+	}
+	if f.Transport == protocols.TCP {
+		// A decoder that does not need the next bytes has the stream pass
+		// over them (this runs inside the stream's Handler.Data).
+		if sk, ok := f.Decoder.(protocols.Skipper); ok {
+			if n := sk.Skip(dir); n > 0 {
+				f.Streams[dir].Skip(n, w.pool)
+			}
+		}
 	}
 }
 

@@ -32,12 +32,23 @@ type frameObs struct {
 // the errors.
 func decodeStreams(t *testing.T, path string, ports ...uint16) (out []frameObs, errs []error) {
 	t.Helper()
+	out, errs, _ = decodeStreamsSkipping(t, path, false, ports...)
+	return out, errs
+}
+
+// decodeStreamsSkipping is decodeStreams, honouring the decoder's skips as
+// the sensor does when honour is set: after each Feed, the bytes Skip asks
+// for are dropped from what follows in that direction, data or gap alike.
+// It also returns the bytes skipped per direction.
+func decodeStreamsSkipping(t *testing.T, path string, honour bool, ports ...uint16) (out []frameObs, errs []error, skipped [2]int) {
+	t.Helper()
 	for _, s := range corpustest.TCPStreams(t, path, ports...) {
 		var (
 			d        protocols.Decoder
 			detected [2]bool
 			tried    [2]bool
 			cur      *frameObs
+			skip     [2]int
 		)
 		emit := func(o protocols.Observation) { cur.Obs = append(cur.Obs, compact(o)) }
 		for _, c := range s.Chunks {
@@ -46,10 +57,20 @@ func decodeStreams(t *testing.T, path string, ports ...uint16) (out []frameObs, 
 				cur = &out[len(out)-1]
 			}
 			if c.Gap > 0 {
-				if d != nil {
-					d.Gap(c.Dir, c.Gap, time.Time{}, emit)
+				k := min(c.Gap, skip[c.Dir])
+				skip[c.Dir] -= k
+				skipped[c.Dir] += k
+				if d != nil && c.Gap > k {
+					d.Gap(c.Dir, c.Gap-k, time.Time{}, emit)
 				}
 				continue
+			}
+			if k := min(len(c.Data), skip[c.Dir]); k > 0 {
+				skip[c.Dir] -= k
+				skipped[c.Dir] += k
+				if c.Data = c.Data[k:]; len(c.Data) == 0 {
+					continue
+				}
 			}
 			if !tried[c.Dir] {
 				tried[c.Dir] = true
@@ -64,6 +85,10 @@ func decodeStreams(t *testing.T, path string, ports ...uint16) (out []frameObs, 
 			if err := d.Feed(c.Dir, c.Data, time.Time{}, emit); err != nil {
 				errs = append(errs, fmt.Errorf("frame %d: %w", c.Frame, err))
 				d = nil
+				continue
+			}
+			if honour {
+				skip[c.Dir] += d.(protocols.Skipper).Skip(c.Dir)
 			}
 		}
 		if d != nil {
@@ -79,7 +104,7 @@ func decodeStreams(t *testing.T, path string, ports ...uint16) (out []frameObs, 
 			kept = append(kept, f)
 		}
 	}
-	return kept, errs
+	return kept, errs, skipped
 }
 
 // associationOnly keeps the association observations (those tshark can

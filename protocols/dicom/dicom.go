@@ -368,6 +368,50 @@ func (d *decoder) Gap(dir protocols.Direction, n int, _ time.Time, emit protocol
 	}
 }
 
+// Skip implements protocols.Skipper: the decoder does not need the rest of
+// a PDU it discards after a gap, nor the rest of a PDV value that is neither
+// a command fragment nor part of a data set still being parsed (the bulk of
+// a C-STORE: its data set stops being parsed past group 0018), nor anything
+// of a direction it stopped parsing.
+func (d *decoder) Skip(dir protocols.Direction) int {
+	s := &d.dirs[dir&1]
+	if d.failed || s.state == stDead {
+		return protocols.MaxSkip
+	}
+	switch s.state {
+	case stSkip:
+		n := s.left
+		s.left, s.state = 0, stHeader
+		return int(n)
+	case stPData:
+		if s.pdvLeft == 0 || s.pdvMCH&1 != 0 || (s.dsActive && s.pdvCtx == s.dsCtx && !s.ds.done) {
+			return 0
+		}
+		// The PDV value is skipped up to the PDU's end, short of its last
+		// byte when the value runs past the PDU: Feed reports that as
+		// malformed.
+		n := s.pdvLeft
+		if n >= s.left {
+			n = s.left
+			if s.pdvLeft > s.left {
+				n--
+			}
+		}
+		s.pdvLeft -= n
+		s.left -= n
+		if s.pdvLeft == 0 && s.pdvMCH&2 != 0 && s.dsActive && s.pdvCtx == s.dsCtx {
+			// The last fragment of a data set done parsing: fragmentEnd
+			// would flush it, and a done data set has nothing left to emit.
+			s.dsActive = false
+		}
+		if s.left == 0 {
+			s.state = stHeader
+		}
+		return int(n)
+	}
+	return 0
+}
+
 // Close implements protocols.Decoder: it emits what a data set cut short
 // had already taught.
 func (d *decoder) Close(_ time.Time, emit protocols.Emit) {

@@ -3,6 +3,7 @@ package dicom
 import (
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -52,27 +53,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, client, server []byte, seed uint64) {
 		Detect(c2s, client)
 		Detect(s2c, server)
-		rng := rand.New(rand.NewPCG(seed, seed>>7))
-		d := New(protocols.FlowInfo{Transport: protocols.TCP})
-		var got []protocols.Observation
-		emit := func(o protocols.Observation) { got = append(got, o) }
-		bufs := [2][]byte{client, server}
-		for len(bufs[0])+len(bufs[1]) > 0 {
-			dir := protocols.Direction(rng.IntN(2))
-			if len(bufs[dir]) == 0 {
-				dir = dir.Reverse()
-			}
-			n := min(len(bufs[dir]), 1+rng.IntN(2000))
-			if rng.IntN(64) == 0 {
-				d.Gap(dir, n, time.Time{}, emit)
-			} else if err := d.Feed(dir, bufs[dir][:n], time.Time{}, emit); err != nil {
-				if protocols.Reason(err) == "other" {
-					t.Fatalf("error %v wraps no sentinel", err)
-				}
-			}
-			bufs[dir] = bufs[dir][n:]
-		}
-		d.Close(time.Time{}, emit)
+		got, _ := fuzzFeed(t, client, server, seed, true, false)
 		for _, o := range got {
 			if o.Protocol != Name || !strings.HasPrefix(o.Source, "dicom.") || len(o.Facts) == 0 {
 				t.Fatalf("bad observation %+v", o)
@@ -84,7 +65,64 @@ func FuzzDecode(f *testing.F) {
 				checkText(t, fct.Name, fct.Value)
 			}
 		}
+		// Without gaps, honouring skips changes nothing.
+		plain, errs := fuzzFeed(t, client, server, seed, false, false)
+		skipped, skipErrs := fuzzFeed(t, client, server, seed, false, true)
+		if !reflect.DeepEqual(plain, skipped) || !reflect.DeepEqual(errs, skipErrs) {
+			t.Fatalf("expected %+v, %q with skips, got %+v, %q", plain, errs, skipped, skipErrs)
+		}
+		// With gaps too: no panic.
+		fuzzFeed(t, client, server, seed, true, true)
 	})
+}
+
+// fuzzFeed feeds the two directions to a decoder in random chunks drawn
+// from seed, interleaved, with an occasional gap when gaps is set, and
+// honouring the decoder's skips when honour is set. It returns the
+// observations and the errors.
+func fuzzFeed(t *testing.T, client, server []byte, seed uint64, gaps, honour bool) ([]protocols.Observation, []string) {
+	rng := rand.New(rand.NewPCG(seed, seed>>7))
+	d := New(protocols.FlowInfo{Transport: protocols.TCP})
+	var got []protocols.Observation
+	var errs []string
+	emit := func(o protocols.Observation) { got = append(got, o) }
+	bufs := [2][]byte{client, server}
+	var skip [2]int
+	for len(bufs[0])+len(bufs[1]) > 0 {
+		dir := protocols.Direction(rng.IntN(2))
+		if len(bufs[dir]) == 0 {
+			dir = dir.Reverse()
+		}
+		n := min(len(bufs[dir]), 1+rng.IntN(2000))
+		gap := rng.IntN(64) == 0 && gaps
+		b := bufs[dir][:n]
+		bufs[dir] = bufs[dir][n:]
+		k := min(len(b), skip[dir])
+		skip[dir] -= k
+		b = b[k:]
+		if len(b) == 0 {
+			continue
+		}
+		if gap {
+			d.Gap(dir, len(b), time.Time{}, emit)
+			continue
+		}
+		if err := d.Feed(dir, b, time.Time{}, emit); err != nil {
+			if protocols.Reason(err) == "other" {
+				t.Fatalf("error %v wraps no sentinel", err)
+			}
+			errs = append(errs, err.Error())
+		}
+		if honour {
+			n := d.(protocols.Skipper).Skip(dir)
+			if n < 0 || n > protocols.MaxSkip {
+				t.Fatalf("Skip returned %d", n)
+			}
+			skip[dir] += n
+		}
+	}
+	d.Close(time.Time{}, emit)
+	return got, errs
 }
 
 func checkText(t *testing.T, name, s string) {

@@ -209,6 +209,29 @@ func (d *Decoder) Gap(dir protocols.Direction, n int, _ time.Time, _ protocols.E
 	}
 }
 
+// Skip implements protocols.Skipper: the rest of a body of known length
+// (Content-Length or a chunk's data) and everything after the decoder
+// stopped parsing dir are not needed.
+func (d *Decoder) Skip(dir protocols.Direction) int {
+	s := &d.sides[dir&1]
+	switch s.state {
+	case stToEOF, stDead:
+		return protocols.MaxSkip
+	case stBody, stChunkData:
+		n := min(s.remaining, protocols.MaxSkip)
+		s.remaining -= n
+		if s.remaining == 0 {
+			if s.state == stBody {
+				s.state = stStart
+			} else {
+				s.state = stChunkEnd
+			}
+		}
+		return int(n)
+	}
+	return 0
+}
+
 // Close does nothing: observations are emitted as each header block ends.
 func (d *Decoder) Close(time.Time, protocols.Emit) {}
 

@@ -2,6 +2,7 @@ package http
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -288,6 +289,11 @@ func FuzzDecode(f *testing.F) {
 				if strings.Contains(l, "BAD") {
 					t.Fatalf("bad observation %q", l)
 				}
+			}
+			// Honouring skips changes nothing.
+			got2, err2 := feedSkipping([]part{{c, string(data)}, {s, string(data)}}, split)
+			if !reflect.DeepEqual(got, got2) || fmt.Sprint(err) != fmt.Sprint(err2) {
+				t.Fatalf("split %d: expected %q, %v with skips, got %q, %v", split, got, err, got2, err2)
 			}
 		}
 		d := New(protocols.FlowInfo{})

@@ -111,3 +111,39 @@ func BenchmarkInOrderCold(b *testing.B) {
 		b.Fatalf("expected no gap, got %d bytes", h.gaps)
 	}
 }
+
+// skipSink is a Handler that, like a decoder of messages with a 100-byte
+// head and a body of bulk it does not need, skips all but the first 100
+// bytes of every 64 KiB.
+type skipSink struct {
+	s    *Stream
+	p    *Pool
+	data int
+}
+
+func (k *skipSink) Data(p []byte) {
+	k.data += len(p)
+	k.s.Skip(64<<10-len(p), k.p)
+}
+func (k *skipSink) Gap(int) {}
+
+// BenchmarkInOrderSkip feeds in-order segments of which most lie inside a
+// skipped range: they cost a comparison or two.
+func BenchmarkInOrderSkip(b *testing.B) {
+	p := NewPool(Config{})
+	var s Stream
+	h := &skipSink{s: &s, p: p}
+	payload := make([]byte, benchMSS)
+	seq := uint32(0xfffff000)
+	s.Add(seq, true, false, nil, h, p)
+	seq++
+	b.SetBytes(benchMSS)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Add(seq, false, false, payload, h, p)
+		seq += benchMSS
+	}
+	if p.Stats().Skipped == 0 {
+		b.Fatal("nothing skipped")
+	}
+}

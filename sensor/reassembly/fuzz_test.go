@@ -3,17 +3,27 @@ package reassembly
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
 // checker is a Handler that checks every delivered byte against the original
-// stream at its offset (gaps skip ahead).
+// stream at its offset (gaps skip ahead). With skipSeed set it also acts like
+// a decoder skipping message bodies: after some chunks it asks the stream to
+// skip a number of bytes drawn from the seed and the offset, so that what is
+// delivered after a skip is checked against the bytes at that offset of the
+// whole stream.
 type checker struct {
 	want     []byte
 	pos      int
 	data     int
 	gapBytes int
 	mismatch int // offset of the first delivered byte that differs, or -1
+
+	skipSeed uint64 // 0: never skip
+	s        *Stream
+	p        *Pool
+	skipped  int // bytes of want asked to be skipped
 }
 
 func (c *checker) Data(p []byte) {
@@ -22,6 +32,16 @@ func (c *checker) Data(p []byte) {
 	}
 	c.pos += len(p)
 	c.data += len(p)
+	if c.skipSeed == 0 || c.s == nil {
+		return
+	}
+	h := (uint64(c.pos) + 1) * c.skipSeed * 0x9e3779b97f4a7c15
+	if h>>60 < 6 {
+		n := int(h>>32) % 80
+		c.s.Skip(n, c.p)
+		c.skipped += max(0, min(n, len(c.want)-c.pos))
+		c.pos += n
+	}
 }
 
 func (c *checker) Gap(n int) {
@@ -62,6 +82,9 @@ func cutStream(rng *rand.Rand, n int) []fuzzSeg {
 // feed sends segs through one Stream and flushes it.
 func feed(data []byte, segs []fuzzSeg, isn uint32, syn bool, corrupt []byte, h Handler, p *Pool) {
 	var s Stream
+	if c, ok := h.(*checker); ok {
+		c.s, c.p = &s, p
+	}
 	if syn {
 		s.Add(isn, true, false, nil, h, p)
 	}
@@ -102,12 +125,27 @@ func FuzzStream(f *testing.F) {
 			}
 		}
 
+		for _, skipSeed := range []uint64{0, seed | 1} {
+			checkStream(t, data, segs, isn, syn, rng, skipSeed)
+		}
+	})
+}
+
+// checkStream feeds the segments with big caps, small caps and corrupt
+// duplicates, and checks what is delivered.
+func checkStream(t *testing.T, data []byte, segs []fuzzSeg, isn uint32, syn bool, rng *rand.Rand, skipSeed uint64) {
+	t.Helper()
+	segs = slices.Clone(segs)
+	{
 		// No losses and caps big enough: the exact stream, no gap.
 		p := NewPool(Config{MaxBufferedPerStream: len(data) + 1, MaxPendingSegments: 0xffff, MaxPoolBytes: 1 << 30})
-		c := &checker{want: data, mismatch: -1}
+		c := &checker{want: data, mismatch: -1, skipSeed: skipSeed}
 		feed(data, segs, isn, syn, nil, c, p)
-		if c.mismatch >= 0 || c.data != len(data) || c.gapBytes != 0 {
-			t.Fatalf("big caps: mismatch at %d, delivered %d and %d gap bytes of %d", c.mismatch, c.data, c.gapBytes, len(data))
+		if c.mismatch >= 0 || c.data+c.skipped != len(data) || c.gapBytes != 0 {
+			t.Fatalf("big caps, skip seed %#x: mismatch at %d, delivered %d, skipped %d and %d gap bytes of %d", skipSeed, c.mismatch, c.data, c.skipped, c.gapBytes, len(data))
+		}
+		if st := p.Stats(); st.GapBytes != 0 || st.Delivered != uint64(c.data) || (c.skipped == 0 && st.Skipped != 0) {
+			t.Fatalf("big caps, skip seed %#x: stats %+v", skipSeed, st)
 		}
 		if p.InUse() != 0 {
 			t.Fatalf("big caps: %d bytes of buffers still in use after Flush", p.InUse())
@@ -120,10 +158,10 @@ func FuzzStream(f *testing.F) {
 			MaxPoolBytes:         128 * (1 + rng.IntN(4)),
 		}
 		p = NewPool(cfg)
-		c = &checker{want: data, mismatch: -1}
+		c = &checker{want: data, mismatch: -1, skipSeed: skipSeed}
 		feed(data, segs, isn, syn, nil, c, p)
-		if c.mismatch >= 0 || c.data+c.gapBytes != len(data) {
-			t.Fatalf("small caps %+v: mismatch at %d, delivered %d + %d gap bytes, want %d", cfg, c.mismatch, c.data, c.gapBytes, len(data))
+		if c.mismatch >= 0 || c.data+c.gapBytes+c.skipped != len(data) {
+			t.Fatalf("small caps %+v, skip seed %#x: mismatch at %d, delivered %d + %d gap bytes, want %d", cfg, skipSeed, c.mismatch, c.data, c.gapBytes, len(data))
 		}
 		if p.InUse() != 0 || p.Held() > p.Config().MaxPoolBytes {
 			t.Fatalf("small caps: %d bytes in use after Flush, %d held over cap %d", p.InUse(), p.Held(), p.Config().MaxPoolBytes)
@@ -138,10 +176,10 @@ func FuzzStream(f *testing.F) {
 			segs[i].corrupt = rng.IntN(3) == 0
 		}
 		p = NewPool(cfg)
-		c = &checker{want: data, mismatch: -1}
+		c = &checker{want: data, mismatch: -1, skipSeed: skipSeed}
 		feed(data, segs, isn, syn, corrupt, c, p)
-		if c.data+c.gapBytes != len(data) {
+		if c.data+c.gapBytes+c.skipped != len(data) {
 			t.Fatalf("corrupt duplicates: delivered %d + %d gap bytes, want %d", c.data, c.gapBytes, len(data))
 		}
-	})
+	}
 }

@@ -75,6 +75,7 @@ type Stats struct {
 	DroppedOverCap uint64 // times a cap forced the stream to stop waiting for a hole
 	OutOfWindow    uint64 // segments ignored because they start implausibly far ahead (more than 1 GiB)
 	AfterFIN       uint64 // segments (or their tails) ignored because they lie after the FIN
+	Skipped        uint64 // bytes passed over without delivery because the Handler asked (Stream.Skip), arrived or not
 }
 
 // Pool holds the out-of-order segment buffers of one worker, reuses them from

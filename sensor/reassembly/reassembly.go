@@ -12,7 +12,10 @@
 // a range differs from the first one, the first received wins and the
 // Inconsistent counter grows; when a cap would be exceeded the stream stops
 // waiting, reports the hole through Handler.Gap and goes on from the oldest
-// data it has.
+// data it has. A Handler that does not need the next bytes says so through
+// Stream.Skip: the stream moves past them at once, so that their segments,
+// when they come, are dropped like old ones: neither delivered, buffered nor
+// fingerprinted, and a hole among them is never reported.
 package reassembly
 
 import (
@@ -23,7 +26,8 @@ import (
 )
 
 // Handler receives the in-order bytes of one direction of a stream.
-// Its methods must not call back into the Stream or Pool that calls them.
+// Its methods must not call back into the Stream or Pool that calls them,
+// except that Data may call Skip on the Stream.
 type Handler interface {
 	// Data receives the next in-order bytes. p is valid only during the call:
 	// it may alias the caller's packet buffer or a pooled buffer that is
@@ -46,8 +50,12 @@ const (
 	flagClosed                    // Flush was called; Add ignores everything until Reset
 )
 
+// maxSkip caps the bytes of a skipped range: like maxWindow, it keeps every
+// sequence number compared within 2^31 of next.
+const maxSkip = 1 << 30
+
 // Stream reassembles one direction of a TCP stream. The zero value is ready
-// to use: the first Add starts it. A Stream with nothing buffered is 40 bytes.
+// to use: the first Add starts it. A Stream with nothing buffered is 48 bytes.
 // Pass the same Pool to every call on a Stream.
 type Stream struct {
 	head     *segment // buffered out-of-order segments, sorted, not overlapping, all after next
@@ -57,6 +65,8 @@ type Stream struct {
 	buffered uint32   // payload bytes in the head list
 	lastSeq  uint32   // sequence number of the last delivered chunk
 	lastLen  uint32   // length of the last delivered chunk
+	skipFrom uint32   // sequence number of the latest skipped range
+	skipLen  uint32   // length of that range (0: none); it ends at or before next
 	nseg     uint16   // segments in the head list
 	flags    uint8
 }
@@ -137,6 +147,11 @@ func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, h Handler, p *Po
 		s.deliver(payload, false, h, p)
 		return
 	}
+	if off := seq - s.skipFrom; off < s.skipLen && uint32(len(payload)) <= s.skipLen-off && s.flags == flagStarted && !syn && !fin {
+		// Wholly inside the skipped range: drop it.
+		p.stats.Skipped += uint64(len(payload))
+		return
+	}
 	if s.flags&flagClosed != 0 {
 		return
 	}
@@ -157,6 +172,11 @@ func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, h Handler, p *Po
 			s.fin = end
 			s.flags |= flagFIN
 			s.trimAfterFIN(p)
+		} else if s.skipLen > 0 && !seqLT(end, s.skipFrom) {
+			// The stream ends inside the skipped range: it ends there.
+			s.fin, s.next, s.skipLen = end, end, end-s.skipFrom
+			s.flags |= flagFIN
+			s.trimAfterFIN(p)
 		}
 	}
 	if len(payload) == 0 {
@@ -174,8 +194,9 @@ func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, h Handler, p *Po
 	}
 	var st addState
 	s.add(seq, payload, &st, h, p)
+	p.stats.Skipped += uint64(st.skipped)
 	switch {
-	case st.fresh == 0:
+	case st.fresh == 0 && st.skipped == 0:
 		p.stats.Retransmitted++
 	case st.old > 0:
 		p.stats.Overlaps++
@@ -189,6 +210,7 @@ func (s *Stream) Add(seq uint32, syn, fin bool, payload []byte, h Handler, p *Po
 type addState struct {
 	fresh        int  // bytes delivered or buffered
 	old          int  // bytes already delivered or buffered
+	skipped      int  // bytes inside the skipped range
 	inconsistent bool // some old bytes differed from the buffered copy
 }
 
@@ -199,11 +221,13 @@ func (s *Stream) add(seq uint32, data []byte, st *addState, h Handler, p *Pool) 
 	}
 	for len(data) > 0 {
 		if d := s.next - seq; int32(d) > 0 { // starts before next
+			k := min(d, uint32(len(data)))
+			sk := s.skipped(seq, k)
+			st.skipped += int(sk)
+			st.old += int(k - sk)
 			if uint32(len(data)) <= d {
-				st.old += len(data)
 				return
 			}
-			st.old += int(d)
 			data = data[d:]
 			seq = s.next
 		}
@@ -218,9 +242,11 @@ func (s *Stream) add(seq uint32, data []byte, st *addState, h Handler, p *Pool) 
 				s.deliver(data[:n], s.head != nil && s.head.seq == s.next+uint32(n), h, p)
 				st.fresh += n
 				data = data[n:]
+				seq += uint32(n)
 			}
-			data = s.drain(data, st, h, p)
-			seq = s.next
+			// A Skip during delivery may have moved next past seq: the loop
+			// then drops what data holds of the skipped range.
+			seq, data = s.drain(seq, data, st, h, p)
 			continue
 		}
 		var ok bool
@@ -241,14 +267,76 @@ func (s *Stream) add(seq uint32, data []byte, st *addState, h Handler, p *Pool) 
 
 // deliver hands in-order bytes to h and advances next. more says that
 // another chunk is delivered right after this one in the same call, which
-// makes this one's fingerprint useless: only the last chunk's is kept.
+// makes this one's fingerprint useless: only the last chunk's is kept. A
+// Skip called by h.Data may cancel that next chunk: then this one keeps its
+// fingerprint after all.
 func (s *Stream) deliver(b []byte, more bool, h Handler, p *Pool) {
-	if !more {
-		s.lastSeq, s.lastLen, s.sample = s.next, uint32(len(b)), sampleOf(b)
-	}
-	h.Data(b)
-	s.next += uint32(len(b))
+	seq := s.next
+	end := seq + uint32(len(b))
+	s.next = end
 	p.stats.Delivered += uint64(len(b))
+	h.Data(b)
+	if !more || s.next != end {
+		s.lastSeq, s.lastLen, s.sample = seq, uint32(len(b)), sampleOf(b)
+	}
+}
+
+// skipped returns how many of the n bytes from seq lie in the skipped range.
+func (s *Stream) skipped(seq, n uint32) uint32 {
+	if s.skipLen == 0 {
+		return 0
+	}
+	lo, hi, end := seq, seq+n, s.skipFrom+s.skipLen
+	if seqLT(lo, s.skipFrom) {
+		lo = s.skipFrom
+	}
+	if seqLT(end, hi) {
+		hi = end
+	}
+	if seqLT(lo, hi) {
+		return hi - lo
+	}
+	return 0
+}
+
+// Skip says that the next n bytes of the stream, after those delivered or
+// skipped so far, are not wanted. The stream moves past them at once: their
+// segments are dropped as they come, what is buffered of them is released,
+// and no hole among them is ever reported. A skipped range is at most 1 GiB
+// (consecutive calls add up) and ends at a FIN already seen; Skip does
+// nothing before the first Add. A Handler's Data may call Skip on the Stream
+// delivering to it.
+func (s *Stream) Skip(n int, p *Pool) {
+	if n <= 0 || s.flags&flagStarted == 0 || s.flags&flagClosed != 0 {
+		return
+	}
+	if s.skipLen == 0 || s.skipFrom+s.skipLen != s.next {
+		s.skipFrom, s.skipLen = s.next, 0 // a new range
+	}
+	k := uint32(min(uint64(n), uint64(maxSkip-s.skipLen)))
+	if s.flags&flagFIN != 0 {
+		k = min(k, s.fin-s.next)
+	}
+	s.skipLen += k
+	s.next += k
+	// Release what is buffered before the new next.
+	for g := s.head; g != nil && seqLT(g.seq, s.next); g = s.head {
+		if k := s.next - g.seq; k < uint32(len(g.data)) {
+			// Partly inside: keep the tail, moved to the buffer's start
+			// (put finds the size class by the capacity).
+			copy(g.data, g.data[k:])
+			g.data = g.data[:uint32(len(g.data))-k]
+			g.seq = s.next
+			s.buffered -= k
+			p.stats.Skipped += uint64(k)
+			break
+		}
+		s.head = g.next
+		s.buffered -= uint32(len(g.data))
+		s.nseg--
+		p.stats.Skipped += uint64(len(g.data))
+		p.put(g)
+	}
 }
 
 func (s *Stream) gap(n uint32, p *Pool, h Handler) {
@@ -261,17 +349,19 @@ func (s *Stream) gap(n uint32, p *Pool, h Handler) {
 }
 
 // drain delivers the buffered segments that have become contiguous. data, if
-// not empty, is new bytes starting at next: they are compared with the
-// buffered ones (which win) and the compared part is cut from what is returned.
-func (s *Stream) drain(data []byte, st *addState, h Handler, p *Pool) []byte {
+// not empty, is new bytes starting at seq, at or before next: where they
+// start at a buffered segment, they are compared with it (the buffered bytes
+// win) and the compared part is cut from what is returned.
+func (s *Stream) drain(seq uint32, data []byte, st *addState, h Handler, p *Pool) (uint32, []byte) {
 	for g := s.head; g != nil && g.seq == s.next; g = s.head {
-		if len(data) > 0 {
+		if len(data) > 0 && seq == g.seq {
 			n := min(len(g.data), len(data))
 			if !bytes.Equal(g.data[:n], data[:n]) {
 				st.inconsistent = true
 			}
 			st.old += n
 			data = data[n:]
+			seq += uint32(n)
 		}
 		s.head = g.next
 		s.buffered -= uint32(len(g.data))
@@ -279,7 +369,7 @@ func (s *Stream) drain(data []byte, st *addState, h Handler, p *Pool) []byte {
 		s.deliver(g.data, g.next != nil && g.next.seq == g.end(), h, p)
 		p.put(g)
 	}
-	return data
+	return seq, data
 }
 
 // skipToHead reports the hole before the first buffered segment as a gap and
@@ -287,7 +377,7 @@ func (s *Stream) drain(data []byte, st *addState, h Handler, p *Pool) []byte {
 func (s *Stream) skipToHead(h Handler, p *Pool) {
 	s.gap(s.head.seq-s.next, p, h)
 	s.next = s.head.seq
-	s.drain(nil, nil, h, p)
+	s.drain(s.next, nil, nil, h, p)
 }
 
 // insert buffers the parts of data (which starts after next) that no buffered
