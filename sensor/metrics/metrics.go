@@ -160,6 +160,7 @@ var (
 	descReasmGaps         = prometheus.NewDesc(ns+"_reassembly_gaps_total", "Holes in TCP streams reported to decoders.", nil, nil)
 	descReasmGapBytes     = prometheus.NewDesc(ns+"_reassembly_gap_bytes_total", "Bytes lost in TCP stream holes.", nil, nil)
 	descReasmInconsistent = prometheus.NewDesc(ns+"_reassembly_inconsistent_total", "Retransmitted TCP segments whose bytes differed from the first copy.", nil, nil)
+	descReasmSkipped      = prometheus.NewDesc(ns+"_reassembly_skipped_bytes_total", "TCP stream bytes passed over because their decoder did not need them (bulk data).", nil, nil)
 	descDetected          = prometheus.NewDesc(ns+"_flows_detected_total", "Flows whose protocol was detected, by protocol.", []string{"protocol"}, nil)
 	descObservations      = prometheus.NewDesc(ns+"_observations_total", "Observations decoded, by protocol.", []string{"protocol"}, nil)
 	descProtoErrors       = prometheus.NewDesc(ns+"_protocol_errors_total", "Flows a decoder gave up on, by protocol and reason.", []string{"protocol", "reason"}, nil)
@@ -180,7 +181,7 @@ type collector Metrics
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPackets, descBytes, descKernelDrops, descKernelFreezes, descDecodeErrors,
 		descFlowsActive, descFlowsCreated, descFlowsRemoved, descReasmBytes, descReasmGaps, descReasmGapBytes,
-		descReasmInconsistent, descDetected, descObservations, descProtoErrors, descPanics, descAssets,
+		descReasmInconsistent, descReasmSkipped, descDetected, descObservations, descProtoErrors, descPanics, descAssets,
 		descAnomalies, descPublished, descPubFailed, descPubRetried, descPubDropped, descOutboxDepth, descOutboxBytes, descOutboxAge} {
 		ch <- d
 	}
@@ -218,7 +219,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	n := len(c.protocols)
 	detected, observations := make([]uint64, n), make([]uint64, n)
 	protoErrs := make([][4]uint64, n)
-	var panics, active, created, closed, idle, evicted, gaps, gapBytes, inconsistent uint64
+	var panics, active, created, closed, idle, evicted, gaps, gapBytes, inconsistent, skipped uint64
 	var reasmBytes int
 	for _, w := range workers {
 		ic := byIface[w.iface]
@@ -257,6 +258,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gaps += rs.Gaps
 		gapBytes += rs.GapBytes
 		inconsistent += rs.Inconsistent
+		skipped += rs.Skipped
 		reasmBytes += held
 	}
 	for _, iface := range ifaces {
@@ -283,6 +285,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descReasmGaps, prometheus.CounterValue, float64(gaps))
 	ch <- prometheus.MustNewConstMetric(descReasmGapBytes, prometheus.CounterValue, float64(gapBytes))
 	ch <- prometheus.MustNewConstMetric(descReasmInconsistent, prometheus.CounterValue, float64(inconsistent))
+	ch <- prometheus.MustNewConstMetric(descReasmSkipped, prometheus.CounterValue, float64(skipped))
 	for i, name := range c.protocols {
 		ch <- prometheus.MustNewConstMetric(descDetected, prometheus.CounterValue, float64(detected[i]), name)
 		ch <- prometheus.MustNewConstMetric(descObservations, prometheus.CounterValue, float64(observations[i]), name)
