@@ -13,6 +13,7 @@ import (
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 	"github.com/iomt-sensor/iomt-sensor/protocols/arp"
 	"github.com/iomt-sensor/iomt-sensor/protocols/dhcp"
+	"github.com/iomt-sensor/iomt-sensor/protocols/dicom"
 	"github.com/iomt-sensor/iomt-sensor/sensor"
 	"github.com/iomt-sensor/iomt-sensor/sensor/anomaly"
 	"github.com/iomt-sensor/iomt-sensor/sensor/capture"
@@ -103,6 +104,38 @@ func TestScrape(t *testing.T) {
 	m.SetReady(true)
 	if resp, err := http.Get(srv.URL + "/readyz"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("expected /readyz 200 once ready, got %v %v", resp, err)
+	}
+}
+
+// TestScrapeSkipped replays dcmtk's C-STORE and checks that the data set
+// bytes the DICOM decoder let reassembly pass over are counted.
+func TestScrapeSkipped(t *testing.T) {
+	specs := []protocols.Spec{dicom.Spec()}
+	src, err := capture.OpenFile("../../testdata/captures/dicom-store.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	inv := inventory.New(inventory.Config{Sensor: "test"}, nil)
+	w := sensor.NewWorker(sensor.Config{}, specs, inv)
+	m := New("test", specs)
+	m.AddWorker("dicom-store.pcap", w.Stats(), src.Stats)
+	if err := sensor.Run(context.Background(), src, w); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		t.Fatalf("exposition does not parse: %v", err)
+	}
+	mf, ok := families["iomt_sensor_reassembly_skipped_bytes_total"]
+	if !ok || len(mf.GetMetric()) != 1 {
+		t.Fatalf("iomt_sensor_reassembly_skipped_bytes_total missing: %v", mf)
+	}
+	if got := metricValue(mf.GetMetric()[0]); got != 7588 {
+		t.Errorf("expected 7588 skipped bytes (the C-STORE data set past group 0018), got %v", got)
 	}
 }
 
