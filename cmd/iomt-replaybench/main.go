@@ -41,7 +41,7 @@ import (
 
 func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the sensor run to `FILE`")
-	memprofile := flag.String("memprofile", "", "write an allocation profile of the sensor run to `FILE`")
+	memprofile := flag.String("memprofile", "", "write the allocation profile of the process, after its first sensor run, to `FILE`")
 	flag.IntVar(&runs, "runs", 5, "runs of each loop, alternated; medians are compared")
 	flag.IntVar(&workers, "workers", sensor.DefaultWorkers(), "packet workers, as iomt-sensor replay --workers")
 	flag.Usage = func() {
@@ -55,6 +55,13 @@ func main() {
 		os.Exit(2)
 	}
 	profile, memProfile = *cpuprofile, *memprofile
+	if memProfile != "" {
+		// One rate for the whole process: the profile is scaled by the
+		// rate in force when it is written, so changing it midway would
+		// misstate every count. The bare loops' allocations show under
+		// main.bare.
+		runtime.MemProfileRate = 4096
+	}
 	if err := bench(flag.Arg(0)); err != nil {
 		fmt.Fprintln(os.Stderr, "iomt-replaybench:", err)
 		os.Exit(1)
@@ -194,9 +201,6 @@ func full(path string, first bool) (result, int, error) {
 		}
 	})
 	ws := sensor.NewWorkers(workers, sensor.Config{Anomalies: det}, protolist.Specs(), inv) // every decoder, as iomt-sensor replay
-	if memProfile != "" && first {
-		runtime.MemProfileRate = 4096
-	}
 	start, cpu := time.Now(), cpuTime()
 	if err := sensor.RunAll(context.Background(), srcs, ws); err != nil {
 		return result{}, 0, err
@@ -208,7 +212,6 @@ func full(path string, first bool) (result, int, error) {
 		r.bytes += w.Stats().Bytes.Load()
 	}
 	if memProfile != "" && first {
-		runtime.MemProfileRate = 512 * 1024
 		f, err := os.Create(memProfile)
 		if err != nil {
 			return result{}, 0, err
