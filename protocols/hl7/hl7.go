@@ -65,8 +65,9 @@ const (
 	maxPerMessage = 64
 	// keepBuf is the largest reassembly buffer kept between messages.
 	keepBuf = 64 << 10
-	// keepArena is the largest fact arena kept between observations.
-	keepArena = 4 << 10
+	// arenaHint is the room for the fact records of one message that
+	// emitMessage keeps on its stack.
+	arenaHint = 512
 	// sentHint is how many sent messages a direction first has room for.
 	sentHint = 4
 	// ackRing is how many sent messages per direction are remembered to name
@@ -148,9 +149,7 @@ func isAlnum(c byte) bool {
 
 // New returns a decoder for one flow.
 func New(protocols.FlowInfo) protocols.Decoder {
-	d := &Decoder{}
-	d.arena = d.arenaBuf[:0]
-	return d
+	return &Decoder{}
 }
 
 // frameState says where a direction's stream is relative to MLLP blocks.
@@ -185,6 +184,10 @@ type stream struct {
 // Decoder decodes one HL7 flow: both directions, each framed independently.
 // Facts are remembered per flow and direction so that each is emitted once;
 // negative acknowledgements are emitted every time.
+//
+// A decoder is allocated for every flow, and most flows are short: it holds
+// only what lives from one message to the next. The scratch space of a
+// message (its codes and devices, its fact records) lives on the stack.
 type Decoder struct {
 	streams [2]stream
 	seen    seenSet
@@ -192,13 +195,12 @@ type Decoder struct {
 	devices int
 	// Room for the OBX-3 codes and device identifiers of the messages of a
 	// block, emptied after each: codes0 and devices0 start in codesBuf and
-	// devicesBuf, enough for a typical message.
+	// devicesBuf, enough for a typical message. (In the message on the
+	// stack, they would make it escape: parse appends through a pointer.)
 	codes0     [][]byte
 	devices0   []rawDevice
 	codesBuf   [4][]byte
 	devicesBuf [2]rawDevice
-	arena      []byte // the records of the observation being collected
-	arenaBuf   [256]byte
 }
 
 // Feed frames data into MLLP blocks and decodes each complete block. It

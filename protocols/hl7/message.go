@@ -520,7 +520,7 @@ func (s *seenSet) add(key string) {
 	}
 }
 
-// A collector record in Decoder.arena is a little-endian uint16 header (the
+// A collector record in its arena is a little-endian uint16 header (the
 // value's length, and unseen), the side and the kind (the seen-set key
 // begins there), then the value.
 const (
@@ -528,11 +528,15 @@ const (
 	unseen     = 1 << 15 // the record is emitted but not remembered
 )
 
-// collector gathers the facts of one observation, skipping those already
-// emitted on the flow. The new facts are written as records to the
-// decoder's arena and become one string when the collector finishes: one
-// allocation for all the values of an observation, which also serve as the
-// seen-set keys.
+// collector gathers the facts of the observations of one message, skipping
+// those already emitted on the flow. The new facts are written as records
+// to an arena and become one string when the collector finishes: one
+// allocation for all the values of a message's observations, which also
+// serve as the seen-set keys, and one for their facts.
+//
+// The arena is passed to each method and returned rather than kept in the
+// collector: appending through a pointer would make the room it starts in,
+// on the caller's stack, escape to the heap.
 type collector struct {
 	d     *Decoder
 	side  protocols.Direction // the side of the flow the facts are about
@@ -540,82 +544,72 @@ type collector struct {
 	keyed int                 // records to remember
 }
 
-// newCollector starts collecting facts about side, emptying the arena.
-func (d *Decoder) newCollector(side protocols.Direction) collector {
-	d.arena = d.arena[:0]
-	return collector{d: d, side: side}
-}
-
 // add renders raw field v of message m and adds it as fact kind unless
 // seen before on this side of the flow. limit, when non-nil, counts
 // distinct values of a capped kind.
-func (c *collector) add(m *message, kind uint8, v []byte, comps int, limit *int, max int) {
+func (c *collector) add(arena []byte, m *message, kind uint8, v []byte, comps int, limit *int, max int) []byte {
 	if len(v) == 0 {
-		return
+		return arena
 	}
-	d := c.d
-	off := len(d.arena)
-	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
-	d.arena = m.render(d.arena, v, comps)
-	c.commit(off, limit, max, false)
+	off := len(arena)
+	arena = append(arena, 0, 0, byte(c.side), kind)
+	arena = m.render(arena, v, comps)
+	return c.commit(arena, off, limit, max, false)
 }
 
 // addText adds value as fact kind unless seen before (always when force).
-func (c *collector) addText(kind uint8, value []byte, limit *int, max int, force bool) {
+func (c *collector) addText(arena []byte, kind uint8, value []byte, limit *int, max int, force bool) []byte {
 	if len(value) == 0 {
-		return
+		return arena
 	}
-	d := c.d
-	off := len(d.arena)
-	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
-	d.arena = append(d.arena, value...)
-	c.commit(off, limit, max, force)
+	off := len(arena)
+	arena = append(arena, 0, 0, byte(c.side), kind)
+	arena = append(arena, value...)
+	return c.commit(arena, off, limit, max, force)
 }
 
 // addRaw adds value as fact kind without looking at or remembering it.
-func (c *collector) addRaw(kind uint8, value []byte) {
-	d := c.d
-	off := len(d.arena)
-	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
-	d.arena = append(d.arena, value...)
-	c.setHead(off, unseen)
+func (c *collector) addRaw(arena []byte, kind uint8, value []byte) []byte {
+	off := len(arena)
+	arena = append(arena, 0, 0, byte(c.side), kind)
+	arena = append(arena, value...)
+	c.setHead(arena, off, unseen)
+	return arena
 }
 
-// commit decides on the record written at off: kept when new (or forced),
-// dropped otherwise.
-func (c *collector) commit(off int, limit *int, max int, force bool) {
+// commit decides on the record written at off, the last in arena: kept
+// when new (or forced), dropped otherwise.
+func (c *collector) commit(arena []byte, off int, limit *int, max int, force bool) []byte {
 	d := c.d
-	if len(d.arena) == off+recordHead {
-		d.arena = d.arena[:off]
-		return
+	if len(arena) == off+recordHead {
+		return arena[:off]
 	}
-	key := d.arena[off+2:]
-	if d.seen.has(key) || c.pending(off, key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
+	key := arena[off+2:]
+	if d.seen.has(key) || pending(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
 		if force {
-			c.setHead(off, unseen)
-		} else {
-			d.arena = d.arena[:off]
+			c.setHead(arena, off, unseen)
+			return arena
 		}
-		return
+		return arena[:off]
 	}
 	if limit != nil {
 		*limit++
 	}
 	c.keyed++
-	c.setHead(off, 0)
+	c.setHead(arena, off, 0)
+	return arena
 }
 
-// setHead writes the header of the record at off, the last in the arena.
-func (c *collector) setHead(off int, flags uint16) {
-	h := uint16(len(c.d.arena)-off-recordHead) | flags
-	c.d.arena[off], c.d.arena[off+1] = byte(h), byte(h>>8)
+// setHead writes the header of the record at off, the last in arena.
+func (c *collector) setHead(arena []byte, off int, flags uint16) {
+	h := uint16(len(arena)-off-recordHead) | flags
+	arena[off], arena[off+1] = byte(h), byte(h>>8)
 	c.n++
 }
 
-// pending reports whether key is the key of a record to remember before off.
-func (c *collector) pending(off int, key []byte) bool {
-	a := c.d.arena
-	for i := 0; i < off; {
+// pending reports whether key is the key of a record of a to remember.
+func pending(a, key []byte) bool {
+	for i := 0; i < len(a); {
 		h := uint16(a[i]) | uint16(a[i+1])<<8
 		end := i + recordHead + int(h&^unseen)
 		if h&unseen == 0 && bytes.Equal(a[i+2:end], key) {
@@ -626,29 +620,23 @@ func (c *collector) pending(off int, key []byte) bool {
 	return false
 }
 
-// finish turns the records into facts, remembering their keys, and empties
-// the arena. It returns nil when there is no fact.
-func (c *collector) finish() []protocols.Fact {
-	d := c.d
+// finish turns the records of arena into facts, in order, remembering
+// their keys. It returns nil when there is no fact.
+func (c *collector) finish(arena []byte) []protocols.Fact {
 	if c.n == 0 {
 		return nil
 	}
-	s := string(d.arena)
+	s := string(arena)
 	facts := make([]protocols.Fact, 0, c.n)
 	for i := 0; i < len(s); {
 		h := uint16(s[i]) | uint16(s[i+1])<<8
 		end := i + recordHead + int(h&^unseen)
 		if h&unseen == 0 {
-			d.seen.add(s[i+2 : end])
+			c.d.seen.add(s[i+2 : end])
 		}
 		facts = append(facts, protocols.Fact{Name: kindName(s[i+3]), Value: s[i+recordHead : end]})
 		i = end
 	}
-	d.arena = d.arena[:0]
-	if cap(d.arena) > keepArena {
-		d.arena = d.arenaBuf[:0]
-	}
-	c.n, c.keyed = 0, 0
 	return facts
 }
 
@@ -677,65 +665,65 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 		e.typLen = uint8(copy(e.typ[:], typ))
 	}
 
-	snd := d.newCollector(dir)
-	snd.add(m, kindSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
-	snd.add(m, kindSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
-	snd.addText(kindMessageType, typ, nil, 0, false)
+	// One collector gathers the facts of up to three observations, one
+	// after the other: the sender's, the acknowledgement's, the receiver's.
+	// A record is checked against the seen set and the records before it,
+	// so the outcome is the same as with one collector per observation.
+	var room [arenaHint]byte
+	a := room[:0]
+	c := collector{d: d, side: dir}
+	a = c.add(a, m, kindSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
+	a = c.add(a, m, kindSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
+	a = c.addText(a, kindMessageType, typ, nil, 0, false)
 	var verBuf [8]byte
-	snd.addText(kindVersion, m.versionID(verBuf[:0]), nil, 0, false)
+	a = c.addText(a, kindVersion, m.versionID(verBuf[:0]), nil, 0, false)
 	for i := range m.devices {
 		dv := &m.devices[i]
-		snd.add(m, dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
+		a = c.add(a, m, dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
 	}
 	for i := range m.codes {
 		// OBX-3 is a CE/CWE: identifier^text^coding system; the alternate
 		// triplet (components 4-6) is not kept.
-		snd.add(m, kindObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
+		a = c.add(a, m, kindObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
 	}
 
 	// An ACK's acknowledgement facts join its sender's observation; any
 	// other message's go to an observation of their own.
-	var sndFacts, ackFacts []protocols.Fact
-	ack := &snd
-	if !isAck {
-		sndFacts = snd.finish()
-		a := d.newCollector(dir)
-		ack = &a
-	}
+	sndEnd := c.n
 	if m.hasMSA {
 		if code, negative := m.ackCodeValue(); len(code) > 0 {
-			ack.addText(kindAckCode, code, nil, 0, negative)
+			a = c.addText(a, kindAckCode, code, nil, 0, negative)
 			if negative {
 				if acked := d.streams[dir.Reverse()&1].lookup(m.ackID); len(acked) > 0 {
-					ack.addRaw(kindAckedMessageType, acked)
+					a = c.addRaw(a, kindAckedMessageType, acked)
 				}
 			}
 		}
 	}
 	if isAck {
-		sndFacts = snd.finish()
-	} else {
-		ackFacts = ack.finish()
+		sndEnd = c.n
 	}
+	ackEnd := c.n
 
-	source := ""
-	if len(sndFacts) > 0 {
-		source = sourceName(typ)
+	c.side = dir.Reverse()
+	a = c.add(a, m, kindReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
+	a = c.add(a, m, kindReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
+
+	facts := c.finish(a)
+	if len(facts) == 0 {
+		return
 	}
+	// Each observation gets its part of facts, capped so that appending to
+	// one cannot write into the next.
+	sndFacts, ackFacts, rcvFacts := facts[:sndEnd:sndEnd], facts[sndEnd:ackEnd:ackEnd], facts[ackEnd:]
+	source := sourceName(typ)
 	if len(sndFacts) > 0 {
 		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Sender, Role: senderRole, Facts: sndFacts})
 	}
 	if len(ackFacts) > 0 {
 		emit(protocols.Observation{Protocol: "hl7", Source: SourceAck, About: protocols.Sender, Role: senderRole, Facts: ackFacts})
 	}
-
-	rcv := d.newCollector(dir.Reverse())
-	rcv.add(m, kindReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
-	rcv.add(m, kindReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
-	if rcvFacts := rcv.finish(); len(rcvFacts) > 0 {
-		if source == "" {
-			source = sourceName(typ)
-		}
+	if len(rcvFacts) > 0 {
 		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Receiver, Role: receiverRole, Facts: rcvFacts})
 	}
 }
