@@ -50,9 +50,8 @@ const (
 	maxValue = 256
 	// maxSeen caps the distinct facts remembered (and so emitted) per flow.
 	maxSeen = 512
-	// seenHint sizes the seen set of a flow at its first fact; up to
-	// seenLinear facts are kept in a slice searched linearly, more in a map.
-	seenHint   = 16
+	// seenLinear is how many remembered facts of a flow are searched
+	// linearly; more go to a map.
 	seenLinear = 32
 	// maxCodes caps the distinct OBX-3 codes, and maxDevices the distinct
 	// device identifiers, emitted per flow.

@@ -3,6 +3,7 @@ package hl7
 import (
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -521,5 +522,30 @@ func TestSourceName(t *testing.T) {
 	}
 	if got := sourceName([]byte("ACK^R01")); got != SourceAck {
 		t.Errorf("sourceName(ACK^R01) = %q, want %q", got, SourceAck)
+	}
+}
+
+// TestSeenSet: a fact is emitted once per flow and side, however many
+// facts the flow has remembered (in the set's strings, its overflow slice
+// or its map), up to maxSeen of them.
+func TestSeenSet(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 10, seenLinear, seenLinear + 1, 40, maxSeen + 50} {
+		var cs []chunk
+		for range 2 {
+			for i := range n {
+				cs = append(cs, chunk{dir: cli, data: mllp(`MSH|^~\&|APP` + strconv.Itoa(i) + `|||||`)})
+			}
+		}
+		got, err := run(cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, o := range got {
+			seen[o]++
+		}
+		if want := min(n, maxSeen); len(got) != want || len(seen) != want {
+			t.Errorf("%d applications twice: %d observations, %d distinct, want %d", n, len(got), len(seen), want)
+		}
 	}
 }

@@ -474,50 +474,95 @@ func kindName(k uint8) string {
 	return FactObservationCode
 }
 
-// seenSet holds the keys (side, kind, value) of the facts emitted on a flow:
-// a slice searched linearly while small, a map beyond seenLinear keys.
+// seenSet holds the keys (side, kind, value) of the facts emitted on a flow.
+// While there are at most seenLinear keys it holds the strings of the
+// messages that remembered them (a key is a record of such a string, see
+// collector), searched linearly: the first two in the set itself, so that a
+// typical flow (a message and its acknowledgement) allocates nothing for
+// it. Beyond seenLinear keys they move to a map.
 type seenSet struct {
-	small []string
+	n     int       // keys
+	first [2]string // strings holding keys, "" when unused
+	more  []string
 	big   map[string]struct{}
 }
 
-func (s *seenSet) len() int {
-	if s.big != nil {
-		return len(s.big)
-	}
-	return len(s.small)
-}
+func (s *seenSet) len() int { return s.n }
 
 func (s *seenSet) has(key []byte) bool {
 	if s.big != nil {
 		_, ok := s.big[string(key)]
 		return ok
 	}
-	for _, k := range s.small {
-		if k == string(key) {
+	for _, a := range s.first {
+		if hasRecord(a, key) {
+			return true
+		}
+	}
+	for _, a := range s.more {
+		if hasRecord(a, key) {
 			return true
 		}
 	}
 	return false
 }
 
-func (s *seenSet) add(key string) {
-	switch {
-	case s.big != nil:
-		s.big[key] = struct{}{}
-	case len(s.small) < seenLinear:
-		if s.small == nil {
-			s.small = make([]string, 0, seenHint)
-		}
-		s.small = append(s.small, key)
-	default:
-		s.big = make(map[string]struct{}, 2*seenLinear)
-		for _, k := range s.small {
-			s.big[k] = struct{}{}
-		}
-		s.big[key] = struct{}{}
-		s.small = nil
+// addRecords remembers the keys of the records of a that are not marked
+// unseen; there are keys of them.
+func (s *seenSet) addRecords(a string, keys int) {
+	if keys == 0 {
+		return
 	}
+	switch {
+	case s.big == nil && s.n+keys <= seenLinear:
+		switch {
+		case s.first[0] == "":
+			s.first[0] = a
+		case s.first[1] == "":
+			s.first[1] = a
+		default:
+			s.more = append(s.more, a)
+		}
+	case s.big == nil:
+		s.big = make(map[string]struct{}, 2*seenLinear)
+		for _, old := range s.first {
+			s.addKeys(old)
+		}
+		for _, old := range s.more {
+			s.addKeys(old)
+		}
+		s.first, s.more = [2]string{}, nil
+		s.addKeys(a)
+	default:
+		s.addKeys(a)
+	}
+	s.n += keys
+}
+
+// addKeys puts the keys of the records of a in the map.
+func (s *seenSet) addKeys(a string) {
+	for i := 0; i < len(a); {
+		h := uint16(a[i]) | uint16(a[i+1])<<8
+		end := i + recordHead + int(h&^unseen)
+		if h&unseen == 0 {
+			s.big[a[i+2:end]] = struct{}{}
+		}
+		i = end
+	}
+}
+
+// hasRecord reports whether key is the key of a record of a that is not
+// marked unseen.
+func hasRecord[T string | []byte](a T, key []byte) bool {
+	for i := 0; i < len(a); {
+		h := uint16(a[i]) | uint16(a[i+1])<<8
+		end := i + recordHead + int(h&^unseen)
+		if h&unseen == 0 && string(a[i+2:end]) == string(key) {
+			return true
+		}
+		i = end
+	}
+	return false
 }
 
 // A collector record in its arena is a little-endian uint16 header (the
@@ -585,7 +630,7 @@ func (c *collector) commit(arena []byte, off int, limit *int, max int, force boo
 		return arena[:off]
 	}
 	key := arena[off+2:]
-	if d.seen.has(key) || pending(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
+	if d.seen.has(key) || hasRecord(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
 		if force {
 			c.setHead(arena, off, unseen)
 			return arena
@@ -607,19 +652,6 @@ func (c *collector) setHead(arena []byte, off int, flags uint16) {
 	c.n++
 }
 
-// pending reports whether key is the key of a record of a to remember.
-func pending(a, key []byte) bool {
-	for i := 0; i < len(a); {
-		h := uint16(a[i]) | uint16(a[i+1])<<8
-		end := i + recordHead + int(h&^unseen)
-		if h&unseen == 0 && bytes.Equal(a[i+2:end], key) {
-			return true
-		}
-		i = end
-	}
-	return false
-}
-
 // finish turns the records of arena into facts, in order, remembering
 // their keys. It returns nil when there is no fact.
 func (c *collector) finish(arena []byte) []protocols.Fact {
@@ -631,12 +663,10 @@ func (c *collector) finish(arena []byte) []protocols.Fact {
 	for i := 0; i < len(s); {
 		h := uint16(s[i]) | uint16(s[i+1])<<8
 		end := i + recordHead + int(h&^unseen)
-		if h&unseen == 0 {
-			c.d.seen.add(s[i+2 : end])
-		}
 		facts = append(facts, protocols.Fact{Name: kindName(s[i+3]), Value: s[i+recordHead : end]})
 		i = end
 	}
+	c.d.seen.addRecords(s, c.keyed)
 	return facts
 }
 
