@@ -67,8 +67,9 @@ const (
 	// arenaHint is the room for the fact records of one message that
 	// emitMessage keeps on its stack.
 	arenaHint = 512
-	// sentHint is how many sent messages a direction first has room for.
-	sentHint = 4
+	// sentHint is the room, in bytes, a direction first has for the
+	// messages it sent: five with control ids of up to 7 bytes.
+	sentHint = 80
 	// ackRing is how many sent messages per direction are remembered to name
 	// the message type an ACK acknowledges.
 	ackRing = 16
@@ -160,15 +161,6 @@ const (
 	skipping                   // inside an oversized block: discarding until 0x1C
 )
 
-// sentMsg remembers a message's control id (MSH-10) and type (MSH-9), to
-// name the message an ACK coming back acknowledges.
-type sentMsg struct {
-	id     [maxControlID]byte
-	idLen  uint8
-	typ    [7]byte // "AAA^BBB"
-	typLen uint8
-}
-
 // stream is the state of one direction.
 type stream struct {
 	state     frameState
@@ -176,8 +168,14 @@ type stream struct {
 	junk      int
 	oversized int
 	badBlocks int
-	sent      []sentMsg // a ring of up to ackRing, grown as messages are sent
-	next      int
+	// sent remembers the control id (MSH-10) and type (MSH-9) of the last
+	// ackRing messages sent, to name the message an ACK coming back
+	// acknowledges: oldest first, each as its id's length, its type's
+	// length, the id and the type. Most ids are short: back to back they
+	// take a fraction of the room of fixed-size entries.
+	sent  []byte
+	nsent int // messages in sent
+	next  int // messages sent in all, modulo ackRing
 }
 
 // Decoder decodes one HL7 flow: both directions, each framed independently.

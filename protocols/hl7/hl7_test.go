@@ -2,6 +2,7 @@ package hl7
 
 import (
 	"errors"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -546,6 +547,63 @@ func TestSeenSet(t *testing.T) {
 		}
 		if want := min(n, maxSeen); len(got) != want || len(seen) != want {
 			t.Errorf("%d applications twice: %d observations, %d distinct, want %d", n, len(got), len(seen), want)
+		}
+	}
+}
+
+// refRing is the fixed-slot ring of sent messages stream.sent replaced:
+// the reference for which message a control id names.
+type refRing struct {
+	ids, typs [][]byte
+	next      int
+}
+
+func (r *refRing) remember(id, typ []byte) {
+	id = id[:min(len(id), maxControlID)]
+	if len(r.ids) < ackRing {
+		r.ids, r.typs = append(r.ids, nil), append(r.typs, nil)
+	}
+	r.ids[r.next], r.typs[r.next] = id, typ
+	r.next = (r.next + 1) % ackRing
+}
+
+func (r *refRing) lookup(id []byte) []byte {
+	if len(id) == 0 {
+		return nil
+	}
+	id = id[:min(len(id), maxControlID)]
+	for i := range r.ids {
+		if string(r.ids[i]) == string(id) {
+			return r.typs[i]
+		}
+	}
+	return nil
+}
+
+// TestSentRing: stream.lookup names the same message as a ring of ackRing
+// fixed slots would, repeated and over-long control ids included.
+func TestSentRing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	id := func() []byte {
+		if rng.IntN(8) == 0 {
+			return []byte(strings.Repeat("L", maxControlID-2+rng.IntN(4)))
+		}
+		return []byte("ID" + strconv.Itoa(rng.IntN(24)))
+	}
+	for run := range 50 {
+		var s stream
+		var ref refRing
+		for i := range 100 {
+			typ := []byte("ORU^R" + strconv.Itoa(10+i%90))
+			k := id()
+			s.remember(k, typ)
+			ref.remember(k, typ)
+			for range 3 {
+				q := id()
+				if got, want := s.lookup(q), ref.lookup(q); string(got) != string(want) {
+					t.Fatalf("run %d, message %d: lookup(%s) = %q, want %q", run, i, q, got, want)
+				}
+			}
 		}
 	}
 }

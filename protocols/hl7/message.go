@@ -683,16 +683,7 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 		// An ACK goes back from the system that received a message.
 		senderRole, receiverRole = "receiver", "sender"
 	} else if len(m.controlID) > 0 && len(typ) > 0 {
-		if len(s.sent) < ackRing {
-			if s.sent == nil {
-				s.sent = make([]sentMsg, 0, sentHint)
-			}
-			s.sent = append(s.sent, sentMsg{})
-		}
-		e := &s.sent[s.next]
-		s.next = (s.next + 1) % ackRing
-		e.idLen = uint8(copy(e.id[:], m.controlID))
-		e.typLen = uint8(copy(e.typ[:], typ))
+		s.remember(m.controlID, typ)
 	}
 
 	// One collector gathers the facts of up to three observations, one
@@ -758,8 +749,30 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	}
 }
 
+// remember records that this direction sent a message with control id id
+// (capped at maxControlID bytes) and type typ, forgetting the oldest beyond
+// ackRing.
+func (s *stream) remember(id, typ []byte) {
+	id = id[:min(len(id), maxControlID)]
+	if s.nsent == ackRing {
+		n := 2 + int(s.sent[0]) + int(s.sent[1])
+		s.sent = s.sent[:copy(s.sent, s.sent[n:])]
+		s.nsent--
+	}
+	if s.sent == nil {
+		s.sent = make([]byte, 0, sentHint)
+	}
+	s.sent = append(s.sent, byte(len(id)), byte(len(typ)))
+	s.sent = append(s.sent, id...)
+	s.sent = append(s.sent, typ...)
+	s.nsent++
+	s.next = (s.next + 1) % ackRing
+}
+
 // lookup returns the message type of the message with control id id that
-// this direction sent recently, or nil.
+// this direction sent recently, or nil. When several match, it returns the
+// one a ring of ackRing slots, filled in turn, would hold in its first
+// slot: message k of the flow went to slot k modulo ackRing.
 func (s *stream) lookup(id []byte) []byte {
 	if len(id) == 0 {
 		return nil
@@ -767,11 +780,28 @@ func (s *stream) lookup(id []byte) []byte {
 	if len(id) > maxControlID {
 		id = id[:maxControlID]
 	}
-	for i := range s.sent {
-		e := &s.sent[i]
-		if e.typLen > 0 && bytes.Equal(e.id[:e.idLen], id) {
-			return e.typ[:e.typLen]
+	// The entry in slot 0: the oldest until the ring is full, then the
+	// one after the last next-1 messages.
+	first := 0
+	if s.nsent == ackRing {
+		first = (ackRing - s.next) % ackRing
+	}
+	if typ := s.find(id, first, ackRing); typ != nil {
+		return typ
+	}
+	return s.find(id, 0, first)
+}
+
+// find returns the type of the first of entries from to to-1 of sent with
+// control id id, or nil.
+func (s *stream) find(id []byte, from, to int) []byte {
+	for i, k := 0, 0; i < len(s.sent) && k < to; k++ {
+		idEnd := i + 2 + int(s.sent[i])
+		end := idEnd + int(s.sent[i+1])
+		if k >= from && string(s.sent[i+2:idEnd]) == string(id) {
+			return s.sent[idEnd:end]
 		}
+		i = end
 	}
 	return nil
 }
