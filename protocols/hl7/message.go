@@ -552,12 +552,15 @@ func (s *seenSet) addKeys(a string) {
 }
 
 // hasRecord reports whether key is the key of a record of a that is not
-// marked unseen.
+// marked unseen. A record's first four bytes, its header then the side and
+// kind its key starts with, are compared at once: only a record of the
+// same side, kind and length has its value compared.
 func hasRecord[T string | []byte](a T, key []byte) bool {
+	want := uint32(len(key)-2) | uint32(key[0])<<16 | uint32(key[1])<<24
 	for i := 0; i < len(a); {
-		h := uint16(a[i]) | uint16(a[i+1])<<8
-		end := i + recordHead + int(h&^unseen)
-		if h&unseen == 0 && string(a[i+2:end]) == string(key) {
+		w := uint32(a[i]) | uint32(a[i+1])<<8 | uint32(a[i+2])<<16 | uint32(a[i+3])<<24
+		end := i + recordHead + int(uint16(w)&^unseen)
+		if w == want && string(a[i+recordHead:end]) == string(key[2:]) {
 			return true
 		}
 		i = end
