@@ -51,8 +51,10 @@ const (
 	// maxSeen caps the distinct facts remembered (and so emitted) per flow.
 	maxSeen = 512
 	// seenLinear is how many remembered facts of a flow are searched
-	// linearly; more go to a map.
+	// linearly, more go to a map; the first seenSmall are held in the
+	// decoder itself.
 	seenLinear = 32
+	seenSmall  = 16
 	// maxCodes caps the distinct OBX-3 codes, and maxDevices the distinct
 	// device identifiers, emitted per flow.
 	maxCodes   = 64
@@ -169,10 +171,10 @@ type stream struct {
 	oversized int
 	badBlocks int
 	// sent remembers the control id (MSH-10) and type (MSH-9) of the last
-	// ackRing messages sent, to name the message an ACK coming back
-	// acknowledges: oldest first, each as its id's length, its type's
-	// length, the id and the type. Most ids are short: back to back they
-	// take a fraction of the room of fixed-size entries.
+	// ackRing (to 2*ackRing) messages sent, to name the message an ACK
+	// coming back acknowledges: oldest first, each as its id's length, its
+	// type's length, the id and the type. Most ids are short: back to back
+	// they take a fraction of the room of fixed-size entries.
 	sent  []byte
 	nsent int // messages in sent
 	next  int // messages sent in all, modulo ackRing

@@ -527,10 +527,10 @@ func TestSourceName(t *testing.T) {
 }
 
 // TestSeenSet: a fact is emitted once per flow and side, however many
-// facts the flow has remembered (in the set's strings, its overflow slice
-// or its map), up to maxSeen of them.
+// facts the flow has remembered (in the set itself, its overflow slice or
+// its map), up to maxSeen of them.
 func TestSeenSet(t *testing.T) {
-	for _, n := range []int{1, 2, 3, 10, seenLinear, seenLinear + 1, 40, maxSeen + 50} {
+	for _, n := range []int{1, 2, 3, 10, seenSmall, seenSmall + 1, seenLinear, seenLinear + 1, 40, maxSeen + 50} {
 		var cs []chunk
 		for range 2 {
 			for i := range n {
@@ -593,7 +593,7 @@ func TestSentRing(t *testing.T) {
 	for run := range 50 {
 		var s stream
 		var ref refRing
-		for i := range 100 {
+		for i := range 150 {
 			typ := []byte("ORU^R" + strconv.Itoa(10+i%90))
 			k := id()
 			s.remember(k, typ)

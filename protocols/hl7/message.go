@@ -474,15 +474,14 @@ func kindName(k uint8) string {
 	return FactObservationCode
 }
 
-// seenSet holds the keys (side, kind, value) of the facts emitted on a flow.
-// While there are at most seenLinear keys it holds the strings of the
-// messages that remembered them (a key is a record of such a string, see
-// collector), searched linearly: the first two in the set itself, so that a
-// typical flow (a message and its acknowledgement) allocates nothing for
-// it. Beyond seenLinear keys they move to a map.
+// seenSet holds the keys (side, kind, value) of the facts emitted on a flow:
+// the first seenSmall in the set itself, so that a typical flow allocates
+// nothing for them, up to seenLinear in a slice beyond, all searched
+// linearly, more in a map. Keys are substrings of the strings the facts'
+// values are cut from.
 type seenSet struct {
-	n     int       // keys
-	first [2]string // strings holding keys, "" when unused
+	n     int // keys
+	small [seenSmall]string
 	more  []string
 	big   map[string]struct{}
 }
@@ -494,68 +493,49 @@ func (s *seenSet) has(key []byte) bool {
 		_, ok := s.big[string(key)]
 		return ok
 	}
-	for _, a := range s.first {
-		if hasRecord(a, key) {
+	for _, k := range s.small[:min(s.n, seenSmall)] {
+		if k == string(key) {
 			return true
 		}
 	}
-	for _, a := range s.more {
-		if hasRecord(a, key) {
+	for _, k := range s.more {
+		if k == string(key) {
 			return true
 		}
 	}
 	return false
 }
 
-// addRecords remembers the keys of the records of a that are not marked
-// unseen; there are keys of them.
-func (s *seenSet) addRecords(a string, keys int) {
-	if keys == 0 {
-		return
-	}
+func (s *seenSet) add(key string) {
 	switch {
-	case s.big == nil && s.n+keys <= seenLinear:
-		switch {
-		case s.first[0] == "":
-			s.first[0] = a
-		case s.first[1] == "":
-			s.first[1] = a
-		default:
-			s.more = append(s.more, a)
+	case s.big != nil:
+		s.big[key] = struct{}{}
+	case s.n < seenSmall:
+		s.small[s.n] = key
+	case s.n < seenLinear:
+		if s.more == nil {
+			s.more = make([]string, 0, seenLinear-seenSmall)
 		}
-	case s.big == nil:
-		s.big = make(map[string]struct{}, 2*seenLinear)
-		for _, old := range s.first {
-			s.addKeys(old)
-		}
-		for _, old := range s.more {
-			s.addKeys(old)
-		}
-		s.first, s.more = [2]string{}, nil
-		s.addKeys(a)
+		s.more = append(s.more, key)
 	default:
-		s.addKeys(a)
-	}
-	s.n += keys
-}
-
-// addKeys puts the keys of the records of a in the map.
-func (s *seenSet) addKeys(a string) {
-	for i := 0; i < len(a); {
-		h := uint16(a[i]) | uint16(a[i+1])<<8
-		end := i + recordHead + int(h&^unseen)
-		if h&unseen == 0 {
-			s.big[a[i+2:end]] = struct{}{}
+		s.big = make(map[string]struct{}, 2*seenLinear)
+		for _, k := range s.small {
+			s.big[k] = struct{}{}
 		}
-		i = end
+		for _, k := range s.more {
+			s.big[k] = struct{}{}
+		}
+		s.big[key] = struct{}{}
+		s.small, s.more = [seenSmall]string{}, nil
 	}
+	s.n++
 }
 
 // hasRecord reports whether key is the key of a record of a that is not
 // marked unseen. A record's first four bytes, its header then the side and
 // kind its key starts with, are compared at once: only a record of the
 // same side, kind and length has its value compared.
-func hasRecord[T string | []byte](a T, key []byte) bool {
+func hasRecord(a, key []byte) bool {
 	want := uint32(len(key)-2) | uint32(key[0])<<16 | uint32(key[1])<<24
 	for i := 0; i < len(a); {
 		w := uint32(a[i]) | uint32(a[i+1])<<8 | uint32(a[i+2])<<16 | uint32(a[i+3])<<24
@@ -666,10 +646,12 @@ func (c *collector) finish(arena []byte) []protocols.Fact {
 	for i := 0; i < len(s); {
 		h := uint16(s[i]) | uint16(s[i+1])<<8
 		end := i + recordHead + int(h&^unseen)
+		if h&unseen == 0 {
+			c.d.seen.add(s[i+2 : end])
+		}
 		facts = append(facts, protocols.Fact{Name: kindName(s[i+3]), Value: s[i+recordHead : end]})
 		i = end
 	}
-	c.d.seen.addRecords(s, c.keyed)
 	return facts
 }
 
@@ -753,14 +735,18 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 }
 
 // remember records that this direction sent a message with control id id
-// (capped at maxControlID bytes) and type typ, forgetting the oldest beyond
-// ackRing.
+// (capped at maxControlID bytes) and type typ. The last ackRing are the ones
+// lookup searches; older ones are dropped ackRing at a time, so that a
+// long flow moves bytes once every ackRing messages, not at each.
 func (s *stream) remember(id, typ []byte) {
 	id = id[:min(len(id), maxControlID)]
-	if s.nsent == ackRing {
-		n := 2 + int(s.sent[0]) + int(s.sent[1])
-		s.sent = s.sent[:copy(s.sent, s.sent[n:])]
-		s.nsent--
+	if s.nsent == 2*ackRing {
+		off := 0
+		for range ackRing {
+			off += 2 + int(s.sent[off]) + int(s.sent[off+1])
+		}
+		s.sent = s.sent[:copy(s.sent, s.sent[off:])]
+		s.nsent -= ackRing
 	}
 	if s.sent == nil {
 		s.sent = make([]byte, 0, sentHint)
@@ -773,9 +759,10 @@ func (s *stream) remember(id, typ []byte) {
 }
 
 // lookup returns the message type of the message with control id id that
-// this direction sent recently, or nil. When several match, it returns the
-// one a ring of ackRing slots, filled in turn, would hold in its first
-// slot: message k of the flow went to slot k modulo ackRing.
+// this direction sent recently (one of the last ackRing), or nil. When
+// several match, it returns the one a ring of ackRing slots, filled in
+// turn, would hold in its first slot: message k of the flow went to slot k
+// modulo ackRing.
 func (s *stream) lookup(id []byte) []byte {
 	if len(id) == 0 {
 		return nil
@@ -783,19 +770,21 @@ func (s *stream) lookup(id []byte) []byte {
 	if len(id) > maxControlID {
 		id = id[:maxControlID]
 	}
-	// The entry in slot 0: the oldest until the ring is full, then the
-	// one after the last next-1 messages.
+	// The last ackRing messages start at record skip. The one in slot 0 is
+	// the oldest until ackRing were sent, then the one after the last
+	// next-1.
+	skip := max(0, s.nsent-ackRing)
 	first := 0
-	if s.nsent == ackRing {
+	if s.nsent >= ackRing {
 		first = (ackRing - s.next) % ackRing
 	}
-	if typ := s.find(id, first, ackRing); typ != nil {
+	if typ := s.find(id, skip+first, s.nsent); typ != nil {
 		return typ
 	}
-	return s.find(id, 0, first)
+	return s.find(id, skip, skip+first)
 }
 
-// find returns the type of the first of entries from to to-1 of sent with
+// find returns the type of the first of records from to to-1 of sent with
 // control id id, or nil.
 func (s *stream) find(id []byte, from, to int) []byte {
 	for i, k := 0, 0; i < len(s.sent) && k < to; k++ {
