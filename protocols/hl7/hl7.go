@@ -166,18 +166,18 @@ const (
 // stream is the state of one direction.
 type stream struct {
 	state     frameState
+	nsent     uint8 // messages in sent
+	next      uint8 // messages sent in all, modulo ackRing
+	oversized int32
+	badBlocks int32
 	buf       []byte // the current block when it spans Feeds
 	junk      int
-	oversized int
-	badBlocks int
 	// sent remembers the control id (MSH-10) and type (MSH-9) of the last
 	// ackRing (to 2*ackRing) messages sent, to name the message an ACK
 	// coming back acknowledges: oldest first, each as its id's length, its
 	// type's length, the id and the type. Most ids are short: back to back
 	// they take a fraction of the room of fixed-size entries.
-	sent  []byte
-	nsent int // messages in sent
-	next  int // messages sent in all, modulo ackRing
+	sent []byte
 }
 
 // Decoder decodes one HL7 flow: both directions, each framed independently.
@@ -192,14 +192,9 @@ type Decoder struct {
 	seen    seenSet
 	codes   int
 	devices int
-	// Room for the OBX-3 codes and device identifiers of the messages of a
-	// block, emptied after each: codes0 and devices0 start in codesBuf and
-	// devicesBuf, enough for a typical message. (In the message on the
-	// stack, they would make it escape: parse appends through a pointer.)
-	codes0     [][]byte
-	devices0   []rawDevice
-	codesBuf   [4][]byte
-	devicesBuf [2]rawDevice
+	// over holds the codes and devices of a message beyond those its own
+	// room holds, allocated for the first such message and kept.
+	over *overflow
 }
 
 // Feed frames data into MLLP blocks and decodes each complete block. It
@@ -314,12 +309,9 @@ func (d *Decoder) block(dir protocols.Direction, b []byte, emit protocols.Emit) 
 	s := &d.streams[dir&1]
 	found := false
 	// The message lives on the stack (the decoder stays small, and filling
-	// the message in costs no write barriers), its codes and devices in the
-	// decoder's room, kept when grown.
-	if d.codes0 == nil {
-		d.codes0, d.devices0 = d.codesBuf[:0], d.devicesBuf[:0]
-	}
-	m := message{codes: d.codes0, devices: d.devices0}
+	// the message in costs no write barriers), with room for the codes and
+	// devices of a typical message; more go to the decoder's overflow.
+	m := message{over: d.over}
 	for len(b) > 0 {
 		i := indexMSH(b)
 		if i < 0 {
@@ -333,11 +325,11 @@ func (d *Decoder) block(dir protocols.Direction, b []byte, emit protocols.Emit) 
 			d.emitMessage(dir, &m, emit)
 		}
 	}
-	// Keep the (grown) room for codes and devices, without references
-	// into the block.
-	clear(m.codes)
-	clear(m.devices)
-	d.codes0, d.devices0 = m.codes[:0], m.devices[:0]
+	// Keep the (grown) overflow, without references into the block.
+	if m.over != nil {
+		m.over.reset()
+		d.over = m.over
+	}
 	if !found {
 		s.badBlocks++
 		if s.badBlocks >= maxBadBlocks {

@@ -607,3 +607,37 @@ func TestSentRing(t *testing.T) {
 		}
 	}
 }
+
+// TestManyPerMessage: codes and devices beyond a message's own room keep
+// their order, in one message, in a batch of two, and in the next block.
+func TestManyPerMessage(t *testing.T) {
+	msg := func(from, to int) []string {
+		segs := []string{`MSH|^~\&|APP`}
+		for i := from; i <= to; i++ {
+			n := strconv.Itoa(i)
+			segs = append(segs, `OBX|`+n+`|NM|C`+n+`^X^MDC|||||||||||||||D`+n)
+		}
+		return segs
+	}
+	want := func(from, to int, app bool) string {
+		var f []string
+		if app {
+			f = append(f, "hl7.sending_application=APP")
+		}
+		for i := from; i <= to; i++ {
+			f = append(f, "hl7.device_id=D"+strconv.Itoa(i))
+		}
+		for i := from; i <= to; i++ {
+			f = append(f, "hl7.obx_code=C"+strconv.Itoa(i)+"^X^MDC")
+		}
+		return "sender|hl7.unknown|sender|" + strings.Join(f, ";")
+	}
+	batch := mllp(append(msg(1, 7), msg(8, 13)...)...)
+	got, err := run([]chunk{{dir: cli, data: batch}, {dir: cli, data: mllp(msg(12, 20)...)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := []string{want(1, 7, true), want(8, 13, false), want(14, 20, false)}; !reflect.DeepEqual(got, w) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(w, "\n"))
+	}
+}

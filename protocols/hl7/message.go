@@ -56,10 +56,70 @@ type message struct {
 	controlID []byte // MSH-10
 	version   []byte // MSH-12
 	hasMSA    bool
-	ackCode   []byte      // MSA-1
-	ackID     []byte      // MSA-2
-	codes     [][]byte    // OBX-3, at most maxPerMessage; reused between messages
-	devices   []rawDevice // at most maxPerMessage; reused between messages
+	ackCode   []byte // MSA-1
+	ackID     []byte // MSA-2
+	// OBX-3 fields and device identifiers, at most maxPerMessage of each:
+	// the first ones in the message itself, the rest in over. (Slices into
+	// room of the message would make it escape to the heap.)
+	ncodes, ndevices int
+	codes            [4][]byte
+	devices          [2]rawDevice
+	over             *overflow
+}
+
+// overflow holds the codes and devices of a message beyond its own room.
+type overflow struct {
+	codes   [][]byte
+	devices []rawDevice
+}
+
+// reset empties o, keeping no reference into the block.
+func (o *overflow) reset() {
+	clear(o.codes)
+	clear(o.devices)
+	o.codes, o.devices = o.codes[:0], o.devices[:0]
+}
+
+// addCode records OBX-3 field v.
+func (m *message) addCode(v []byte) {
+	if m.ncodes < len(m.codes) {
+		m.codes[m.ncodes] = v
+	} else {
+		if m.over == nil {
+			m.over = new(overflow)
+		}
+		m.over.codes = append(m.over.codes, v)
+	}
+	m.ncodes++
+}
+
+// code returns code i.
+func (m *message) code(i int) []byte {
+	if i < len(m.codes) {
+		return m.codes[i]
+	}
+	return m.over.codes[i-len(m.codes)]
+}
+
+// addDevice records device identifier dv.
+func (m *message) addDevice(dv rawDevice) {
+	if m.ndevices < len(m.devices) {
+		m.devices[m.ndevices] = dv
+	} else {
+		if m.over == nil {
+			m.over = new(overflow)
+		}
+		m.over.devices = append(m.over.devices, dv)
+	}
+	m.ndevices++
+}
+
+// device returns device i.
+func (m *message) device(i int) *rawDevice {
+	if i < len(m.devices) {
+		return &m.devices[i]
+	}
+	return &m.over.devices[i-len(m.devices)]
 }
 
 // shortField is how many bytes of a field cutField looks at one by one
@@ -114,9 +174,10 @@ func (m *message) parse(b []byte) int {
 
 // reset clears m, keeping no reference into earlier blocks.
 func (m *message) reset() {
-	clear(m.codes)
-	clear(m.devices)
-	m.codes, m.devices = m.codes[:0], m.devices[:0]
+	m.codes, m.devices, m.ncodes, m.ndevices = [4][]byte{}, [2]rawDevice{}, 0, 0
+	if m.over != nil {
+		m.over.reset()
+	}
 	m.ok, m.hasMSA = false, false
 	m.sendApp, m.sendFac, m.recvApp, m.recvFac = nil, nil, nil, nil
 	m.typ, m.controlID, m.version, m.ackCode, m.ackID = nil, nil, nil, nil, nil
@@ -191,8 +252,8 @@ func (m *message) segment(seg []byte) {
 			v, rest, last = cutField(rest, sep)
 			switch n {
 			case 3:
-				if len(v) > 0 && len(m.codes) < maxPerMessage {
-					m.codes = append(m.codes, v)
+				if len(v) > 0 && m.ncodes < maxPerMessage {
+					m.addCode(v)
 				}
 			case 18:
 				m.addDevices(kindDeviceID, v, 0)
@@ -219,7 +280,7 @@ func (m *message) segment(seg []byte) {
 
 // addDevices records up to maxRepeats repetitions of field v.
 func (m *message) addDevices(kind uint8, v []byte, comps uint8) {
-	for r := 0; r < maxRepeats && len(v) > 0 && len(m.devices) < maxPerMessage; r++ {
+	for r := 0; r < maxRepeats && len(v) > 0 && m.ndevices < maxPerMessage; r++ {
 		rep := v
 		if m.enc.rep != noDelim {
 			if i := bytes.IndexByte(v, byte(m.enc.rep)); i >= 0 {
@@ -231,7 +292,7 @@ func (m *message) addDevices(kind uint8, v []byte, comps uint8) {
 			v = nil
 		}
 		if len(rep) > 0 {
-			m.devices = append(m.devices, rawDevice{v: rep, kind: kind, comp: comps})
+			m.addDevice(rawDevice{v: rep, kind: kind, comp: comps})
 		}
 	}
 }
@@ -683,14 +744,14 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	a = c.addText(a, kindMessageType, typ, nil, 0, false)
 	var verBuf [8]byte
 	a = c.addText(a, kindVersion, m.versionID(verBuf[:0]), nil, 0, false)
-	for i := range m.devices {
-		dv := &m.devices[i]
+	for i := range m.ndevices {
+		dv := m.device(i)
 		a = c.add(a, m, dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
 	}
-	for i := range m.codes {
+	for i := range m.ncodes {
 		// OBX-3 is a CE/CWE: identifier^text^coding system; the alternate
 		// triplet (components 4-6) is not kept.
-		a = c.add(a, m, kindObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
+		a = c.add(a, m, kindObservationCode, m.firstRepeat(m.code(i)), 3, &d.codes, maxCodes)
 	}
 
 	// An ACK's acknowledgement facts join its sender's observation; any
@@ -773,12 +834,13 @@ func (s *stream) lookup(id []byte) []byte {
 	// The last ackRing messages start at record skip. The one in slot 0 is
 	// the oldest until ackRing were sent, then the one after the last
 	// next-1.
-	skip := max(0, s.nsent-ackRing)
+	nsent := int(s.nsent)
+	skip := max(0, nsent-ackRing)
 	first := 0
-	if s.nsent >= ackRing {
-		first = (ackRing - s.next) % ackRing
+	if nsent >= ackRing {
+		first = (ackRing - int(s.next)) % ackRing
 	}
-	if typ := s.find(id, skip+first, s.nsent); typ != nil {
+	if typ := s.find(id, skip+first, nsent); typ != nil {
 		return typ
 	}
 	return s.find(id, skip, skip+first)
