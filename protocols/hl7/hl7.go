@@ -50,10 +50,11 @@ const (
 	maxValue = 256
 	// maxSeen caps the distinct facts remembered (and so emitted) per flow.
 	maxSeen = 512
-	// seenHint sizes the seen set of a flow at its first fact; up to
-	// seenLinear facts are kept in a slice searched linearly, more in a map.
-	seenHint   = 16
+	// seenLinear is how many remembered facts of a flow are searched
+	// linearly, more go to a map; the first seenSmall are held in the
+	// decoder itself.
 	seenLinear = 32
+	seenSmall  = 16
 	// maxCodes caps the distinct OBX-3 codes, and maxDevices the distinct
 	// device identifiers, emitted per flow.
 	maxCodes   = 64
@@ -65,10 +66,12 @@ const (
 	maxPerMessage = 64
 	// keepBuf is the largest reassembly buffer kept between messages.
 	keepBuf = 64 << 10
-	// keepArena is the largest fact arena kept between observations.
-	keepArena = 4 << 10
-	// sentHint is how many sent messages a direction first has room for.
-	sentHint = 4
+	// arenaHint is the room for the fact records of one message that
+	// emitMessage keeps on its stack.
+	arenaHint = 512
+	// sentHint is the room, in bytes, a direction first has for the
+	// messages it sent: five with control ids of up to 7 bytes.
+	sentHint = 80
 	// ackRing is how many sent messages per direction are remembered to name
 	// the message type an ACK acknowledges.
 	ackRing = 16
@@ -148,9 +151,7 @@ func isAlnum(c byte) bool {
 
 // New returns a decoder for one flow.
 func New(protocols.FlowInfo) protocols.Decoder {
-	d := &Decoder{}
-	d.arena = d.arenaBuf[:0]
-	return d
+	return &Decoder{}
 }
 
 // frameState says where a direction's stream is relative to MLLP blocks.
@@ -162,43 +163,38 @@ const (
 	skipping                   // inside an oversized block: discarding until 0x1C
 )
 
-// sentMsg remembers a message's control id (MSH-10) and type (MSH-9), to
-// name the message an ACK coming back acknowledges.
-type sentMsg struct {
-	id     [maxControlID]byte
-	idLen  uint8
-	typ    [7]byte // "AAA^BBB"
-	typLen uint8
-}
-
 // stream is the state of one direction.
 type stream struct {
 	state     frameState
+	nsent     uint8 // messages in sent
+	next      uint8 // messages sent in all, modulo ackRing
+	oversized int32
+	badBlocks int32
 	buf       []byte // the current block when it spans Feeds
 	junk      int
-	oversized int
-	badBlocks int
-	sent      []sentMsg // a ring of up to ackRing, grown as messages are sent
-	next      int
+	// sent remembers the control id (MSH-10) and type (MSH-9) of the last
+	// ackRing (to 2*ackRing) messages sent, to name the message an ACK
+	// coming back acknowledges: oldest first, each as its id's length, its
+	// type's length, the id and the type. Most ids are short: back to back
+	// they take a fraction of the room of fixed-size entries.
+	sent []byte
 }
 
 // Decoder decodes one HL7 flow: both directions, each framed independently.
 // Facts are remembered per flow and direction so that each is emitted once;
 // negative acknowledgements are emitted every time.
+//
+// A decoder is allocated for every flow, and most flows are short: it holds
+// only what lives from one message to the next. The scratch space of a
+// message (its codes and devices, its fact records) lives on the stack.
 type Decoder struct {
 	streams [2]stream
 	seen    seenSet
 	codes   int
 	devices int
-	// Room for the OBX-3 codes and device identifiers of the messages of a
-	// block, emptied after each: codes0 and devices0 start in codesBuf and
-	// devicesBuf, enough for a typical message.
-	codes0     [][]byte
-	devices0   []rawDevice
-	codesBuf   [4][]byte
-	devicesBuf [2]rawDevice
-	arena      []byte // the records of the observation being collected
-	arenaBuf   [256]byte
+	// over holds the codes and devices of a message beyond those its own
+	// room holds, allocated for the first such message and kept.
+	over *overflow
 }
 
 // Feed frames data into MLLP blocks and decodes each complete block. It
@@ -313,12 +309,9 @@ func (d *Decoder) block(dir protocols.Direction, b []byte, emit protocols.Emit) 
 	s := &d.streams[dir&1]
 	found := false
 	// The message lives on the stack (the decoder stays small, and filling
-	// the message in costs no write barriers), its codes and devices in the
-	// decoder's room, kept when grown.
-	if d.codes0 == nil {
-		d.codes0, d.devices0 = d.codesBuf[:0], d.devicesBuf[:0]
-	}
-	m := message{codes: d.codes0, devices: d.devices0}
+	// the message in costs no write barriers), with room for the codes and
+	// devices of a typical message; more go to the decoder's overflow.
+	m := message{over: d.over}
 	for len(b) > 0 {
 		i := indexMSH(b)
 		if i < 0 {
@@ -332,11 +325,11 @@ func (d *Decoder) block(dir protocols.Direction, b []byte, emit protocols.Emit) 
 			d.emitMessage(dir, &m, emit)
 		}
 	}
-	// Keep the (grown) room for codes and devices, without references
-	// into the block.
-	clear(m.codes)
-	clear(m.devices)
-	d.codes0, d.devices0 = m.codes[:0], m.devices[:0]
+	// Keep the (grown) overflow, without references into the block.
+	if m.over != nil {
+		m.over.reset()
+		d.over = m.over
+	}
 	if !found {
 		s.badBlocks++
 		if s.badBlocks >= maxBadBlocks {

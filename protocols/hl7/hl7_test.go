@@ -2,7 +2,9 @@ package hl7
 
 import (
 	"errors"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -521,5 +523,121 @@ func TestSourceName(t *testing.T) {
 	}
 	if got := sourceName([]byte("ACK^R01")); got != SourceAck {
 		t.Errorf("sourceName(ACK^R01) = %q, want %q", got, SourceAck)
+	}
+}
+
+// TestSeenSet: a fact is emitted once per flow and side, however many
+// facts the flow has remembered (in the set itself, its overflow slice or
+// its map), up to maxSeen of them.
+func TestSeenSet(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 10, seenSmall, seenSmall + 1, seenLinear, seenLinear + 1, 40, maxSeen + 50} {
+		var cs []chunk
+		for range 2 {
+			for i := range n {
+				cs = append(cs, chunk{dir: cli, data: mllp(`MSH|^~\&|APP` + strconv.Itoa(i) + `|||||`)})
+			}
+		}
+		got, err := run(cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for _, o := range got {
+			seen[o]++
+		}
+		if want := min(n, maxSeen); len(got) != want || len(seen) != want {
+			t.Errorf("%d applications twice: %d observations, %d distinct, want %d", n, len(got), len(seen), want)
+		}
+	}
+}
+
+// refRing is the fixed-slot ring of sent messages stream.sent replaced:
+// the reference for which message a control id names.
+type refRing struct {
+	ids, typs [][]byte
+	next      int
+}
+
+func (r *refRing) remember(id, typ []byte) {
+	id = id[:min(len(id), maxControlID)]
+	if len(r.ids) < ackRing {
+		r.ids, r.typs = append(r.ids, nil), append(r.typs, nil)
+	}
+	r.ids[r.next], r.typs[r.next] = id, typ
+	r.next = (r.next + 1) % ackRing
+}
+
+func (r *refRing) lookup(id []byte) []byte {
+	if len(id) == 0 {
+		return nil
+	}
+	id = id[:min(len(id), maxControlID)]
+	for i := range r.ids {
+		if string(r.ids[i]) == string(id) {
+			return r.typs[i]
+		}
+	}
+	return nil
+}
+
+// TestSentRing: stream.lookup names the same message as a ring of ackRing
+// fixed slots would, repeated and over-long control ids included.
+func TestSentRing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	id := func() []byte {
+		if rng.IntN(8) == 0 {
+			return []byte(strings.Repeat("L", maxControlID-2+rng.IntN(4)))
+		}
+		return []byte("ID" + strconv.Itoa(rng.IntN(24)))
+	}
+	for run := range 50 {
+		var s stream
+		var ref refRing
+		for i := range 150 {
+			typ := []byte("ORU^R" + strconv.Itoa(10+i%90))
+			k := id()
+			s.remember(k, typ)
+			ref.remember(k, typ)
+			for range 3 {
+				q := id()
+				if got, want := s.lookup(q), ref.lookup(q); string(got) != string(want) {
+					t.Fatalf("run %d, message %d: lookup(%s) = %q, want %q", run, i, q, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestManyPerMessage: codes and devices beyond a message's own room keep
+// their order, in one message, in a batch of two, and in the next block.
+func TestManyPerMessage(t *testing.T) {
+	msg := func(from, to int) []string {
+		segs := []string{`MSH|^~\&|APP`}
+		for i := from; i <= to; i++ {
+			n := strconv.Itoa(i)
+			segs = append(segs, `OBX|`+n+`|NM|C`+n+`^X^MDC|||||||||||||||D`+n)
+		}
+		return segs
+	}
+	want := func(from, to int, app bool) string {
+		var f []string
+		if app {
+			f = append(f, "hl7.sending_application=APP")
+		}
+		for i := from; i <= to; i++ {
+			f = append(f, "hl7.device_id=D"+strconv.Itoa(i))
+		}
+		for i := from; i <= to; i++ {
+			f = append(f, "hl7.obx_code=C"+strconv.Itoa(i)+"^X^MDC")
+		}
+		return "sender|hl7.unknown|sender|" + strings.Join(f, ";")
+	}
+	batch := mllp(append(msg(1, 7), msg(8, 13)...)...)
+	got, err := run([]chunk{{dir: cli, data: batch}, {dir: cli, data: mllp(msg(12, 20)...)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := []string{want(1, 7, true), want(8, 13, false), want(14, 20, false)}; !reflect.DeepEqual(got, w) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(w, "\n"))
 	}
 }

@@ -56,10 +56,70 @@ type message struct {
 	controlID []byte // MSH-10
 	version   []byte // MSH-12
 	hasMSA    bool
-	ackCode   []byte      // MSA-1
-	ackID     []byte      // MSA-2
-	codes     [][]byte    // OBX-3, at most maxPerMessage; reused between messages
-	devices   []rawDevice // at most maxPerMessage; reused between messages
+	ackCode   []byte // MSA-1
+	ackID     []byte // MSA-2
+	// OBX-3 fields and device identifiers, at most maxPerMessage of each:
+	// the first ones in the message itself, the rest in over. (Slices into
+	// room of the message would make it escape to the heap.)
+	ncodes, ndevices int
+	codes            [4][]byte
+	devices          [2]rawDevice
+	over             *overflow
+}
+
+// overflow holds the codes and devices of a message beyond its own room.
+type overflow struct {
+	codes   [][]byte
+	devices []rawDevice
+}
+
+// reset empties o, keeping no reference into the block.
+func (o *overflow) reset() {
+	clear(o.codes)
+	clear(o.devices)
+	o.codes, o.devices = o.codes[:0], o.devices[:0]
+}
+
+// addCode records OBX-3 field v.
+func (m *message) addCode(v []byte) {
+	if m.ncodes < len(m.codes) {
+		m.codes[m.ncodes] = v
+	} else {
+		if m.over == nil {
+			m.over = new(overflow)
+		}
+		m.over.codes = append(m.over.codes, v)
+	}
+	m.ncodes++
+}
+
+// code returns code i.
+func (m *message) code(i int) []byte {
+	if i < len(m.codes) {
+		return m.codes[i]
+	}
+	return m.over.codes[i-len(m.codes)]
+}
+
+// addDevice records device identifier dv.
+func (m *message) addDevice(dv rawDevice) {
+	if m.ndevices < len(m.devices) {
+		m.devices[m.ndevices] = dv
+	} else {
+		if m.over == nil {
+			m.over = new(overflow)
+		}
+		m.over.devices = append(m.over.devices, dv)
+	}
+	m.ndevices++
+}
+
+// device returns device i.
+func (m *message) device(i int) *rawDevice {
+	if i < len(m.devices) {
+		return &m.devices[i]
+	}
+	return &m.over.devices[i-len(m.devices)]
 }
 
 // shortField is how many bytes of a field cutField looks at one by one
@@ -114,9 +174,10 @@ func (m *message) parse(b []byte) int {
 
 // reset clears m, keeping no reference into earlier blocks.
 func (m *message) reset() {
-	clear(m.codes)
-	clear(m.devices)
-	m.codes, m.devices = m.codes[:0], m.devices[:0]
+	m.codes, m.devices, m.ncodes, m.ndevices = [4][]byte{}, [2]rawDevice{}, 0, 0
+	if m.over != nil {
+		m.over.reset()
+	}
 	m.ok, m.hasMSA = false, false
 	m.sendApp, m.sendFac, m.recvApp, m.recvFac = nil, nil, nil, nil
 	m.typ, m.controlID, m.version, m.ackCode, m.ackID = nil, nil, nil, nil, nil
@@ -191,8 +252,8 @@ func (m *message) segment(seg []byte) {
 			v, rest, last = cutField(rest, sep)
 			switch n {
 			case 3:
-				if len(v) > 0 && len(m.codes) < maxPerMessage {
-					m.codes = append(m.codes, v)
+				if len(v) > 0 && m.ncodes < maxPerMessage {
+					m.addCode(v)
 				}
 			case 18:
 				m.addDevices(kindDeviceID, v, 0)
@@ -219,7 +280,7 @@ func (m *message) segment(seg []byte) {
 
 // addDevices records up to maxRepeats repetitions of field v.
 func (m *message) addDevices(kind uint8, v []byte, comps uint8) {
-	for r := 0; r < maxRepeats && len(v) > 0 && len(m.devices) < maxPerMessage; r++ {
+	for r := 0; r < maxRepeats && len(v) > 0 && m.ndevices < maxPerMessage; r++ {
 		rep := v
 		if m.enc.rep != noDelim {
 			if i := bytes.IndexByte(v, byte(m.enc.rep)); i >= 0 {
@@ -231,7 +292,7 @@ func (m *message) addDevices(kind uint8, v []byte, comps uint8) {
 			v = nil
 		}
 		if len(rep) > 0 {
-			m.devices = append(m.devices, rawDevice{v: rep, kind: kind, comp: comps})
+			m.addDevice(rawDevice{v: rep, kind: kind, comp: comps})
 		}
 	}
 }
@@ -475,25 +536,30 @@ func kindName(k uint8) string {
 }
 
 // seenSet holds the keys (side, kind, value) of the facts emitted on a flow:
-// a slice searched linearly while small, a map beyond seenLinear keys.
+// the first seenSmall in the set itself, so that a typical flow allocates
+// nothing for them, up to seenLinear in a slice beyond, all searched
+// linearly, more in a map. Keys are substrings of the strings the facts'
+// values are cut from.
 type seenSet struct {
-	small []string
+	n     int // keys
+	small [seenSmall]string
+	more  []string
 	big   map[string]struct{}
 }
 
-func (s *seenSet) len() int {
-	if s.big != nil {
-		return len(s.big)
-	}
-	return len(s.small)
-}
+func (s *seenSet) len() int { return s.n }
 
 func (s *seenSet) has(key []byte) bool {
 	if s.big != nil {
 		_, ok := s.big[string(key)]
 		return ok
 	}
-	for _, k := range s.small {
+	for _, k := range s.small[:min(s.n, seenSmall)] {
+		if k == string(key) {
+			return true
+		}
+	}
+	for _, k := range s.more {
 		if k == string(key) {
 			return true
 		}
@@ -505,120 +571,37 @@ func (s *seenSet) add(key string) {
 	switch {
 	case s.big != nil:
 		s.big[key] = struct{}{}
-	case len(s.small) < seenLinear:
-		if s.small == nil {
-			s.small = make([]string, 0, seenHint)
+	case s.n < seenSmall:
+		s.small[s.n] = key
+	case s.n < seenLinear:
+		if s.more == nil {
+			s.more = make([]string, 0, seenLinear-seenSmall)
 		}
-		s.small = append(s.small, key)
+		s.more = append(s.more, key)
 	default:
 		s.big = make(map[string]struct{}, 2*seenLinear)
 		for _, k := range s.small {
 			s.big[k] = struct{}{}
 		}
-		s.big[key] = struct{}{}
-		s.small = nil
-	}
-}
-
-// A collector record in Decoder.arena is a little-endian uint16 header (the
-// value's length, and unseen), the side and the kind (the seen-set key
-// begins there), then the value.
-const (
-	recordHead = 4
-	unseen     = 1 << 15 // the record is emitted but not remembered
-)
-
-// collector gathers the facts of one observation, skipping those already
-// emitted on the flow. The new facts are written as records to the
-// decoder's arena and become one string when the collector finishes: one
-// allocation for all the values of an observation, which also serve as the
-// seen-set keys.
-type collector struct {
-	d     *Decoder
-	side  protocols.Direction // the side of the flow the facts are about
-	n     int                 // records
-	keyed int                 // records to remember
-}
-
-// newCollector starts collecting facts about side, emptying the arena.
-func (d *Decoder) newCollector(side protocols.Direction) collector {
-	d.arena = d.arena[:0]
-	return collector{d: d, side: side}
-}
-
-// add renders raw field v of message m and adds it as fact kind unless
-// seen before on this side of the flow. limit, when non-nil, counts
-// distinct values of a capped kind.
-func (c *collector) add(m *message, kind uint8, v []byte, comps int, limit *int, max int) {
-	if len(v) == 0 {
-		return
-	}
-	d := c.d
-	off := len(d.arena)
-	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
-	d.arena = m.render(d.arena, v, comps)
-	c.commit(off, limit, max, false)
-}
-
-// addText adds value as fact kind unless seen before (always when force).
-func (c *collector) addText(kind uint8, value []byte, limit *int, max int, force bool) {
-	if len(value) == 0 {
-		return
-	}
-	d := c.d
-	off := len(d.arena)
-	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
-	d.arena = append(d.arena, value...)
-	c.commit(off, limit, max, force)
-}
-
-// addRaw adds value as fact kind without looking at or remembering it.
-func (c *collector) addRaw(kind uint8, value []byte) {
-	d := c.d
-	off := len(d.arena)
-	d.arena = append(d.arena, 0, 0, byte(c.side), kind)
-	d.arena = append(d.arena, value...)
-	c.setHead(off, unseen)
-}
-
-// commit decides on the record written at off: kept when new (or forced),
-// dropped otherwise.
-func (c *collector) commit(off int, limit *int, max int, force bool) {
-	d := c.d
-	if len(d.arena) == off+recordHead {
-		d.arena = d.arena[:off]
-		return
-	}
-	key := d.arena[off+2:]
-	if d.seen.has(key) || c.pending(off, key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
-		if force {
-			c.setHead(off, unseen)
-		} else {
-			d.arena = d.arena[:off]
+		for _, k := range s.more {
+			s.big[k] = struct{}{}
 		}
-		return
+		s.big[key] = struct{}{}
+		s.small, s.more = [seenSmall]string{}, nil
 	}
-	if limit != nil {
-		*limit++
-	}
-	c.keyed++
-	c.setHead(off, 0)
+	s.n++
 }
 
-// setHead writes the header of the record at off, the last in the arena.
-func (c *collector) setHead(off int, flags uint16) {
-	h := uint16(len(c.d.arena)-off-recordHead) | flags
-	c.d.arena[off], c.d.arena[off+1] = byte(h), byte(h>>8)
-	c.n++
-}
-
-// pending reports whether key is the key of a record to remember before off.
-func (c *collector) pending(off int, key []byte) bool {
-	a := c.d.arena
-	for i := 0; i < off; {
-		h := uint16(a[i]) | uint16(a[i+1])<<8
-		end := i + recordHead + int(h&^unseen)
-		if h&unseen == 0 && bytes.Equal(a[i+2:end], key) {
+// hasRecord reports whether key is the key of a record of a that is not
+// marked unseen. A record's first four bytes, its header then the side and
+// kind its key starts with, are compared at once: only a record of the
+// same side, kind and length has its value compared.
+func hasRecord(a, key []byte) bool {
+	want := uint32(len(key)-2) | uint32(key[0])<<16 | uint32(key[1])<<24
+	for i := 0; i < len(a); {
+		w := uint32(a[i]) | uint32(a[i+1])<<8 | uint32(a[i+2])<<16 | uint32(a[i+3])<<24
+		end := i + recordHead + int(uint16(w)&^unseen)
+		if w == want && string(a[i+recordHead:end]) == string(key[2:]) {
 			return true
 		}
 		i = end
@@ -626,29 +609,110 @@ func (c *collector) pending(off int, key []byte) bool {
 	return false
 }
 
-// finish turns the records into facts, remembering their keys, and empties
-// the arena. It returns nil when there is no fact.
-func (c *collector) finish() []protocols.Fact {
+// A collector record in its arena is a little-endian uint16 header (the
+// value's length, and unseen), the side and the kind (the seen-set key
+// begins there), then the value.
+const (
+	recordHead = 4
+	unseen     = 1 << 15 // the record is emitted but not remembered
+)
+
+// collector gathers the facts of the observations of one message, skipping
+// those already emitted on the flow. The new facts are written as records
+// to an arena and become one string when the collector finishes: one
+// allocation for all the values of a message's observations, which also
+// serve as the seen-set keys, and one for their facts.
+//
+// The arena is passed to each method and returned rather than kept in the
+// collector: appending through a pointer would make the room it starts in,
+// on the caller's stack, escape to the heap.
+type collector struct {
+	d     *Decoder
+	side  protocols.Direction // the side of the flow the facts are about
+	n     int                 // records
+	keyed int                 // records to remember
+}
+
+// add renders raw field v of message m and adds it as fact kind unless
+// seen before on this side of the flow. limit, when non-nil, counts
+// distinct values of a capped kind.
+func (c *collector) add(arena []byte, m *message, kind uint8, v []byte, comps int, limit *int, max int) []byte {
+	if len(v) == 0 {
+		return arena
+	}
+	off := len(arena)
+	arena = append(arena, 0, 0, byte(c.side), kind)
+	arena = m.render(arena, v, comps)
+	return c.commit(arena, off, limit, max, false)
+}
+
+// addText adds value as fact kind unless seen before (always when force).
+func (c *collector) addText(arena []byte, kind uint8, value []byte, limit *int, max int, force bool) []byte {
+	if len(value) == 0 {
+		return arena
+	}
+	off := len(arena)
+	arena = append(arena, 0, 0, byte(c.side), kind)
+	arena = append(arena, value...)
+	return c.commit(arena, off, limit, max, force)
+}
+
+// addRaw adds value as fact kind without looking at or remembering it.
+func (c *collector) addRaw(arena []byte, kind uint8, value []byte) []byte {
+	off := len(arena)
+	arena = append(arena, 0, 0, byte(c.side), kind)
+	arena = append(arena, value...)
+	c.setHead(arena, off, unseen)
+	return arena
+}
+
+// commit decides on the record written at off, the last in arena: kept
+// when new (or forced), dropped otherwise.
+func (c *collector) commit(arena []byte, off int, limit *int, max int, force bool) []byte {
 	d := c.d
+	if len(arena) == off+recordHead {
+		return arena[:off]
+	}
+	key := arena[off+2:]
+	if d.seen.has(key) || hasRecord(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
+		if force {
+			c.setHead(arena, off, unseen)
+			return arena
+		}
+		return arena[:off]
+	}
+	if limit != nil {
+		*limit++
+	}
+	c.keyed++
+	c.setHead(arena, off, 0)
+	return arena
+}
+
+// setHead writes the header of the record at off, the last in arena.
+func (c *collector) setHead(arena []byte, off int, flags uint16) {
+	h := uint16(len(arena)-off-recordHead) | flags
+	arena[off], arena[off+1] = byte(h), byte(h>>8)
+	c.n++
+}
+
+// finish turns the records of arena into facts, in order, remembering
+// their keys. It returns nil when there is no fact.
+func (c *collector) finish(arena []byte) []protocols.Fact {
 	if c.n == 0 {
 		return nil
 	}
-	s := string(d.arena)
+	s := string(arena)
 	facts := make([]protocols.Fact, 0, c.n)
 	for i := 0; i < len(s); {
 		h := uint16(s[i]) | uint16(s[i+1])<<8
 		end := i + recordHead + int(h&^unseen)
 		if h&unseen == 0 {
-			d.seen.add(s[i+2 : end])
+			c.d.seen.add(s[i+2 : end])
 		}
 		facts = append(facts, protocols.Fact{Name: kindName(s[i+3]), Value: s[i+recordHead : end]})
 		i = end
 	}
-	d.arena = d.arena[:0]
-	if cap(d.arena) > keepArena {
-		d.arena = d.arenaBuf[:0]
-	}
-	c.n, c.keyed = 0, 0
 	return facts
 }
 
@@ -665,83 +729,101 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 		// An ACK goes back from the system that received a message.
 		senderRole, receiverRole = "receiver", "sender"
 	} else if len(m.controlID) > 0 && len(typ) > 0 {
-		if len(s.sent) < ackRing {
-			if s.sent == nil {
-				s.sent = make([]sentMsg, 0, sentHint)
-			}
-			s.sent = append(s.sent, sentMsg{})
-		}
-		e := &s.sent[s.next]
-		s.next = (s.next + 1) % ackRing
-		e.idLen = uint8(copy(e.id[:], m.controlID))
-		e.typLen = uint8(copy(e.typ[:], typ))
+		s.remember(m.controlID, typ)
 	}
 
-	snd := d.newCollector(dir)
-	snd.add(m, kindSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
-	snd.add(m, kindSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
-	snd.addText(kindMessageType, typ, nil, 0, false)
+	// One collector gathers the facts of up to three observations, one
+	// after the other: the sender's, the acknowledgement's, the receiver's.
+	// A record is checked against the seen set and the records before it,
+	// so the outcome is the same as with one collector per observation.
+	var room [arenaHint]byte
+	a := room[:0]
+	c := collector{d: d, side: dir}
+	a = c.add(a, m, kindSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
+	a = c.add(a, m, kindSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
+	a = c.addText(a, kindMessageType, typ, nil, 0, false)
 	var verBuf [8]byte
-	snd.addText(kindVersion, m.versionID(verBuf[:0]), nil, 0, false)
-	for i := range m.devices {
-		dv := &m.devices[i]
-		snd.add(m, dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
+	a = c.addText(a, kindVersion, m.versionID(verBuf[:0]), nil, 0, false)
+	for i := range m.ndevices {
+		dv := m.device(i)
+		a = c.add(a, m, dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
 	}
-	for i := range m.codes {
+	for i := range m.ncodes {
 		// OBX-3 is a CE/CWE: identifier^text^coding system; the alternate
 		// triplet (components 4-6) is not kept.
-		snd.add(m, kindObservationCode, m.firstRepeat(m.codes[i]), 3, &d.codes, maxCodes)
+		a = c.add(a, m, kindObservationCode, m.firstRepeat(m.code(i)), 3, &d.codes, maxCodes)
 	}
 
 	// An ACK's acknowledgement facts join its sender's observation; any
 	// other message's go to an observation of their own.
-	var sndFacts, ackFacts []protocols.Fact
-	ack := &snd
-	if !isAck {
-		sndFacts = snd.finish()
-		a := d.newCollector(dir)
-		ack = &a
-	}
+	sndEnd := c.n
 	if m.hasMSA {
 		if code, negative := m.ackCodeValue(); len(code) > 0 {
-			ack.addText(kindAckCode, code, nil, 0, negative)
+			a = c.addText(a, kindAckCode, code, nil, 0, negative)
 			if negative {
 				if acked := d.streams[dir.Reverse()&1].lookup(m.ackID); len(acked) > 0 {
-					ack.addRaw(kindAckedMessageType, acked)
+					a = c.addRaw(a, kindAckedMessageType, acked)
 				}
 			}
 		}
 	}
 	if isAck {
-		sndFacts = snd.finish()
-	} else {
-		ackFacts = ack.finish()
+		sndEnd = c.n
 	}
+	ackEnd := c.n
 
-	source := ""
-	if len(sndFacts) > 0 {
-		source = sourceName(typ)
+	c.side = dir.Reverse()
+	a = c.add(a, m, kindReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
+	a = c.add(a, m, kindReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
+
+	facts := c.finish(a)
+	if len(facts) == 0 {
+		return
 	}
+	// Each observation gets its part of facts, capped so that appending to
+	// one cannot write into the next.
+	sndFacts, ackFacts, rcvFacts := facts[:sndEnd:sndEnd], facts[sndEnd:ackEnd:ackEnd], facts[ackEnd:]
+	source := sourceName(typ)
 	if len(sndFacts) > 0 {
 		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Sender, Role: senderRole, Facts: sndFacts})
 	}
 	if len(ackFacts) > 0 {
 		emit(protocols.Observation{Protocol: "hl7", Source: SourceAck, About: protocols.Sender, Role: senderRole, Facts: ackFacts})
 	}
-
-	rcv := d.newCollector(dir.Reverse())
-	rcv.add(m, kindReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
-	rcv.add(m, kindReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
-	if rcvFacts := rcv.finish(); len(rcvFacts) > 0 {
-		if source == "" {
-			source = sourceName(typ)
-		}
+	if len(rcvFacts) > 0 {
 		emit(protocols.Observation{Protocol: "hl7", Source: source, About: protocols.Receiver, Role: receiverRole, Facts: rcvFacts})
 	}
 }
 
+// remember records that this direction sent a message with control id id
+// (capped at maxControlID bytes) and type typ. The last ackRing are the ones
+// lookup searches; older ones are dropped ackRing at a time, so that a
+// long flow moves bytes once every ackRing messages, not at each.
+func (s *stream) remember(id, typ []byte) {
+	id = id[:min(len(id), maxControlID)]
+	if s.nsent == 2*ackRing {
+		off := 0
+		for range ackRing {
+			off += 2 + int(s.sent[off]) + int(s.sent[off+1])
+		}
+		s.sent = s.sent[:copy(s.sent, s.sent[off:])]
+		s.nsent -= ackRing
+	}
+	if s.sent == nil {
+		s.sent = make([]byte, 0, sentHint)
+	}
+	s.sent = append(s.sent, byte(len(id)), byte(len(typ)))
+	s.sent = append(s.sent, id...)
+	s.sent = append(s.sent, typ...)
+	s.nsent++
+	s.next = (s.next + 1) % ackRing
+}
+
 // lookup returns the message type of the message with control id id that
-// this direction sent recently, or nil.
+// this direction sent recently (one of the last ackRing), or nil. When
+// several match, it returns the one a ring of ackRing slots, filled in
+// turn, would hold in its first slot: message k of the flow went to slot k
+// modulo ackRing.
 func (s *stream) lookup(id []byte) []byte {
 	if len(id) == 0 {
 		return nil
@@ -749,11 +831,31 @@ func (s *stream) lookup(id []byte) []byte {
 	if len(id) > maxControlID {
 		id = id[:maxControlID]
 	}
-	for i := range s.sent {
-		e := &s.sent[i]
-		if e.typLen > 0 && bytes.Equal(e.id[:e.idLen], id) {
-			return e.typ[:e.typLen]
+	// The last ackRing messages start at record skip. The one in slot 0 is
+	// the oldest until ackRing were sent, then the one after the last
+	// next-1.
+	nsent := int(s.nsent)
+	skip := max(0, nsent-ackRing)
+	first := 0
+	if nsent >= ackRing {
+		first = (ackRing - int(s.next)) % ackRing
+	}
+	if typ := s.find(id, skip+first, nsent); typ != nil {
+		return typ
+	}
+	return s.find(id, skip, skip+first)
+}
+
+// find returns the type of the first of records from to to-1 of sent with
+// control id id, or nil.
+func (s *stream) find(id []byte, from, to int) []byte {
+	for i, k := 0, 0; i < len(s.sent) && k < to; k++ {
+		idEnd := i + 2 + int(s.sent[i])
+		end := idEnd + int(s.sent[i+1])
+		if k >= from && string(s.sent[i+2:idEnd]) == string(id) {
+			return s.sent[idEnd:end]
 		}
+		i = end
 	}
 	return nil
 }

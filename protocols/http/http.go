@@ -120,8 +120,10 @@ type side struct {
 // Decoder parses both directions of one HTTP flow.
 type Decoder struct {
 	sides [2]side
-	// seen are the facts the flow reported, per direction.
-	seen []seenFact
+	// seen are the facts the flow reported, per direction; it starts in
+	// seenBuf, room for a typical flow's (host, user agent, server).
+	seen    []seenFact
+	seenBuf [4]seenFact
 	// pending holds, oldest first, one bit per request awaiting a response
 	// whose method changes the response framing (HEAD: no body; CONNECT:
 	// a 2xx ends HTTP). npending counts them.
@@ -136,7 +138,11 @@ type seenFact struct {
 }
 
 // New returns a decoder for one flow.
-func New(protocols.FlowInfo) protocols.Decoder { return &Decoder{} }
+func New(protocols.FlowInfo) protocols.Decoder {
+	d := &Decoder{}
+	d.seen = d.seenBuf[:0]
+	return d
+}
 
 // Feed parses the next in-order bytes of direction dir.
 func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
@@ -546,9 +552,6 @@ func (d *Decoder) seenFact(s *side, name string, value []byte) bool {
 
 // record adds f to the current message of s and to the flow's seen facts.
 func (d *Decoder) record(s *side, f protocols.Fact) {
-	if d.seen == nil {
-		d.seen = make([]seenFact, 0, 4)
-	}
 	d.seen = append(d.seen, seenFact{s, f})
 	if s.facts == nil {
 		s.facts = make([]protocols.Fact, 0, 4)
