@@ -29,6 +29,7 @@ package inventory
 import (
 	"cmp"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"net/netip"
 	"slices"
@@ -172,8 +173,13 @@ type endpoint struct {
 	hostnames   []string
 	services    []service
 	peers       []peer
-	evidence    []evidence
-	vlans       []vlanSeen
+	// peerTags are the tags of peers (see tags.go and peer.tag).
+	peerTags []byte
+	evidence []evidence
+	// evidenceTags are the tags of evidence (see tags.go and
+	// evidenceTag).
+	evidenceTags []byte
+	vlans        []vlanSeen
 	// facts are the distinct facts learned, for identity and the dicom and
 	// hl7 sections; unlike evidence they carry no source or time, so that
 	// a device's 120 proposed SOP classes do not crowd out the rest.
@@ -255,6 +261,19 @@ func (p *peer) key() epKey {
 	return k
 }
 
+// tag returns the tag of the peer (see tags.go): equal peers have equal
+// tags.
+func (p *peer) tag() uint16 {
+	m := uint64(binary.LittleEndian.Uint32(p.mac[:4])) | uint64(binary.LittleEndian.Uint16(p.mac[4:]))<<32
+	h := binary.LittleEndian.Uint64(p.ip[:8]) ^ binary.LittleEndian.Uint64(p.ip[8:])*0x9e3779b97f4a7c15 ^ m*0xc2b2ae3d27d4eb4f
+	h ^= uint64(p.port)<<40 ^ uint64(p.protocol)<<24 ^ uint64(p.transport)<<16 ^ uint64(p.ipBits)<<8
+	if p.server {
+		h ^= 1
+	}
+	h *= 0x9e3779b97f4a7c15 // the top bits depend on all the others
+	return uint16(h >> 48)
+}
+
 // newPeer packs a peer at k.
 func newPeer(k epKey, transport protocols.Transport, port, protocol uint16, server bool) peer {
 	return peer{ip: k.ip.As16(), mac: k.mac, ipBits: uint8(k.ip.BitLen()), transport: transport, port: port, protocol: protocol, server: server}
@@ -320,6 +339,8 @@ type Inventory struct {
 	// lastProtocolID: names repeat, and are mostly the same string.
 	lastProtocol   string
 	lastProtocolID uint16
+	// seed seeds evidenceTag.
+	seed maphash.Seed
 	// build holds the caches and scratch space of building assets.
 	build buildCtx
 	stats Stats
@@ -344,6 +365,7 @@ func New(cfg Config, emit func(Event)) *Inventory {
 		byIP:      make(map[netip.Addr][]protocols.MAC),
 		names:     make(map[netip.Addr]*nameInfo),
 
+		seed:          maphash.MakeSeed(),
 		groupGen:      1,
 		protocolNames: []string{""},
 		protocolIDs:   make(map[string]uint16),
@@ -687,7 +709,8 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 		if f.Name == "" || len(f.Value) > maxName || len(o.Source) > maxName || len(f.Name) > maxName {
 			continue
 		}
-		if !inv.addEvidence(ep, o.Source, f.Name, f.Value, ts) {
+		tag := inv.evidenceTag(o.Source, f.Name, f.Value)
+		if !inv.addEvidence(ep, o.Source, f.Name, f.Value, tag, ts) {
 			// When the evidence was there, so is the fact or it was pushed
 			// out, and then it would be refused again: nothing to do.
 			addFact(ep, f)
@@ -764,41 +787,62 @@ func (inv *Inventory) addVLAN(ep *endpoint, vlan uint16, ts time.Time) {
 }
 
 // addPeer offers p to the endpoint's capped peer set, as insertSorted
-// would, searching by pointer. ok false says p's protocol name found no
-// room in the table of names: p is refused.
+// would. ok false says p's protocol name found no room in the table of
+// names: p is refused.
+//
+// A peer past the largest is new (or refused when the set is full) at one
+// comparison. Otherwise the peer is mostly there already: the tags find it
+// at one confirming comparison, where a sorted search compared peers
+// scattered over the set, most of them out of cache. A peer the tags do
+// not find is new, and a sorted search by pointer finds its place.
 func (inv *Inventory) addPeer(ep *endpoint, p peer, ok bool) {
 	if !ok {
 		inv.stats.PeersDropped++
 		return
 	}
-	s, max := ep.peers, inv.cfg.MaxPeers
-	lo, hi := 0, len(s)
-	if hi > 0 && inv.comparePeer(&s[hi-1], &p) < 0 {
-		lo = hi // past the largest: the common case of a new peer of a full set
+	s, tags, max := ep.peers, ep.peerTags, inv.cfg.MaxPeers
+	past := len(s) == 0 || inv.comparePeer(&s[len(s)-1], &p) < 0
+	if past && max > 0 && len(s) >= max {
+		inv.stats.PeersDropped++
+		return
 	}
+	tag := p.tag()
+	lo := len(s)
+	if !past {
+		for i := findTag(tags, tag, 0); i >= 0; i = findTag(tags, tag, i+1) {
+			if s[i] == p {
+				return
+			}
+		}
+		lo = peerIndex(inv, s, &p)
+	}
+	switch {
+	case max <= 0:
+		inv.stats.PeersDropped++
+		return
+	case len(s) >= max:
+		s = slices.Insert(s[:len(s)-1], lo, p) // push out the largest
+		tags = insertTag(dropLastTag(tags), lo, tag)
+		inv.stats.PeersDropped++
+	default:
+		s = slices.Insert(s, lo, p)
+		tags = insertTag(tags, lo, tag)
+	}
+	ep.peers, ep.peerTags = s, tags
+}
+
+// peerIndex returns the index of the first peer of s not less than p.
+func peerIndex(inv *Inventory, s []peer, p *peer) int {
+	lo, hi := 0, len(s)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		c := inv.comparePeer(&s[m], &p)
-		if c == 0 {
-			return
-		}
-		if c < 0 {
+		if inv.comparePeer(&s[m], p) < 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	switch {
-	case max <= 0 || len(s) >= max && lo >= len(s):
-		inv.stats.PeersDropped++
-		return
-	case len(s) >= max:
-		s = slices.Insert(s[:len(s)-1], lo, p) // push out the largest
-		inv.stats.PeersDropped++
-	default:
-		s = slices.Insert(s, lo, p)
-	}
-	ep.peers = s
+	return lo
 }
 
 func (inv *Inventory) addService(ep *endpoint, s service) {
@@ -811,45 +855,66 @@ func (inv *Inventory) addService(ep *endpoint, s service) {
 	}
 }
 
-// addEvidence offers evidence {source, fact, value} first seen at ts to the
-// endpoint's capped set, as insertSorted would, and reports whether it was
-// there already. Like addPeer it searches by pointer: the evidence set is
-// searched once per fact of every observation, and the generic search
-// copied both elements at every comparison.
-func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts time.Time) bool {
+// evidenceTag returns the tag of evidence {source, fact, value}: equal
+// evidence has equal tags. It hashes the value alone, the part that tells
+// an endpoint's entries apart, and only the lengths of the names, which
+// repeat: hashing them too cost more than the rare extra comparisons of a
+// value seen under two names.
+func (inv *Inventory) evidenceTag(source, fact, value string) uint16 {
+	h := maphash.String(inv.seed, value) ^ uint64(len(source))<<8 ^ uint64(len(fact))
+	return uint16(h ^ h>>16 ^ h>>32 ^ h>>48)
+}
+
+// addEvidence offers evidence {source, fact, value} of evidenceTag tag,
+// first seen at ts, to the endpoint's capped set, as insertSorted would,
+// and reports whether it was there already. The tags find an entry present;
+// when none matches, the entry is new and a sorted search by pointer finds
+// its place.
+func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, tag uint16, ts time.Time) bool {
 	s, max := ep.evidence, inv.cfg.MaxEvidence
-	lo, hi := 0, len(s)
-	if hi > 0 && compareEvidenceTo(&s[hi-1], source, fact, value) < 0 {
-		lo = hi // past the largest
-	}
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		c := compareEvidenceTo(&s[m], source, fact, value)
-		if c == 0 {
-			if ts.Before(s[m].first) {
-				s[m].first = ts
+	for i := findTag(ep.evidenceTags, tag, 0); i >= 0; i = findTag(ep.evidenceTags, tag, i+1) {
+		if s[i].value == value && s[i].fact == fact && s[i].source == source {
+			if ts.Before(s[i].first) {
+				s[i].first = ts
 			}
 			return true
 		}
-		if c < 0 {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	}
+	lo := len(s)
+	if lo > 0 && compareEvidenceTo(&s[lo-1], source, fact, value) > 0 {
+		lo = evidenceIndex(s, source, fact, value) // not past the largest
 	}
 	e := evidence{source: source, fact: fact, value: value, first: ts}
+	tags := ep.evidenceTags
 	switch {
 	case max <= 0 || len(s) >= max && lo >= len(s):
 		inv.stats.EvidenceDropped++
 		return false
 	case len(s) >= max:
 		s = slices.Insert(s[:len(s)-1], lo, e) // push out the largest
+		tags = insertTag(dropLastTag(tags), lo, tag)
 		inv.stats.EvidenceDropped++
 	default:
 		s = slices.Insert(s, lo, e)
+		tags = insertTag(tags, lo, tag)
 	}
-	ep.evidence = s
+	ep.evidence, ep.evidenceTags = s, tags
 	return false
+}
+
+// evidenceIndex returns the index of the first entry of s not less than
+// {source, fact, value}.
+func evidenceIndex(s []evidence, source, fact, value string) int {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if compareEvidenceTo(&s[m], source, fact, value) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 // compareEvidenceTo is compareEvidence of *a and {source, fact, value}.
