@@ -173,9 +173,7 @@ type endpoint struct {
 	hostnames   []string
 	services    []service
 	peers       []peer
-	// peerTags are the tags of peers (see tags.go and peer.tag).
-	peerTags []byte
-	evidence []evidence
+	evidence    []evidence
 	// evidenceTags are the tags of evidence (see tags.go and
 	// evidenceTag).
 	evidenceTags []byte
@@ -259,19 +257,6 @@ func (p *peer) key() epKey {
 		k.ip = netip.AddrFrom16(p.ip)
 	}
 	return k
-}
-
-// tag returns the tag of the peer (see tags.go): equal peers have equal
-// tags.
-func (p *peer) tag() uint16 {
-	m := uint64(binary.LittleEndian.Uint32(p.mac[:4])) | uint64(binary.LittleEndian.Uint16(p.mac[4:]))<<32
-	h := binary.LittleEndian.Uint64(p.ip[:8]) ^ binary.LittleEndian.Uint64(p.ip[8:])*0x9e3779b97f4a7c15 ^ m*0xc2b2ae3d27d4eb4f
-	h ^= uint64(p.port)<<40 ^ uint64(p.protocol)<<24 ^ uint64(p.transport)<<16 ^ uint64(p.ipBits)<<8
-	if p.server {
-		h ^= 1
-	}
-	h *= 0x9e3779b97f4a7c15 // the top bits depend on all the others
-	return uint16(h >> 48)
 }
 
 // newPeer packs a peer at k.
@@ -787,62 +772,41 @@ func (inv *Inventory) addVLAN(ep *endpoint, vlan uint16, ts time.Time) {
 }
 
 // addPeer offers p to the endpoint's capped peer set, as insertSorted
-// would. ok false says p's protocol name found no room in the table of
-// names: p is refused.
-//
-// A peer past the largest is new (or refused when the set is full) at one
-// comparison. Otherwise the peer is mostly there already: the tags find it
-// at one confirming comparison, where a sorted search compared peers
-// scattered over the set, most of them out of cache. A peer the tags do
-// not find is new, and a sorted search by pointer finds its place.
+// would, searching by pointer. ok false says p's protocol name found no
+// room in the table of names: p is refused.
 func (inv *Inventory) addPeer(ep *endpoint, p peer, ok bool) {
 	if !ok {
 		inv.stats.PeersDropped++
 		return
 	}
-	s, tags, max := ep.peers, ep.peerTags, inv.cfg.MaxPeers
-	past := len(s) == 0 || inv.comparePeer(&s[len(s)-1], &p) < 0
-	if past && max > 0 && len(s) >= max {
-		inv.stats.PeersDropped++
-		return
-	}
-	tag := p.tag()
-	lo := len(s)
-	if !past {
-		for i := findTag(tags, tag, 0); i >= 0; i = findTag(tags, tag, i+1) {
-			if s[i] == p {
-				return
-			}
-		}
-		lo = peerIndex(inv, s, &p)
-	}
-	switch {
-	case max <= 0:
-		inv.stats.PeersDropped++
-		return
-	case len(s) >= max:
-		s = slices.Insert(s[:len(s)-1], lo, p) // push out the largest
-		tags = insertTag(dropLastTag(tags), lo, tag)
-		inv.stats.PeersDropped++
-	default:
-		s = slices.Insert(s, lo, p)
-		tags = insertTag(tags, lo, tag)
-	}
-	ep.peers, ep.peerTags = s, tags
-}
-
-// peerIndex returns the index of the first peer of s not less than p.
-func peerIndex(inv *Inventory, s []peer, p *peer) int {
+	s, max := ep.peers, inv.cfg.MaxPeers
 	lo, hi := 0, len(s)
+	if hi > 0 && inv.comparePeer(&s[hi-1], &p) < 0 {
+		lo = hi // past the largest: the common case of a new peer of a full set
+	}
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if inv.comparePeer(&s[m], p) < 0 {
+		c := inv.comparePeer(&s[m], &p)
+		if c == 0 {
+			return
+		}
+		if c < 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo
+	switch {
+	case max <= 0 || len(s) >= max && lo >= len(s):
+		inv.stats.PeersDropped++
+		return
+	case len(s) >= max:
+		s = slices.Insert(s[:len(s)-1], lo, p) // push out the largest
+		inv.stats.PeersDropped++
+	default:
+		s = slices.Insert(s, lo, p)
+	}
+	ep.peers = s
 }
 
 func (inv *Inventory) addService(ep *endpoint, s service) {

@@ -6,14 +6,14 @@ import (
 	"slices"
 )
 
-// Tags are 16-bit hashes of the elements of a sorted set, kept in a byte
-// slice beside it, two bytes (little endian) an element at the same index.
-// The elements offered to a set are mostly there already; a scan of the
-// tags finds one at a single confirming comparison, where a sorted search
-// compares elements spread over the set, most of them out of cache. Two
-// bytes a tag make a set of 64 two cache lines of tags, and findTag
-// compares four tags at once; a false match (one in 65536 an element)
-// only costs a comparison.
+// Tags are 16-bit hashes of the elements of a sorted set (an endpoint's
+// evidence), kept in a byte slice beside it: two bytes (little endian) an
+// element, at the element's index. The elements offered to the set are
+// mostly there already; a scan of the tags finds one at a single
+// confirming comparison, where a sorted search compared strings at every
+// step. Two bytes a tag make the tags of 64 elements two cache lines, and
+// findTag compares four tags at once; a false match (one in 65536 an
+// element) only costs a comparison.
 
 const (
 	tagLanes = 0x0001_0001_0001_0001 // 1 in every 16-bit lane

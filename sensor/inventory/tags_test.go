@@ -3,11 +3,8 @@ package inventory
 import (
 	"encoding/binary"
 	"math/rand/v2"
-	"net/netip"
 	"slices"
 	"testing"
-
-	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
 
 // naiveFindTag is findTag one tag at a time.
@@ -71,18 +68,17 @@ func TestFindTag(t *testing.T) {
 	}
 }
 
-// TestTaggedSets checks addEvidence and addPeer against insertSorted, the
-// definition of a capped set, with the tags following their sets. The
-// evidence names collide in their tags (equal values, names of equal
-// length), so that the tags match where the evidence differs.
+// TestTaggedSets checks addEvidence against insertSorted, the definition
+// of a capped set, with the tags following the set. The names collide in
+// their tags (equal values, names of equal length), so that the tags match
+// where the evidence differs.
 func TestTaggedSets(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	names := []string{"a", "b", "c"}
 	for _, max := range []int{1, 2, 3, 5, 8, 64} {
-		inv := New(Config{MaxEvidence: max, MaxPeers: max}, nil)
+		inv := New(Config{MaxEvidence: max}, nil)
 		ep := &endpoint{}
 		var wantEv []evidence
-		var wantPeers []peer
 		for i := range 3000 {
 			e := evidence{source: names[rng.IntN(3)], fact: names[rng.IntN(3)], value: names[rng.IntN(3)], first: at(rng.IntN(100))}
 			inv.addEvidence(ep, e.source, e.fact, e.value, inv.evidenceTag(e.source, e.fact, e.value), e.first)
@@ -92,41 +88,23 @@ func TestTaggedSets(t *testing.T) {
 				wantEv[k].first = e.first
 			}
 
-			key := epKey{mac: protocols.MAC{2, 0, 0, 0, 0, byte(rng.IntN(4))}}
-			if rng.IntN(2) == 0 {
-				key.ip = netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(4))})
-			}
-			proto, _ := inv.protocolID(names[rng.IntN(3)])
-			p := newPeer(key, protocols.TCP, uint16(rng.IntN(3)), proto, rng.IntN(2) == 0)
-			inv.addPeer(ep, p, true)
-			wantPeers, _, _ = insertSorted(wantPeers, p, func(a, b peer) int { return inv.comparePeer(&a, &b) }, max)
-
 			if !slices.Equal(ep.evidence, wantEv) {
 				t.Fatalf("max %d offer %d: evidence %v, want %v", max, i, ep.evidence, wantEv)
-			}
-			if !slices.Equal(ep.peers, wantPeers) {
-				t.Fatalf("max %d offer %d: peers %v, want %v", max, i, ep.peers, wantPeers)
 			}
 			checkTags(t, inv, ep)
 		}
 	}
 }
 
-// checkTags fails unless the tags of ep are those of its sets.
+// checkTags fails unless the tags of ep are those of its evidence.
 func checkTags(t *testing.T, inv *Inventory, ep *endpoint) {
 	t.Helper()
-	if len(ep.evidenceTags) != 2*len(ep.evidence) || len(ep.peerTags) != 2*len(ep.peers) {
-		t.Fatalf("%d evidence tag bytes for %d entries, %d peer tag bytes for %d peers",
-			len(ep.evidenceTags), len(ep.evidence), len(ep.peerTags), len(ep.peers))
+	if len(ep.evidenceTags) != 2*len(ep.evidence) {
+		t.Fatalf("%d tag bytes for %d entries", len(ep.evidenceTags), len(ep.evidence))
 	}
 	for i, e := range ep.evidence {
 		if got, want := binary.LittleEndian.Uint16(ep.evidenceTags[2*i:]), inv.evidenceTag(e.source, e.fact, e.value); got != want {
 			t.Fatalf("evidence %d: tag %#x, want %#x", i, got, want)
-		}
-	}
-	for i := range ep.peers {
-		if got, want := binary.LittleEndian.Uint16(ep.peerTags[2*i:]), ep.peers[i].tag(); got != want {
-			t.Fatalf("peer %d: tag %#x, want %#x", i, got, want)
 		}
 	}
 }
