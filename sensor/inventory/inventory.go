@@ -29,7 +29,6 @@ package inventory
 import (
 	"cmp"
 	"encoding/binary"
-	"hash/maphash"
 	"math"
 	"net/netip"
 	"slices"
@@ -174,10 +173,7 @@ type endpoint struct {
 	services    []service
 	peers       []peer
 	evidence    []evidence
-	// evidenceTags are the tags of evidence (see tags.go and
-	// evidenceTag).
-	evidenceTags []byte
-	vlans        []vlanSeen
+	vlans       []vlanSeen
 	// facts are the distinct facts learned, for identity and the dicom and
 	// hl7 sections; unlike evidence they carry no source or time, so that
 	// a device's 120 proposed SOP classes do not crowd out the rest.
@@ -324,8 +320,6 @@ type Inventory struct {
 	// lastProtocolID: names repeat, and are mostly the same string.
 	lastProtocol   string
 	lastProtocolID uint16
-	// seed seeds evidenceTag.
-	seed maphash.Seed
 	// build holds the caches and scratch space of building assets.
 	build buildCtx
 	stats Stats
@@ -350,7 +344,6 @@ func New(cfg Config, emit func(Event)) *Inventory {
 		byIP:      make(map[netip.Addr][]protocols.MAC),
 		names:     make(map[netip.Addr]*nameInfo),
 
-		seed:          maphash.MakeSeed(),
 		groupGen:      1,
 		protocolNames: []string{""},
 		protocolIDs:   make(map[string]uint16),
@@ -694,8 +687,7 @@ func (inv *Inventory) Observe(ts time.Time, sender, receiver Endpoint, o protoco
 		if f.Name == "" || len(f.Value) > maxName || len(o.Source) > maxName || len(f.Name) > maxName {
 			continue
 		}
-		tag := inv.evidenceTag(o.Source, f.Name, f.Value)
-		if !inv.addEvidence(ep, o.Source, f.Name, f.Value, tag, ts) {
+		if !inv.addEvidence(ep, o.Source, f.Name, f.Value, ts) {
 			// When the evidence was there, so is the fact or it was pushed
 			// out, and then it would be refused again: nothing to do.
 			addFact(ep, f)
@@ -819,66 +811,45 @@ func (inv *Inventory) addService(ep *endpoint, s service) {
 	}
 }
 
-// evidenceTag returns the tag of evidence {source, fact, value}: equal
-// evidence has equal tags. It hashes the value alone, the part that tells
-// an endpoint's entries apart, and only the lengths of the names, which
-// repeat: hashing them too cost more than the rare extra comparisons of a
-// value seen under two names.
-func (inv *Inventory) evidenceTag(source, fact, value string) uint16 {
-	h := maphash.String(inv.seed, value) ^ uint64(len(source))<<8 ^ uint64(len(fact))
-	return uint16(h ^ h>>16 ^ h>>32 ^ h>>48)
-}
-
-// addEvidence offers evidence {source, fact, value} of evidenceTag tag,
-// first seen at ts, to the endpoint's capped set, as insertSorted would,
-// and reports whether it was there already. The tags find an entry present;
-// when none matches, the entry is new and a sorted search by pointer finds
-// its place.
-func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, tag uint16, ts time.Time) bool {
+// addEvidence offers evidence {source, fact, value} first seen at ts to the
+// endpoint's capped set, as insertSorted would, and reports whether it was
+// there already. Like addPeer it searches by pointer: the evidence set is
+// searched once per fact of every observation, and the generic search
+// copied both elements at every comparison.
+func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts time.Time) bool {
 	s, max := ep.evidence, inv.cfg.MaxEvidence
-	for i := findTag(ep.evidenceTags, tag, 0); i >= 0; i = findTag(ep.evidenceTags, tag, i+1) {
-		if s[i].value == value && s[i].fact == fact && s[i].source == source {
-			if ts.Before(s[i].first) {
-				s[i].first = ts
+	lo, hi := 0, len(s)
+	if hi > 0 && compareEvidenceTo(&s[hi-1], source, fact, value) < 0 {
+		lo = hi // past the largest
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		c := compareEvidenceTo(&s[m], source, fact, value)
+		if c == 0 {
+			if ts.Before(s[m].first) {
+				s[m].first = ts
 			}
 			return true
 		}
-	}
-	lo := len(s)
-	if lo > 0 && compareEvidenceTo(&s[lo-1], source, fact, value) > 0 {
-		lo = evidenceIndex(s, source, fact, value) // not past the largest
+		if c < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
 	e := evidence{source: source, fact: fact, value: value, first: ts}
-	tags := ep.evidenceTags
 	switch {
 	case max <= 0 || len(s) >= max && lo >= len(s):
 		inv.stats.EvidenceDropped++
 		return false
 	case len(s) >= max:
 		s = slices.Insert(s[:len(s)-1], lo, e) // push out the largest
-		tags = insertTag(dropLastTag(tags), lo, tag)
 		inv.stats.EvidenceDropped++
 	default:
 		s = slices.Insert(s, lo, e)
-		tags = insertTag(tags, lo, tag)
 	}
-	ep.evidence, ep.evidenceTags = s, tags
+	ep.evidence = s
 	return false
-}
-
-// evidenceIndex returns the index of the first entry of s not less than
-// {source, fact, value}.
-func evidenceIndex(s []evidence, source, fact, value string) int {
-	lo, hi := 0, len(s)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if compareEvidenceTo(&s[m], source, fact, value) < 0 {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
 }
 
 // compareEvidenceTo is compareEvidence of *a and {source, fact, value}.
