@@ -302,18 +302,21 @@ func (s *Stream) skipped(seq, n uint32) uint32 {
 // Skip says that the next n bytes of the stream, after those delivered or
 // skipped so far, are not wanted. The stream moves past them at once: their
 // segments are dropped as they come, what is buffered of them is released,
-// and no hole among them is ever reported. A skipped range is at most 1 GiB
-// (consecutive calls add up) and ends at a FIN already seen; Skip does
-// nothing before the first Add. A Handler's Data may call Skip on the Stream
+// and no hole among them is ever reported. n above 1 GiB counts as 1 GiB
+// (protocols.MaxSkip, the most a decoder asks for at once); short of a FIN
+// already seen, where the stream ends, all n bytes are passed over, so that
+// the caller and the stream agree on where the next byte is. Consecutive
+// calls extend one range up to 1 GiB, then start another. Skip does nothing
+// before the first Add. A Handler's Data may call Skip on the Stream
 // delivering to it.
 func (s *Stream) Skip(n int, p *Pool) {
 	if n <= 0 || s.flags&flagStarted == 0 || s.flags&flagClosed != 0 {
 		return
 	}
-	if s.skipLen == 0 || s.skipFrom+s.skipLen != s.next {
+	k := uint32(min(n, maxSkip))
+	if s.skipLen == 0 || s.skipFrom+s.skipLen != s.next || s.skipLen+k > maxSkip {
 		s.skipFrom, s.skipLen = s.next, 0 // a new range
 	}
-	k := uint32(min(uint64(n), uint64(maxSkip-s.skipLen)))
 	if s.flags&flagFIN != 0 {
 		k = min(k, s.fin-s.next)
 	}
