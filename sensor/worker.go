@@ -60,9 +60,9 @@ type Worker struct {
 	free  chan []invOp
 	fed   chan struct{}
 
-	now       time.Time
-	nextSweep time.Time
-	seq       uint64 // packets of the capture so far, other shards' included
+	now   time.Time     // latest packet time
+	clock capture.Clock // the same, ticking at sweeps
+	seq   uint64        // packets of the capture so far, other shards' included
 	// group, when the worker is one of several sharing a capture, makes
 	// them advance the inventory together (see NewWorkers).
 	group *group
@@ -142,11 +142,12 @@ func (w *Worker) Stats() *Stats { return w.stats }
 // see NewWorkers) only moves the clock.
 func (w *Worker) Process(p capture.Packet) {
 	w.seq += 1 + uint64(p.Skipped)
-	if p.Timestamp.After(w.now) {
+	moved, ticked := w.clock.Advance(p.Timestamp.UnixNano())
+	if moved {
 		w.now = p.Timestamp
-		if !w.now.Before(w.nextSweep) {
-			w.sweep()
-		}
+	}
+	if ticked {
+		w.sweep()
 	}
 	if p.Foreign {
 		return
@@ -180,11 +181,10 @@ func (w *Worker) Close() {
 	<-w.fed
 }
 
-// sweep runs once a second of packet time: expire idle flows and publish
-// counters. The period is capture.ShardTick, so that the workers sharing a
-// capture sweep at the packets their shards return (see NewWorkers).
+// sweep runs at every tick of the capture's clock, once a second of packet
+// time: expire idle flows and publish counters. The shards of workers
+// sharing a capture return the packets it ticks at (see NewWorkers).
 func (w *Worker) sweep() {
-	w.nextSweep = w.now.Add(capture.ShardTick)
 	w.flows.Expire(w.now, w.end)
 	w.publishStats()
 	w.queue(invOp{advance: w.now})

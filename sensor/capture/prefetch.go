@@ -57,7 +57,7 @@ func PrefetchShards(src Source, n int, hash func(data []byte, link LinkType) uin
 	}
 	out := make([]Source, n)
 	for i := range n {
-		s := &shard{p: p, i: uint8(i), full: make(chan *batch, depth), clock: math.MinInt64, tick: math.MinInt64, told: math.MinInt64}
+		s := &shard{p: p, i: uint8(i), full: make(chan *batch, depth), told: math.MinInt64}
 		p.shards = append(p.shards, s)
 		out[i] = s
 	}
@@ -69,10 +69,6 @@ func PrefetchShards(src Source, n int, hash func(data []byte, link LinkType) uin
 
 // MaxShards is the most shards PrefetchShards makes.
 const MaxShards = 64
-
-// ShardTick is the period of the clock whose ticks PrefetchShards keeps
-// for every shard (the sensor's workers sweep their flows at these ticks).
-const ShardTick = time.Second
 
 const (
 	prefetchDepth = 4
@@ -140,10 +136,8 @@ type shard struct {
 	err        error
 	closedFull bool // full was closed: no batch will come
 
-	// The capture's clock, in Unix nanoseconds, as PrefetchShards tells.
-	clock   int64 // latest timestamp of the packets read
-	tick    int64 // the clock ticks when it reaches this
-	told    int64 // latest timestamp returned
+	clock   Clock // the capture's, over the packets read
+	told    int64 // latest timestamp returned, Unix nanoseconds
 	skipped int   // packets passed over since the last one returned
 }
 
@@ -237,19 +231,19 @@ func (s *shard) Next() (Packet, error) {
 			for s.next < len(s.cur.pkts) {
 				r := &s.cur.pkts[s.next]
 				if r.shard == s.i {
-					if s.told < s.clock && r.ts < s.clock {
+					if now := s.clock.Now(); s.told < now && r.ts < now {
 						// The clock is later than what this packet
 						// tells: give it first (the record stays next).
-						return s.foreign(s.clock), nil
+						return s.foreign(now), nil
 					}
 					s.next++
-					s.advance(r.ts)
+					s.clock.Advance(r.ts)
 					p := s.cur.packet(s.next - 1)
-					p.Skipped, s.skipped, s.told = s.skipped, 0, s.clock
+					p.Skipped, s.skipped, s.told = s.skipped, 0, s.clock.Now()
 					return p, nil
 				}
 				s.next++
-				if s.advance(r.ts) {
+				if _, ticked := s.clock.Advance(r.ts); ticked {
 					s.skipped++
 					return s.foreign(r.ts), nil
 				}
@@ -263,7 +257,7 @@ func (s *shard) Next() (Packet, error) {
 		}
 		if s.err != nil || s.cur == nil && s.closedFull {
 			if s.skipped > 0 {
-				return s.foreign(s.clock), nil
+				return s.foreign(s.clock.Now()), nil
 			}
 			if s.err != nil {
 				return Packet{}, s.err
@@ -277,19 +271,6 @@ func (s *shard) Next() (Packet, error) {
 		}
 		s.cur, s.next = b, 0
 	}
-}
-
-// advance moves the clock to a packet's time and reports whether it ticks.
-func (s *shard) advance(ts int64) bool {
-	if ts <= s.clock {
-		return false
-	}
-	s.clock = ts
-	if ts < s.tick {
-		return false
-	}
-	s.tick = ts + int64(ShardTick)
-	return true
 }
 
 // foreign returns a Foreign packet at ts standing for the packets passed

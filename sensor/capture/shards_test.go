@@ -68,10 +68,10 @@ func TestPrefetchShards(t *testing.T) {
 		src.Close()
 		// The ticks and clock of a consumer given every packet.
 		var all ticker
-		wantClock := make([]time.Time, len(want))
+		wantClock := make([]int64, len(want))
 		for k, p := range want {
 			all.see(k, p.ts)
-			wantClock[k] = all.clock
+			wantClock[k] = all.clock.Now()
 		}
 		for n := 1; n <= 5; n++ {
 			src, err := openSrc()
@@ -109,8 +109,8 @@ func TestPrefetchShards(t *testing.T) {
 							}
 							continue
 						}
-						if !p.Timestamp.Equal(want[k].ts) || !tk.clock.Equal(wantClock[k]) {
-							t.Errorf("%s, %d shards: shard %d packet %d: time %v, clock %v, want %v, %v", name, n, i, k, p.Timestamp, tk.clock, want[k].ts, wantClock[k])
+						if !p.Timestamp.Equal(want[k].ts) || tk.clock.Now() != wantClock[k] {
+							t.Errorf("%s, %d shards: shard %d packet %d: time %v, clock %d, want %v, %d", name, n, i, k, p.Timestamp, tk.clock.Now(), want[k].ts, wantClock[k])
 							return
 						}
 						if !bytes.Equal(p.Data, want[k].data) || int(byteHash(p.Data, 0)%uint64(n)) != i {
@@ -136,21 +136,16 @@ func TestPrefetchShards(t *testing.T) {
 	}
 }
 
-// ticker keeps a clock as a worker does (the latest time it was given) and
-// records where it ticks (see PrefetchShards).
+// ticker keeps a Clock, as a worker does, on the times it is given and
+// records where it ticks.
 type ticker struct {
-	clock, next time.Time
-	ticks       []int // capture indexes of the packets it ticked at
-	times       []time.Time
+	clock Clock
+	ticks []int // capture indexes of the packets it ticked at
+	times []time.Time
 }
 
 func (tk *ticker) see(k int, ts time.Time) {
-	if !ts.After(tk.clock) {
-		return
-	}
-	tk.clock = ts
-	if !ts.Before(tk.next) {
-		tk.next = ts.Add(ShardTick)
+	if _, ticked := tk.clock.Advance(ts.UnixNano()); ticked {
 		tk.ticks, tk.times = append(tk.ticks, k), append(tk.times, ts)
 	}
 }
@@ -241,7 +236,7 @@ func BenchmarkShardNext(b *testing.B) {
 	bt.data = data
 	bt.refs.Store(1) // the same batch over and over: released once
 	p := &prefetch{empty: make(chan *batch, 1)}
-	s := &shard{p: p, full: make(chan *batch, b.N), clock: math.MinInt64, tick: math.MinInt64, told: math.MinInt64}
+	s := &shard{p: p, full: make(chan *batch, b.N), told: math.MinInt64}
 	for range b.N {
 		s.full <- bt
 	}
