@@ -38,9 +38,20 @@ type Decoded struct {
 // helper of the http, tls, telnet and ftp decoder tests.
 func DecodeStreams(tb testing.TB, spec protocols.Spec, path string, ports ...uint16) []Decoded {
 	tb.Helper()
-	var out []Decoded
+	ss := decodeStreams(tb, spec, path, false, ports)
+	out := make([]Decoded, len(ss))
+	for i := range ss {
+		out[i] = ss[i].Decoded
+	}
+	return out
+}
+
+// decodeStreams is DecodeStreams, and DecodeStreamsSkipping when skipping.
+func decodeStreams(tb testing.TB, spec protocols.Spec, path string, skipping bool, ports []uint16) []Skipping {
+	tb.Helper()
+	var out []Skipping
 	for _, s := range TCPStreams(tb, path, ports...) {
-		d := Decoded{Stream: s}
+		d := Skipping{Decoded: Decoded{Stream: s}}
 		var tried [2]bool
 		for _, c := range s.Chunks {
 			if len(c.Data) == 0 || tried[c.Dir] {
@@ -55,6 +66,10 @@ func DecodeStreams(tb testing.TB, spec protocols.Spec, path string, ports ...uin
 		if d.Detected {
 			dec := spec.New(protocols.FlowInfo{Transport: protocols.TCP, Client: s.Client, Server: s.Server,
 				ClientMAC: s.ClientMAC, ServerMAC: s.ServerMAC})
+			sk, ok := dec.(protocols.Skipper)
+			if skipping && !ok {
+				tb.Fatalf("%s decoder does not implement protocols.Skipper", spec.Name)
+			}
 			var frame int
 			var dir protocols.Direction
 			emit := func(o protocols.Observation) {
@@ -64,17 +79,37 @@ func DecodeStreams(tb testing.TB, spec protocols.Spec, path string, ports ...uin
 				}
 				d.Emitted = append(d.Emitted, Emitted{Frame: frame, Dir: dir, From: from, Obs: o})
 			}
+			var skip [2]int // bytes still to pass over, per direction
 			for _, c := range s.Chunks {
 				frame, dir = c.Frame, c.Dir
 				if c.Gap > 0 {
-					dec.Gap(c.Dir, c.Gap, time.Time{}, emit)
+					k := min(c.Gap, skip[c.Dir])
+					skip[c.Dir] -= k
+					d.Passed[c.Dir] += k
+					if c.Gap > k {
+						dec.Gap(c.Dir, c.Gap-k, time.Time{}, emit)
+					}
 					continue
 				}
-				if err := dec.Feed(c.Dir, c.Data, time.Time{}, emit); err != nil {
+				k := min(len(c.Data), skip[c.Dir])
+				skip[c.Dir] -= k
+				d.Passed[c.Dir] += k
+				if k > 0 && k == len(c.Data) {
+					continue
+				}
+				if err := dec.Feed(c.Dir, c.Data[k:], time.Time{}, emit); err != nil {
 					if !errors.Is(err, protocols.SkipFlow) { // the sensor stops there too
 						d.Err, d.ErrDir = err, c.Dir
 					}
 					break
+				}
+				if skipping {
+					n := sk.Skip(c.Dir)
+					if n < 0 || n > protocols.MaxSkip {
+						tb.Fatalf("%s: Skip returned %d", spec.Name, n)
+					}
+					skip[c.Dir] += n
+					d.Asked[c.Dir] += n
 				}
 			}
 			frame = 0
