@@ -24,21 +24,9 @@ import (
 // exposition with Prometheus's text parser and checks values against the
 // replay.
 func TestScrape(t *testing.T) {
-	specs := []protocols.Spec{arp.Spec(), dhcp.Spec()}
-	src, err := capture.OpenFile("../../testdata/captures/clinic.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	inv := inventory.New(inventory.Config{Sensor: "test"}, nil)
-	w := sensor.NewWorker(sensor.Config{}, specs, inv)
-	m := New("test", specs)
-	m.AddWorker("clinic.pcap", w.Stats(), src.Stats)
+	m, w, inv := replay(t, "clinic.pcap", arp.Spec(), dhcp.Spec())
 	m.SetInventory(inv.Stats)
 	m.SetAnomalies(func() map[anomaly.Kind]uint64 { return map[anomaly.Kind]uint64{{Type: "hl7_nack", Severity: "low"}: 2} })
-	if err := sensor.Run(context.Background(), src, w); err != nil {
-		t.Fatal(err)
-	}
 	inv.Flush(w.Now())
 
 	srv := httptest.NewServer(m.Handler())
@@ -107,11 +95,11 @@ func TestScrape(t *testing.T) {
 	}
 }
 
-// TestScrapeSkipped replays dcmtk's C-STORE and checks that the data set
-// bytes the DICOM decoder let reassembly pass over are counted.
-func TestScrapeSkipped(t *testing.T) {
-	specs := []protocols.Spec{dicom.Spec()}
-	src, err := capture.OpenFile("../../testdata/captures/dicom-store.pcap")
+// replay runs the testdata capture name through one worker with specs,
+// counted by a new Metrics as interface name.
+func replay(t *testing.T, name string, specs ...protocols.Spec) (*Metrics, *sensor.Worker, *inventory.Inventory) {
+	t.Helper()
+	src, err := capture.OpenFile("../../testdata/captures/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +107,17 @@ func TestScrapeSkipped(t *testing.T) {
 	inv := inventory.New(inventory.Config{Sensor: "test"}, nil)
 	w := sensor.NewWorker(sensor.Config{}, specs, inv)
 	m := New("test", specs)
-	m.AddWorker("dicom-store.pcap", w.Stats(), src.Stats)
+	m.AddWorker(name, w.Stats(), src.Stats)
 	if err := sensor.Run(context.Background(), src, w); err != nil {
 		t.Fatal(err)
 	}
+	return m, w, inv
+}
+
+// TestScrapeSkipped replays dcmtk's C-STORE and checks that the data set
+// bytes the DICOM decoder let reassembly pass over are counted.
+func TestScrapeSkipped(t *testing.T) {
+	m, _, _ := replay(t, "dicom-store.pcap", dicom.Spec())
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	parser := expfmt.NewTextParser(model.UTF8Validation)
