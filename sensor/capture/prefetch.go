@@ -70,8 +70,15 @@ func PrefetchShards(src Source, n int, hash func(data []byte, link LinkType) uin
 // MaxShards is the most shards PrefetchShards makes.
 const MaxShards = 64
 
+// The reader stays one batch ahead (two when shards share it, so that one
+// may run ahead of another). More depth does not make it faster but
+// slower: the consumer should find a batch still in the caches the reader
+// filled, and with four batches of a megabyte ahead (eight for shards) it
+// found them in main memory. In a replay of a 1 GiB capture by two
+// workers, depth 1 instead of 4 took 7% less CPU, and the profile's time
+// on the first read of each packet's header fell from 6.2% to 1.9%.
 const (
-	prefetchDepth = 4
+	prefetchDepth = 1
 	batchPackets  = 512
 	batchBytes    = 1 << 20
 )
