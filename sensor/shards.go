@@ -23,16 +23,29 @@ import (
 // all of them got there, and the anomaly detector receives the
 // observations of that second in packet order. The events are therefore
 // the same on every replay of a capture with the same n.
+//
+// One feeder goroutine applies the updates of all n workers to the
+// inventory, so that the inventory's data stays in one core's caches and
+// its lock is not handed between feeders.
 func NewWorkers(n int, cfg Config, specs []protocols.Spec, inv *inventory.Inventory) []*Worker {
 	if n <= 1 {
 		return []*Worker{NewWorker(cfg, specs, inv)}
 	}
-	g := &group{inv: inv, cfg: cfg, parties: n}
-	g.cond.L = &g.mu
+	g := &group{
+		inv:     inv,
+		cfg:     cfg,
+		ops:     make(chan heldBatch, 2*n),
+		held:    make([][]heldBatch, n),
+		waiting: make([]bool, n),
+		parties: n,
+	}
 	ws := make([]*Worker, n)
 	for i := range ws {
 		ws[i] = newWorker(cfg, specs, inv, g)
+		ws[i].index = i
 	}
+	g.workers = ws
+	go g.feed()
 	return ws
 }
 
@@ -59,68 +72,92 @@ func RunAll(ctx context.Context, srcs []capture.Source, ws []*Worker) error {
 }
 
 // group ties the workers of one capture together at each inventory tick.
+// Its feed goroutine owns every field.
 type group struct {
-	inv *inventory.Inventory
-	cfg Config
+	inv     *inventory.Inventory
+	cfg     Config
+	workers []*Worker
+	ops     chan heldBatch // from every worker, each in its own order
 
-	mu      sync.Mutex
-	cond    sync.Cond
-	parties int // workers still feeding
-	arrived int // workers waiting at the tick
-	gen     uint64
+	held    [][]heldBatch // by worker: batches not yet applied
+	waiting []bool        // by worker: it reached the tick at now
+	parties int           // workers still feeding
+	arrived int           // workers waiting at the tick
 	now     time.Time
 	pending []*invOp // observations for the anomaly detector, by packet
 }
 
-// advance waits until every worker reached the tick at now, then advances
-// the inventory once.
-func (g *group) advance(now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.arrived++
-	g.now = now
-	if g.arrived == g.parties {
-		g.tick()
-		return
+// heldBatch is a worker's batch of updates, applied from next on; done
+// marks the worker's end instead.
+type heldBatch struct {
+	worker int
+	ops    []invOp
+	next   int
+	done   bool
+}
+
+// feed applies the workers' batches until every worker is done. A
+// worker's updates after a tick wait until every worker reached the tick.
+func (g *group) feed() {
+	for g.parties > 0 {
+		b := <-g.ops
+		g.held[b.worker] = append(g.held[b.worker], b)
+		for {
+			for i := range g.held {
+				g.drain(i)
+			}
+			if g.parties == 0 || g.arrived < g.parties {
+				break
+			}
+			g.tick()
+		}
 	}
-	for gen := g.gen; gen == g.gen; {
-		g.cond.Wait()
+	g.raise()
+}
+
+// drain applies worker i's held batches up to its next tick.
+func (g *group) drain(i int) {
+	for !g.waiting[i] && len(g.held[i]) > 0 {
+		b := &g.held[i][0]
+		w := g.workers[i]
+		if b.done {
+			g.parties--
+			close(w.fed)
+		}
+		for b.next < len(b.ops) && !g.waiting[i] {
+			op := &b.ops[b.next]
+			b.next++
+			switch {
+			case !op.advance.IsZero():
+				g.waiting[i] = true
+				g.arrived++
+				g.now = op.advance
+			case apply(g.inv, op) && g.cfg.Anomalies != nil:
+				c := *op
+				g.pending = append(g.pending, &c)
+			}
+			*op = invOp{} // drop references to facts
+		}
+		if b.next < len(b.ops) {
+			return // the rest waits for the tick
+		}
+		if b.ops != nil {
+			w.free <- b.ops
+		}
+		g.held[i] = append(g.held[i][:0], g.held[i][1:]...)
 	}
 }
 
-// leave takes a worker that has finished out of the group.
-func (g *group) leave() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.parties--
-	if g.arrived > 0 && g.arrived == g.parties {
-		g.tick()
-	}
-	if g.parties == 0 {
-		g.raise()
-	}
-}
-
-// tick runs the detector, advances the inventory and releases the workers.
-// g.mu is held.
+// tick runs the detector, advances the inventory and lets the workers go
+// on.
 func (g *group) tick() {
 	g.raise()
 	g.inv.Advance(g.now)
 	g.arrived = 0
-	g.gen++
-	g.cond.Broadcast()
-}
-
-// anomaly holds an observation for the detector until the next tick.
-func (g *group) anomaly(op *invOp) {
-	c := *op
-	g.mu.Lock()
-	g.pending = append(g.pending, &c)
-	g.mu.Unlock()
+	clear(g.waiting)
 }
 
 // raise passes the held observations to the detector in packet order.
-// g.mu is held.
 func (g *group) raise() {
 	slices.SortStableFunc(g.pending, func(a, b *invOp) int { return cmp.Compare(a.seq, b.seq) })
 	for _, op := range g.pending {

@@ -54,11 +54,13 @@ type Worker struct {
 	obsTags []obsTag    // by hash: the entry last inserted with that hash
 	obsLog  []recentObs // the entries, a ring
 	obsHand uint64      // entries of the ring visited to make room so far
-	// Inventory updates go in batches to the feeder goroutine.
+	// Inventory updates go in batches to the feeder goroutine: the
+	// worker's own or, when it shares a capture, the group's.
 	batch []invOp
 	ops   chan []invOp
 	free  chan []invOp
 	fed   chan struct{}
+	index int // in the group
 
 	now   time.Time     // latest packet time
 	clock capture.Clock // the same, ticking at sweeps
@@ -115,7 +117,9 @@ func newWorker(cfg Config, specs []protocols.Spec, inv *inventory.Inventory, g *
 	for range 3 {
 		w.free <- make([]invOp, 0, opBatch)
 	}
-	go w.feeder()
+	if g == nil {
+		go w.feeder()
+	}
 	w.emit = w.observe
 	w.stream.w = w
 	for i, s := range specs {
@@ -177,7 +181,11 @@ func (w *Worker) Close() {
 	w.flushRecent()
 	w.publishStats()
 	w.handOver()
-	close(w.ops)
+	if w.group != nil {
+		w.group.ops <- heldBatch{worker: w.index, done: true}
+	} else {
+		close(w.ops)
+	}
 	<-w.fed
 }
 
@@ -685,44 +693,43 @@ func (w *Worker) handOver() {
 	if len(w.batch) == 0 {
 		return
 	}
-	w.ops <- w.batch
+	if w.group != nil {
+		w.group.ops <- heldBatch{worker: w.index, ops: w.batch}
+	} else {
+		w.ops <- w.batch
+	}
 	w.batch = (<-w.free)[:0]
 }
 
-// feed applies batches to the inventory. It runs in its own goroutine so
-// that inventory work, which takes a lock and merges sorted sets, overlaps
-// the packet path instead of adding to it.
+// feeder applies the worker's batches to the inventory. It runs in its
+// own goroutine so that inventory work, which takes a lock and merges
+// sorted sets, overlaps the packet path instead of adding to it. Workers
+// sharing a capture have one feeder for all (see group.feed).
 func (w *Worker) feeder() {
 	defer close(w.fed)
-	if w.group != nil {
-		defer w.group.leave()
-	}
 	for batch := range w.ops {
 		for i := range batch {
 			op := &batch[i]
-			switch {
-			case !op.advance.IsZero():
-				if w.group != nil {
-					w.group.advance(op.advance)
-				} else {
-					w.inv.Advance(op.advance)
-				}
-			case op.obs.Protocol != "":
-				w.inv.Observe(op.flow.Time, op.sender, op.receiver, op.obs)
-				if w.cfg.Anomalies != nil && anomaly.Interesting(&op.obs) {
-					if w.group != nil {
-						w.group.anomaly(op)
-					} else {
-						anomalies(w.inv, w.cfg.Anomalies, op)
-					}
-				}
-			default:
-				w.inv.Flow(op.flow)
+			if !op.advance.IsZero() {
+				w.inv.Advance(op.advance)
+			} else if apply(w.inv, op) && w.cfg.Anomalies != nil {
+				anomalies(w.inv, w.cfg.Anomalies, op)
 			}
 			*op = invOp{} // drop references to facts
 		}
 		w.free <- batch
 	}
+}
+
+// apply applies a flow report or an observation to the inventory and
+// reports whether it was an observation the anomaly detector wants.
+func apply(inv *inventory.Inventory, op *invOp) bool {
+	if op.obs.Protocol == "" {
+		inv.Flow(op.flow)
+		return false
+	}
+	inv.Observe(op.flow.Time, op.sender, op.receiver, op.obs)
+	return anomaly.Interesting(&op.obs)
 }
 
 // anomalies passes an observation to the anomaly detector, with the asset
