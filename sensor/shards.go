@@ -112,7 +112,6 @@ func (g *group) feed() {
 			g.tick()
 		}
 	}
-	g.raise()
 }
 
 // drain applies worker i's held batches up to its next tick.
@@ -122,6 +121,9 @@ func (g *group) drain(i int) {
 		w := g.workers[i]
 		if b.done {
 			g.parties--
+			if g.parties == 0 {
+				g.raise() // before Close returns: the detector's sink may go then
+			}
 			close(w.fed)
 		}
 		for b.next < len(b.ops) && !g.waiting[i] {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,13 +43,22 @@ func sharedRun(t *testing.T, files []string, n int) (assets, events, anomalies [
 		}
 	}
 	inv := inventory.New(inventory.Config{Sensor: "t", UpdateInterval: time.Second}, func(e inventory.Event) { enc(&ev, e) })
-	det := anomaly.New("t", time.Minute, func(a anomaly.Anomaly) { enc(&an, a) })
+	// Everything is raised before RunAll returns: iomt-sensor closes the
+	// publisher then.
+	var returned atomic.Bool
+	det := anomaly.New("t", time.Minute, func(a anomaly.Anomaly) {
+		if returned.Load() {
+			t.Errorf("%d workers: anomaly raised after RunAll returned", n)
+		}
+		enc(&an, a)
+	})
 	specs := []protocols.Spec{arp.Spec(), dhcp.Spec(), dicom.Spec(), hl7.Spec(), dns.Spec(), tls.Spec(), http.Spec()}
 	ws := NewWorkers(n, Config{Anomalies: det}, specs, inv)
 	srcs := capture.PrefetchShards(src, n, decode.FlowHash)
 	if err := RunAll(context.Background(), srcs, ws); err != nil {
 		t.Fatal(err)
 	}
+	returned.Store(true)
 	var now time.Time
 	for _, w := range ws {
 		if w.Now().After(now) {
