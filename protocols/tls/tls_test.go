@@ -410,3 +410,34 @@ func TestCipherName(t *testing.T) {
 		}
 	}
 }
+
+// TestJA4Version: JA4's version comes from supported_versions whenever the
+// extension lists a value, even one that is all GREASE ("00"), and from
+// legacy_version otherwise.
+func TestJA4Version(t *testing.T) {
+	tests := []struct {
+		name     string
+		versions []byte // supported_versions body; nil: no extension
+		want     string // JA4's a section
+	}{
+		{"no extension", nil, "t12i010000"},
+		{"empty list", vec8(nil), "t12i010100"},
+		{"GREASE only", vec8(be16(0x7a7a)), "t00i010100"},
+		{"GREASE and TLS 1.2", vec8(be16(0x7a7a, 0x0303)), "t12i010100"},
+		{"TLS 1.3 before GREASE", vec8(be16(0x0304, 0x1a1a, 0x0302)), "t13i010100"},
+		{"odd length", []byte{3, 3, 4, 3}, "t13i010100"},
+	}
+	for i, tc := range tests {
+		exts := []ext{{0x1a1a, nil}}
+		if tc.versions != nil {
+			exts = append(exts, ext{extSupportedVersions, tc.versions})
+		}
+		h, err := parseClientHello(clientHello(0x0303, []uint16{0x2a2a, 0x1301}, exts)[4:])
+		if err != nil {
+			t.Fatalf("Test %d (%s): unexpected error %v", i, tc.name, err)
+		}
+		if got, _, _ := strings.Cut(ja4(h, 't'), "_"); got != tc.want {
+			t.Errorf("Test %d (%s): expected %q, got %q", i, tc.name, tc.want, got)
+		}
+	}
+}
