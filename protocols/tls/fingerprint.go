@@ -11,8 +11,9 @@ import (
 // ja3String builds the JA3 string of a ClientHello as Salesforce published
 // it (github.com/salesforce/ja3): SSLVersion,Ciphers,Extensions,
 // EllipticCurves,EllipticCurvePointFormats, decimal values joined by "-",
-// GREASE values (RFC 8701) removed from every list; empty lists leave their
-// commas. SSLVersion is the ClientHello's legacy_version.
+// GREASE values (RFC 8701) removed from every list (parseHello drops them);
+// empty lists leave their commas. SSLVersion is the ClientHello's
+// legacy_version.
 func ja3String(h *hello) string {
 	var buf [512]byte
 	return string(appendJA3(buf[:0], h))
@@ -34,19 +35,13 @@ func appendJA3(b []byte, h *hello) []byte {
 	return b
 }
 
-// appendDecimals appends ',' and the non-GREASE values of vs in decimal,
-// joined by '-'.
+// appendDecimals appends ',' and the values of vs in decimal, joined by '-'.
 func appendDecimals(b []byte, vs []uint16) []byte {
 	b = append(b, ',')
-	first := true
-	for _, v := range vs {
-		if isGREASE(v) {
-			continue
-		}
-		if !first {
+	for i, v := range vs {
+		if i > 0 {
 			b = append(b, '-')
 		}
-		first = false
 		b = strconv.AppendUint(b, uint64(v), 10)
 	}
 	return b
@@ -70,7 +65,8 @@ func appendJA3Hash(b, s []byte) []byte {
 // extension counts, the first and last characters of the first ALPN value;
 // then the first 12 hex digits of the SHA-256 of the sorted cipher list, and
 // of the sorted extension list (SNI and ALPN left out) followed by "_" and
-// the signature algorithms in wire order. GREASE is ignored everywhere.
+// the signature algorithms in wire order. GREASE is ignored everywhere
+// (parseHello drops it).
 func ja4(h *hello, proto byte) string {
 	var buf [36]byte
 	return string(appendJA4(buf[:0], h, proto))
@@ -97,17 +93,8 @@ func ja4Raw(h *hello, proto byte) string {
 
 // appendJA4A appends JA4's a section.
 func appendJA4A(sec []byte, h *hello, proto byte) []byte {
-	version := h.version
-	if len(h.versions) > 0 {
-		version = 0
-		for _, v := range h.versions {
-			if !isGREASE(v) && v > version {
-				version = v
-			}
-		}
-	}
 	sec = append(sec, proto)
-	switch version {
+	switch h.highest {
 	case 0x0304:
 		sec = append(sec, "13"...)
 	case 0x0303:
@@ -134,15 +121,15 @@ func appendJA4A(sec []byte, h *hello, proto byte) []byte {
 	} else {
 		sec = append(sec, 'i')
 	}
-	sec = appendCount(sec, countNonGREASE(h.ciphers))
-	sec = appendCount(sec, countNonGREASE(h.extensions))
+	sec = appendCount(sec, len(h.ciphers))
+	sec = appendCount(sec, len(h.extensions))
 	return appendALPNChars(sec, h.alpn)
 }
 
 // appendJA4B appends JA4's b string before hashing: the sorted cipher list.
 func appendJA4B(b []byte, h *hello) []byte {
-	var tmp [128]uint16
-	ciphers := appendNonGREASE(tmp[:0], h.ciphers, false)
+	var tmp [64]uint16
+	ciphers := append(tmp[:0], h.ciphers...)
 	slices.Sort(ciphers)
 	return appendHexList(b, ciphers)
 }
@@ -150,23 +137,18 @@ func appendJA4B(b []byte, h *hello) []byte {
 // appendJA4C appends JA4's c string before hashing: the sorted extension
 // list without SNI and ALPN, then "_" and the signature algorithms.
 func appendJA4C(c []byte, h *hello) []byte {
-	var tmp [64]uint16
-	exts := appendNonGREASE(tmp[:0], h.extensions, true)
+	var tmp [32]uint16
+	exts := tmp[:0]
+	for _, v := range h.extensions {
+		if v != extServerName && v != extALPN {
+			exts = append(exts, v)
+		}
+	}
 	slices.Sort(exts)
 	c = appendHexList(c, exts)
-	if countNonGREASE(h.sigAlgs) > 0 {
+	if len(h.sigAlgs) > 0 {
 		c = append(c, '_')
-		first := true
-		for _, v := range h.sigAlgs {
-			if isGREASE(v) {
-				continue
-			}
-			if !first {
-				c = append(c, ',')
-			}
-			first = false
-			c = appendHex4(c, v)
-		}
+		c = appendHexList(c, h.sigAlgs)
 	}
 	return c
 }
@@ -185,28 +167,6 @@ func appendJA4Hash(b, s []byte) []byte {
 	}
 	sum := sha256.Sum256(s)
 	return hex.AppendEncode(b, sum[:6])
-}
-
-func countNonGREASE(vs []uint16) int {
-	n := 0
-	for _, v := range vs {
-		if !isGREASE(v) {
-			n++
-		}
-	}
-	return n
-}
-
-// appendNonGREASE appends the non-GREASE values of vs to out, leaving out
-// SNI and ALPN when noSNIALPN is set.
-func appendNonGREASE(out, vs []uint16, noSNIALPN bool) []uint16 {
-	for _, v := range vs {
-		if isGREASE(v) || noSNIALPN && (v == extServerName || v == extALPN) {
-			continue
-		}
-		out = append(out, v)
-	}
-	return out
 }
 
 // appendCount appends n as two decimal digits, 99 at most.

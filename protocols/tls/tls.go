@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
@@ -278,8 +279,8 @@ func (r *reader) vec16() []byte { return r.bytes(r.u16()) }
 // 0x1a1a, ... 0xfafa.
 func isGREASE(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
 
-// hello holds the ClientHello fields the fingerprints use, GREASE included
-// (each fingerprint drops it).
+// hello holds the ClientHello fields the fingerprints use. The lists leave
+// GREASE values out: every fingerprint and fact ignores them.
 type hello struct {
 	version      uint16
 	ciphers      []uint16
@@ -291,6 +292,10 @@ type hello struct {
 	sni          []byte
 	hasSNI       bool
 	alpn         [][]byte
+	// highest is JA4's version: the highest value of versions when
+	// supported_versions lists any value (0 when they all are GREASE), else
+	// the legacy version.
+	highest uint16
 }
 
 // helloBufs holds the arrays a hello's lists start in, so a ClientHello
@@ -304,10 +309,13 @@ type helloBufs struct {
 	alpnBuf    [4][]byte
 }
 
-// appendU16s appends the big-endian 16-bit values of b to out.
+// appendU16s appends the big-endian 16-bit values of b to out, leaving
+// GREASE values out.
 func appendU16s(out []uint16, b []byte) []uint16 {
 	for i := 0; i+1 < len(b); i += 2 {
-		out = append(out, binary.BigEndian.Uint16(b[i:]))
+		if v := binary.BigEndian.Uint16(b[i:]); !isGREASE(v) {
+			out = append(out, v)
+		}
 	}
 	return out
 }
@@ -326,6 +334,7 @@ func parseClientHello(body []byte) (*hello, error) {
 func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
 	r := reader{b: body, ok: true}
 	h.version = uint16(r.u16())
+	h.highest = h.version
 	r.bytes(32) // random
 	if sid := r.vec8(); len(sid) > 32 {
 		return h, protocols.Malformedf("tls: session id of %d bytes", len(sid))
@@ -353,7 +362,9 @@ func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
 		if !exts.ok {
 			return h, protocols.Malformedf("tls: extension overruns the list")
 		}
-		h.extensions = append(h.extensions, typ)
+		if !isGREASE(typ) {
+			h.extensions = append(h.extensions, typ)
+		}
 		e := reader{b: data, ok: true}
 		switch typ {
 		case extServerName:
@@ -384,7 +395,14 @@ func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
 		case extSignatureAlgs:
 			h.sigAlgs = appendU16s(bufs.sigBuf[:0], e.vec16())
 		case extSupportedVersions:
-			h.versions = appendU16s(bufs.versionBuf[:0], e.vec8())
+			list := e.vec8()
+			h.versions = appendU16s(bufs.versionBuf[:0], list)
+			if len(list) >= 2 {
+				h.highest = 0
+				if len(h.versions) > 0 {
+					h.highest = slices.Max(h.versions)
+				}
+			}
 		}
 	}
 	return h, nil
@@ -421,7 +439,7 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 	ends[1] = len(vals)
 	start := len(vals)
 	for _, v := range h.versions {
-		if !isGREASE(v) && len(vals)-start < maxString-8 {
+		if len(vals)-start < maxString-8 {
 			if len(vals) > start {
 				vals = append(vals, ',')
 			}
