@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
-	"strconv"
 )
 
 // ja3String builds the JA3 string of a ClientHello as Salesforce published
@@ -21,7 +20,7 @@ func ja3String(h *hello) string {
 
 // appendJA3 appends the JA3 string of h to b.
 func appendJA3(b []byte, h *hello) []byte {
-	b = strconv.AppendUint(b, uint64(h.version), 10)
+	b = appendDecimal(b, h.version)
 	b = appendDecimals(b, h.ciphers)
 	b = appendDecimals(b, h.extensions)
 	b = appendDecimals(b, h.groups)
@@ -30,7 +29,7 @@ func appendJA3(b []byte, h *hello) []byte {
 		if i > 0 {
 			b = append(b, '-')
 		}
-		b = strconv.AppendUint(b, uint64(f), 10)
+		b = appendDecimal(b, uint16(f))
 	}
 	return b
 }
@@ -42,9 +41,25 @@ func appendDecimals(b []byte, vs []uint16) []byte {
 		if i > 0 {
 			b = append(b, '-')
 		}
-		b = strconv.AppendUint(b, uint64(v), 10)
+		b = appendDecimal(b, v)
 	}
 	return b
+}
+
+// appendDecimal appends v in decimal: strconv.AppendUint without its
+// intermediate buffer and copy, which JA3's hundred-odd numbers feel.
+func appendDecimal(b []byte, v uint16) []byte {
+	switch {
+	case v < 10:
+		return append(b, byte('0'+v))
+	case v < 100:
+		return append(b, byte('0'+v/10), byte('0'+v%10))
+	case v < 1000:
+		return append(b, byte('0'+v/100), byte('0'+v/10%10), byte('0'+v%10))
+	case v < 10000:
+		return append(b, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+	}
+	return append(b, byte('0'+v/10000), byte('0'+v/1000%10), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
 
 // ja3Hash is the lower-case hex MD5 of a JA3 string.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -438,6 +439,15 @@ func TestJA4Version(t *testing.T) {
 		}
 		if got, _, _ := strings.Cut(ja4(h, 't'), "_"); got != tc.want {
 			t.Errorf("Test %d (%s): expected %q, got %q", i, tc.name, tc.want, got)
+		}
+	}
+}
+
+// TestAppendDecimal: every 16-bit value is written as strconv writes it.
+func TestAppendDecimal(t *testing.T) {
+	for v := range 1 << 16 {
+		if got, want := string(appendDecimal([]byte("x"), uint16(v))), "x"+strconv.Itoa(v); got != want {
+			t.Errorf("appendDecimal(%d): expected %q, got %q", v, want, got)
 		}
 	}
 }
