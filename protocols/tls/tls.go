@@ -275,6 +275,20 @@ func (r *reader) u16() int {
 func (r *reader) vec8() []byte  { return r.bytes(r.u8()) }
 func (r *reader) vec16() []byte { return r.bytes(r.u16()) }
 
+// nextExtension splits the first extension off the list b (RFC 8446 §4.2):
+// its type and data, and the extensions after it. ok is false when the
+// extension overruns b.
+func nextExtension(b []byte) (typ uint16, data, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return 0, nil, nil, false
+	}
+	end := 4 + int(binary.BigEndian.Uint16(b[2:]))
+	if end > len(b) {
+		return 0, nil, nil, false
+	}
+	return binary.BigEndian.Uint16(b), b[4:end], b[end:], true
+}
+
 // isGREASE reports whether v is a GREASE value (RFC 8701 §2): 0x0a0a,
 // 0x1a1a, ... 0xfafa.
 func isGREASE(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
@@ -351,17 +365,17 @@ func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
 	if len(r.b) == 0 {
 		return h, nil // no extensions (SSL 3.0 style)
 	}
-	exts := reader{b: r.vec16(), ok: r.ok}
+	exts := r.vec16()
 	if !r.ok {
 		return h, protocols.Malformedf("tls: extensions overrun the ClientHello")
 	}
 	h.extensions = bufs.extBuf[:0]
-	for len(exts.b) > 0 {
-		typ := uint16(exts.u16())
-		data := exts.vec16()
-		if !exts.ok {
+	for len(exts) > 0 {
+		typ, data, rest, ok := nextExtension(exts)
+		if !ok {
 			return h, protocols.Malformedf("tls: extension overruns the list")
 		}
+		exts = rest
 		if !isGREASE(typ) {
 			h.extensions = append(h.extensions, typ)
 		}
@@ -506,10 +520,14 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 	}
 	var alpn []byte
 	if len(r.b) > 0 {
-		exts := &reader{b: r.vec16(), ok: r.ok}
-		for len(exts.b) > 0 && exts.ok {
-			typ := exts.u16()
-			e := &reader{b: exts.vec16(), ok: exts.ok}
+		exts := r.vec16()
+		for len(exts) > 0 {
+			typ, data, rest, ok := nextExtension(exts)
+			if !ok {
+				return protocols.Malformedf("tls: bad ServerHello extensions")
+			}
+			exts = rest
+			e := &reader{b: data, ok: true}
 			switch typ {
 			case extSupportedVersions:
 				if v := e.u16(); e.ok {
@@ -520,7 +538,7 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 				alpn = list.vec8()
 			}
 		}
-		if !exts.ok || !r.ok {
+		if !r.ok {
 			return protocols.Malformedf("tls: bad ServerHello extensions")
 		}
 	}
