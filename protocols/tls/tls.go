@@ -239,41 +239,28 @@ func (d *Decoder) Gap(dir protocols.Direction, _ int, _ time.Time, _ protocols.E
 // Close does nothing: observations are emitted as messages complete.
 func (d *Decoder) Close(time.Time, protocols.Emit) {}
 
-// reader reads big-endian fields from a message, remembering a failure.
-type reader struct {
-	b  []byte
-	ok bool
-}
-
-func (r *reader) bytes(n int) []byte {
-	if !r.ok || n > len(r.b) {
-		r.ok = false
-		return nil
+// cutVec8 and cutVec16 split a vector with a 1- or 2-byte length prefix off the
+// front of b: its contents and the bytes after it. ok is false (and v nil)
+// when the vector overruns b. They return values rather than advance a
+// reader in memory: parsing a hello is mostly these two.
+func cutVec8(b []byte) (v, rest []byte, ok bool) {
+	if len(b) < 1 || 1+int(b[0]) > len(b) {
+		return nil, nil, false
 	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
+	end := 1 + int(b[0])
+	return b[1:end], b[end:], true
 }
 
-func (r *reader) u8() int {
-	b := r.bytes(1)
-	if b == nil {
-		return 0
+func cutVec16(b []byte) (v, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return nil, nil, false
 	}
-	return int(b[0])
-}
-
-func (r *reader) u16() int {
-	b := r.bytes(2)
-	if b == nil {
-		return 0
+	end := 2 + int(binary.BigEndian.Uint16(b))
+	if end > len(b) {
+		return nil, nil, false
 	}
-	return int(binary.BigEndian.Uint16(b))
+	return b[2:end], b[end:], true
 }
-
-// vec8 and vec16 read a vector with a 1- or 2-byte length prefix.
-func (r *reader) vec8() []byte  { return r.bytes(r.u8()) }
-func (r *reader) vec16() []byte { return r.bytes(r.u16()) }
 
 // nextExtension splits the first extension off the list b (RFC 8446 §4.2):
 // its type and data, and the extensions after it. ok is false when the
@@ -346,27 +333,29 @@ func parseClientHello(body []byte) (*hello, error) {
 // parseHello reads a ClientHello body. The lists of the hello start in bufs
 // and its byte slices point into body.
 func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
-	r := reader{b: body, ok: true}
-	h.version = uint16(r.u16())
+	if len(body) < 2+32 {
+		return h, protocols.Malformedf("tls: short ClientHello")
+	}
+	h.version = binary.BigEndian.Uint16(body)
 	h.highest = h.version
-	r.bytes(32) // random
-	if sid := r.vec8(); len(sid) > 32 {
+	sid, b, ok := cutVec8(body[2+32:]) // after the random
+	if len(sid) > 32 {
 		return h, protocols.Malformedf("tls: session id of %d bytes", len(sid))
 	}
-	cs := r.vec16()
+	cs, b, ok2 := cutVec16(b)
 	if len(cs)%2 != 0 {
 		return h, protocols.Malformedf("tls: odd cipher suites length")
 	}
 	h.ciphers = appendU16s(bufs.cipherBuf[:0], cs)
-	r.vec8() // compression methods
-	if !r.ok {
+	_, b, ok3 := cutVec8(b) // compression methods
+	if !ok || !ok2 || !ok3 {
 		return h, protocols.Malformedf("tls: short ClientHello")
 	}
-	if len(r.b) == 0 {
+	if len(b) == 0 {
 		return h, nil // no extensions (SSL 3.0 style)
 	}
-	exts := r.vec16()
-	if !r.ok {
+	exts, _, ok := cutVec16(b)
+	if !ok {
 		return h, protocols.Malformedf("tls: extensions overrun the ClientHello")
 	}
 	h.extensions = bufs.extBuf[:0]
@@ -379,37 +368,44 @@ func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
 		if !isGREASE(typ) {
 			h.extensions = append(h.extensions, typ)
 		}
-		e := reader{b: data, ok: true}
 		switch typ {
 		case extServerName:
 			h.hasSNI = true
-			list := reader{b: e.vec16(), ok: e.ok}
-			for len(list.b) > 0 && list.ok {
-				kind := list.u8()
-				name := list.vec16()
-				if list.ok && kind == 0 && h.sni == nil {
+			list, _, _ := cutVec16(data)
+			for len(list) > 0 && h.sni == nil {
+				kind := list[0]
+				name, rest, ok := cutVec16(list[1:])
+				if !ok {
+					break
+				}
+				if kind == 0 {
 					h.sni = name
 				}
+				list = rest
 			}
 		case extALPN:
-			list := reader{b: e.vec16(), ok: e.ok}
-			for len(list.b) > 0 && list.ok {
-				p := list.vec8()
-				if list.ok {
-					if h.alpn == nil {
-						h.alpn = bufs.alpnBuf[:0]
-					}
-					h.alpn = append(h.alpn, p)
+			list, _, _ := cutVec16(data)
+			for len(list) > 0 {
+				p, rest, ok := cutVec8(list)
+				if !ok {
+					break
 				}
+				if h.alpn == nil {
+					h.alpn = bufs.alpnBuf[:0]
+				}
+				h.alpn = append(h.alpn, p)
+				list = rest
 			}
 		case extSupportedGroups:
-			h.groups = appendU16s(bufs.groupBuf[:0], e.vec16())
+			list, _, _ := cutVec16(data)
+			h.groups = appendU16s(bufs.groupBuf[:0], list)
 		case extECPointFormats:
-			h.pointFormats = e.vec8()
+			h.pointFormats, _, _ = cutVec8(data)
 		case extSignatureAlgs:
-			h.sigAlgs = appendU16s(bufs.sigBuf[:0], e.vec16())
+			list, _, _ := cutVec16(data)
+			h.sigAlgs = appendU16s(bufs.sigBuf[:0], list)
 		case extSupportedVersions:
-			list := e.vec8()
+			list, _, _ := cutVec8(data)
 			h.versions = appendU16s(bufs.versionBuf[:0], list)
 			if len(list) >= 2 {
 				h.highest = 0
@@ -507,39 +503,40 @@ func (d *Decoder) serviceFact() (protocols.Fact, bool) {
 
 // serverHello emits the server's observation (RFC 8446 §4.1.3).
 func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
-	r := &reader{b: body, ok: true}
-	version := uint16(r.u16())
-	r.bytes(32)
-	if sid := r.vec8(); len(sid) > 32 {
-		return protocols.Malformedf("tls: session id of %d bytes", len(sid))
-	}
-	cipher := uint16(r.u16())
-	r.u8() // compression
-	if !r.ok {
+	if len(body) < 2+32 {
 		return protocols.Malformedf("tls: short ServerHello")
 	}
+	version := binary.BigEndian.Uint16(body)
+	sid, b, ok := cutVec8(body[2+32:]) // after the random
+	if len(sid) > 32 {
+		return protocols.Malformedf("tls: session id of %d bytes", len(sid))
+	}
+	if !ok || len(b) < 3 {
+		return protocols.Malformedf("tls: short ServerHello")
+	}
+	cipher := binary.BigEndian.Uint16(b)
+	b = b[3:] // after the compression method
 	var alpn []byte
-	if len(r.b) > 0 {
-		exts := r.vec16()
+	if len(b) > 0 {
+		exts, _, ok := cutVec16(b)
+		if !ok {
+			return protocols.Malformedf("tls: bad ServerHello extensions")
+		}
 		for len(exts) > 0 {
 			typ, data, rest, ok := nextExtension(exts)
 			if !ok {
 				return protocols.Malformedf("tls: bad ServerHello extensions")
 			}
 			exts = rest
-			e := &reader{b: data, ok: true}
 			switch typ {
 			case extSupportedVersions:
-				if v := e.u16(); e.ok {
-					version = uint16(v)
+				if len(data) >= 2 {
+					version = binary.BigEndian.Uint16(data)
 				}
 			case extALPN:
-				list := &reader{b: e.vec16(), ok: e.ok}
-				alpn = list.vec8()
+				list, _, _ := cutVec16(data)
+				alpn, _, _ = cutVec8(list)
 			}
-		}
-		if !r.ok {
-			return protocols.Malformedf("tls: bad ServerHello extensions")
 		}
 	}
 	d.tls13 = version == 0x0304
@@ -593,12 +590,14 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 // message (RFC 5246 §7.4.2). A certificate crypto/x509 cannot parse is
 // skipped.
 func (d *Decoder) certificate(body []byte, emit protocols.Emit) {
-	r := &reader{b: body, ok: true}
-	n := r.u8()<<16 | r.u16()
-	list := r.bytes(n)
-	if !r.ok || len(list) < 3 {
+	if len(body) < 3 {
 		return
 	}
+	n := int(body[0])<<16 | int(body[1])<<8 | int(body[2])
+	if 3+n > len(body) || n < 3 {
+		return
+	}
+	list := body[3 : 3+n]
 	l := int(list[0])<<16 | int(list[1])<<8 | int(list[2])
 	if 3+l > len(list) {
 		return
