@@ -145,7 +145,7 @@ func appendJA4A(sec []byte, h *hello, proto byte) []byte {
 func appendJA4B(b []byte, h *hello) []byte {
 	var tmp [64]uint16
 	ciphers := append(tmp[:0], h.ciphers...)
-	slices.Sort(ciphers)
+	sortShort(ciphers)
 	return appendHexList(b, ciphers)
 }
 
@@ -159,13 +159,29 @@ func appendJA4C(c []byte, h *hello) []byte {
 			exts = append(exts, v)
 		}
 	}
-	slices.Sort(exts)
+	sortShort(exts)
 	c = appendHexList(c, exts)
 	if len(h.sigAlgs) > 0 {
 		c = append(c, '_')
 		c = appendHexList(c, h.sigAlgs)
 	}
 	return c
+}
+
+// sortShort sorts s: by insertion when it is as short as a hello's lists
+// usually are (slices.Sort costs more there), else with slices.Sort.
+func sortShort(s []uint16) {
+	if len(s) > 32 {
+		slices.Sort(s)
+		return
+	}
+	for i := 1; i < len(s); i++ {
+		v, j := s[i], i
+		for ; j > 0 && s[j-1] > v; j-- {
+			s[j] = s[j-1]
+		}
+		s[j] = v
+	}
 }
 
 // ja4Hash is the first 12 hex digits of the SHA-256 of s, or twelve zeros

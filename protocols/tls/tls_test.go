@@ -2,8 +2,10 @@ package tls
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -448,6 +450,24 @@ func TestAppendDecimal(t *testing.T) {
 	for v := range 1 << 16 {
 		if got, want := string(appendDecimal([]byte("x"), uint16(v))), "x"+strconv.Itoa(v); got != want {
 			t.Errorf("appendDecimal(%d): expected %q, got %q", v, want, got)
+		}
+	}
+}
+
+// TestSortShort: sortShort sorts like slices.Sort on both sides of its
+// insertion-sort threshold.
+func TestSortShort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 80 {
+		for range 20 {
+			s := make([]uint16, n)
+			for i := range s {
+				s[i] = uint16(rng.IntN(64)) * 0x0401 // few distinct values: duplicates
+			}
+			want := slices.Sorted(slices.Values(s))
+			if sortShort(s); !slices.Equal(s, want) {
+				t.Fatalf("Test n=%d: expected %v, got %v", n, want, s)
+			}
 		}
 	}
 }
