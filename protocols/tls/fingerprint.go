@@ -3,7 +3,6 @@ package tls
 import (
 	"crypto/md5"
 	"crypto/sha256"
-	"encoding/hex"
 	"slices"
 )
 
@@ -71,7 +70,7 @@ func ja3Hash(s string) string {
 // appendJA3Hash appends the lower-case hex MD5 of the JA3 string s to b.
 func appendJA3Hash(b, s []byte) []byte {
 	sum := md5.Sum(s)
-	return hex.AppendEncode(b, sum[:])
+	return appendHexBytes(b, sum[:])
 }
 
 // ja4 builds the JA4 fingerprint of a ClientHello as FoxIO published it
@@ -197,7 +196,7 @@ func appendJA4Hash(b, s []byte) []byte {
 		return append(b, "000000000000"...)
 	}
 	sum := sha256.Sum256(s)
-	return hex.AppendEncode(b, sum[:6])
+	return appendHexBytes(b, sum[:6])
 }
 
 // appendCount appends n as two decimal digits, 99 at most.
@@ -207,11 +206,19 @@ func appendCount(b []byte, n int) []byte {
 }
 
 func appendHexList(b []byte, vs []uint16) []byte {
-	for i, v := range vs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendHex4(b, v)
+	if len(vs) == 0 {
+		return b
+	}
+	for _, v := range vs {
+		b = append(b, hexDigits[v>>12], hexDigits[v>>8&0xf], hexDigits[v>>4&0xf], hexDigits[v&0xf], ',')
+	}
+	return b[:len(b)-1]
+}
+
+// appendHexBytes appends the lower-case hex of p: hex.AppendEncode, inlined.
+func appendHexBytes(b, p []byte) []byte {
+	for _, c := range p {
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
 	}
 	return b
 }
