@@ -433,7 +433,7 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		raw  [maxString]byte
 		ends [6]int
 	)
-	vals := protocols.AppendPrintable(back[:0], h.sni, maxString)
+	vals := appendValue(back[:0], h.sni)
 	ends[0] = len(vals)
 	alpn := raw[:0]
 	for _, p := range h.alpn {
@@ -445,7 +445,7 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		}
 		alpn = append(alpn, p...)
 	}
-	vals = protocols.AppendPrintable(vals, alpn, maxString)
+	vals = appendValue(vals, alpn)
 	ends[1] = len(vals)
 	start := len(vals)
 	for _, v := range h.versions {
@@ -555,7 +555,7 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 		vals = appendHex4(append(vals, "0x"...), cipher)
 	}
 	cend := len(vals)
-	vals = protocols.AppendPrintable(vals, alpn, maxString)
+	vals = appendValue(vals, alpn)
 	var all string
 	if len(vals) > 0 {
 		all = string(vals)
@@ -704,6 +704,15 @@ func hex4(prefix string, v uint16) string {
 
 func appendHex4(b []byte, v uint16) []byte {
 	return append(b, hexDigits[v>>12], hexDigits[v>>8&0xf], hexDigits[v>>4&0xf], hexDigits[v&0xf])
+}
+
+// appendValue appends what sanitize keeps of b: b itself when it is clean,
+// as it usually is (IsPrintable costs less than AppendPrintable).
+func appendValue(dst, b []byte) []byte {
+	if protocols.IsPrintable(b, maxString) {
+		return append(dst, b...)
+	}
+	return protocols.AppendPrintable(dst, b, maxString)
 }
 
 // sanitize keeps the printable ASCII (0x20-0x7e) of b, trimmed, capped at
