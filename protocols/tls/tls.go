@@ -124,6 +124,9 @@ type Decoder struct {
 	// tls13 is set when the ServerHello selected TLS 1.3: the certificate
 	// that follows is encrypted.
 	tls13 bool
+	// shFacts is room for the ServerHello's two usual facts (version and
+	// cipher), allocated with the ClientHello's: one allocation less per flow.
+	shFacts *[2]protocols.Fact
 }
 
 // New returns a decoder for one flow.
@@ -473,7 +476,9 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		start = end
 	}
 	all := string(vals)
-	facts := make([]protocols.Fact, 0, n)
+	room := make([]protocols.Fact, 0, n+2)
+	facts := room[:0:n]
+	d.shFacts = (*[2]protocols.Fact)(room[n : n+2])
 	start = 0
 	for i, name := range [...]string{FactSNI, FactALPN, FactSupportedVersions, FactJA3, FactJA3Hash, FactJA4} {
 		if ends[i] > start {
@@ -574,7 +579,12 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 	if len(vals) > cend {
 		n++
 	}
-	facts := make([]protocols.Fact, 0, n)
+	var facts []protocols.Fact
+	if d.shFacts != nil && n <= len(d.shFacts) {
+		facts, d.shFacts = d.shFacts[:0:n], nil
+	} else {
+		facts = make([]protocols.Fact, 0, n)
+	}
 	facts = append(facts, protocols.Fact{Name: FactVersion, Value: vname}, protocols.Fact{Name: FactCipher, Value: cname})
 	if len(vals) > cend {
 		facts = append(facts, protocols.Fact{Name: FactALPN, Value: all[cend:]})

@@ -471,3 +471,29 @@ func TestSortShort(t *testing.T) {
 		}
 	}
 }
+
+// TestFactsApart: the ClientHello's and the ServerHello's facts share one
+// allocation, so the sensor appending to one observation's facts must not
+// touch the other's.
+func TestFactsApart(t *testing.T) {
+	var got []protocols.Observation
+	emit := func(o protocols.Observation) { got = append(got, o) }
+	d := New(protocols.FlowInfo{})
+	if err := d.Feed(protocols.FromClient, records(ja4SpecHello(), 1<<14), time.Time{}, emit); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Feed(protocols.FromServer, records(serverHello(0x0303, 0x1301, []ext{{extSupportedVersions, be16(0x0304)}}), 1<<14), time.Time{}, emit); err != protocols.SkipFlow {
+		t.Fatalf("expected SkipFlow, got %v", err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("expected 2 observations, got %d", len(got))
+	}
+	want := slices.Clone(got[1].Facts)
+	_ = append(got[0].Facts, protocols.Fact{Name: "x", Value: "y"})
+	if !slices.Equal(got[1].Facts, want) {
+		t.Errorf("expected %v, got %v", want, got[1].Facts)
+	}
+	if cap(got[0].Facts) != len(got[0].Facts) {
+		t.Errorf("expected the ClientHello's facts capped at their length, got len %d cap %d", len(got[0].Facts), cap(got[0].Facts))
+	}
+}
