@@ -316,8 +316,8 @@ type helloBufs struct {
 // appendU16s appends the big-endian 16-bit values of b to out, leaving
 // GREASE values out.
 func appendU16s(out []uint16, b []byte) []uint16 {
-	for i := 0; i+1 < len(b); i += 2 {
-		if v := binary.BigEndian.Uint16(b[i:]); !isGREASE(v) {
+	for ; len(b) >= 2; b = b[2:] {
+		if v := binary.BigEndian.Uint16(b); !isGREASE(v) {
 			out = append(out, v)
 		}
 	}
