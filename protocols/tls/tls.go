@@ -423,7 +423,8 @@ func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
 
 // clientHello emits the client's observation and, on DICOM and HL7 ports,
 // one about the server it addresses. The fact values are cut from one
-// string, so a ClientHello costs two allocations: that string and the facts.
+// string, so a ClientHello costs two allocations: that string and the facts
+// (with room for the ServerHello's).
 func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 	var bufs helloBufs
 	h, err := parseHello(body, &bufs)
