@@ -142,7 +142,7 @@ func appendJA4A(sec []byte, h *hello, proto byte) []byte {
 
 // appendJA4B appends JA4's b string before hashing: the sorted cipher list.
 func appendJA4B(b []byte, h *hello) []byte {
-	var tmp [64]uint16
+	var tmp [128]uint16
 	ciphers := append(tmp[:0], h.ciphers...)
 	sortShort(ciphers)
 	return appendHexList(b, ciphers)
@@ -151,7 +151,7 @@ func appendJA4B(b []byte, h *hello) []byte {
 // appendJA4C appends JA4's c string before hashing: the sorted extension
 // list without SNI and ALPN, then "_" and the signature algorithms.
 func appendJA4C(c []byte, h *hello) []byte {
-	var tmp [32]uint16
+	var tmp [64]uint16
 	exts := tmp[:0]
 	for _, v := range h.extensions {
 		if v != extServerName && v != extALPN {

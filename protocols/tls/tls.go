@@ -242,10 +242,11 @@ func (d *Decoder) Gap(dir protocols.Direction, _ int, _ time.Time, _ protocols.E
 // Close does nothing: observations are emitted as messages complete.
 func (d *Decoder) Close(time.Time, protocols.Emit) {}
 
-// cutVec8 and cutVec16 split a vector with a 1- or 2-byte length prefix off the
-// front of b: its contents and the bytes after it. ok is false (and v nil)
-// when the vector overruns b. They return values rather than advance a
-// reader in memory: parsing a hello is mostly these two.
+// cutVec8 and cutVec16 split a vector with a 1- or 2-byte length prefix off
+// the front of b: its contents and the bytes after it. ok is false (and v
+// nil) when the vector overruns b. Parsing a hello is mostly these two; they
+// return values, which stay in registers, rather than advance a reader held
+// in memory.
 func cutVec8(b []byte) (v, rest []byte, ok bool) {
 	if len(b) < 1 || 1+int(b[0]) > len(b) {
 		return nil, nil, false
