@@ -3,16 +3,15 @@ package tls
 import (
 	"crypto/md5"
 	"crypto/sha256"
-	"encoding/hex"
 	"slices"
-	"strconv"
 )
 
 // ja3String builds the JA3 string of a ClientHello as Salesforce published
 // it (github.com/salesforce/ja3): SSLVersion,Ciphers,Extensions,
 // EllipticCurves,EllipticCurvePointFormats, decimal values joined by "-",
-// GREASE values (RFC 8701) removed from every list; empty lists leave their
-// commas. SSLVersion is the ClientHello's legacy_version.
+// GREASE values (RFC 8701) removed from every list (parseHello drops them);
+// empty lists leave their commas. SSLVersion is the ClientHello's
+// legacy_version.
 func ja3String(h *hello) string {
 	var buf [512]byte
 	return string(appendJA3(buf[:0], h))
@@ -20,7 +19,7 @@ func ja3String(h *hello) string {
 
 // appendJA3 appends the JA3 string of h to b.
 func appendJA3(b []byte, h *hello) []byte {
-	b = strconv.AppendUint(b, uint64(h.version), 10)
+	b = appendDecimal(b, h.version)
 	b = appendDecimals(b, h.ciphers)
 	b = appendDecimals(b, h.extensions)
 	b = appendDecimals(b, h.groups)
@@ -29,27 +28,37 @@ func appendJA3(b []byte, h *hello) []byte {
 		if i > 0 {
 			b = append(b, '-')
 		}
-		b = strconv.AppendUint(b, uint64(f), 10)
+		b = appendDecimal(b, uint16(f))
 	}
 	return b
 }
 
-// appendDecimals appends ',' and the non-GREASE values of vs in decimal,
-// joined by '-'.
+// appendDecimals appends ',' and the values of vs in decimal, joined by '-'.
 func appendDecimals(b []byte, vs []uint16) []byte {
 	b = append(b, ',')
-	first := true
-	for _, v := range vs {
-		if isGREASE(v) {
-			continue
-		}
-		if !first {
+	for i, v := range vs {
+		if i > 0 {
 			b = append(b, '-')
 		}
-		first = false
-		b = strconv.AppendUint(b, uint64(v), 10)
+		b = appendDecimal(b, v)
 	}
 	return b
+}
+
+// appendDecimal appends v in decimal: strconv.AppendUint without its
+// intermediate buffer and copy, which JA3's hundred-odd numbers feel.
+func appendDecimal(b []byte, v uint16) []byte {
+	switch {
+	case v < 10:
+		return append(b, byte('0'+v))
+	case v < 100:
+		return append(b, byte('0'+v/10), byte('0'+v%10))
+	case v < 1000:
+		return append(b, byte('0'+v/100), byte('0'+v/10%10), byte('0'+v%10))
+	case v < 10000:
+		return append(b, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
+	}
+	return append(b, byte('0'+v/10000), byte('0'+v/1000%10), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
 
 // ja3Hash is the lower-case hex MD5 of a JA3 string.
@@ -61,7 +70,7 @@ func ja3Hash(s string) string {
 // appendJA3Hash appends the lower-case hex MD5 of the JA3 string s to b.
 func appendJA3Hash(b, s []byte) []byte {
 	sum := md5.Sum(s)
-	return hex.AppendEncode(b, sum[:])
+	return appendHexBytes(b, sum[:])
 }
 
 // ja4 builds the JA4 fingerprint of a ClientHello as FoxIO published it
@@ -70,7 +79,8 @@ func appendJA3Hash(b, s []byte) []byte {
 // extension counts, the first and last characters of the first ALPN value;
 // then the first 12 hex digits of the SHA-256 of the sorted cipher list, and
 // of the sorted extension list (SNI and ALPN left out) followed by "_" and
-// the signature algorithms in wire order. GREASE is ignored everywhere.
+// the signature algorithms in wire order. GREASE is ignored everywhere
+// (parseHello drops it).
 func ja4(h *hello, proto byte) string {
 	var buf [36]byte
 	return string(appendJA4(buf[:0], h, proto))
@@ -97,17 +107,8 @@ func ja4Raw(h *hello, proto byte) string {
 
 // appendJA4A appends JA4's a section.
 func appendJA4A(sec []byte, h *hello, proto byte) []byte {
-	version := h.version
-	if len(h.versions) > 0 {
-		version = 0
-		for _, v := range h.versions {
-			if !isGREASE(v) && v > version {
-				version = v
-			}
-		}
-	}
 	sec = append(sec, proto)
-	switch version {
+	switch h.highest {
 	case 0x0304:
 		sec = append(sec, "13"...)
 	case 0x0303:
@@ -134,16 +135,16 @@ func appendJA4A(sec []byte, h *hello, proto byte) []byte {
 	} else {
 		sec = append(sec, 'i')
 	}
-	sec = appendCount(sec, countNonGREASE(h.ciphers))
-	sec = appendCount(sec, countNonGREASE(h.extensions))
+	sec = appendCount(sec, len(h.ciphers))
+	sec = appendCount(sec, len(h.extensions))
 	return appendALPNChars(sec, h.alpn)
 }
 
 // appendJA4B appends JA4's b string before hashing: the sorted cipher list.
 func appendJA4B(b []byte, h *hello) []byte {
 	var tmp [128]uint16
-	ciphers := appendNonGREASE(tmp[:0], h.ciphers, false)
-	slices.Sort(ciphers)
+	ciphers := append(tmp[:0], h.ciphers...)
+	sortShort(ciphers)
 	return appendHexList(b, ciphers)
 }
 
@@ -151,24 +152,35 @@ func appendJA4B(b []byte, h *hello) []byte {
 // list without SNI and ALPN, then "_" and the signature algorithms.
 func appendJA4C(c []byte, h *hello) []byte {
 	var tmp [64]uint16
-	exts := appendNonGREASE(tmp[:0], h.extensions, true)
-	slices.Sort(exts)
-	c = appendHexList(c, exts)
-	if countNonGREASE(h.sigAlgs) > 0 {
-		c = append(c, '_')
-		first := true
-		for _, v := range h.sigAlgs {
-			if isGREASE(v) {
-				continue
-			}
-			if !first {
-				c = append(c, ',')
-			}
-			first = false
-			c = appendHex4(c, v)
+	exts := tmp[:0]
+	for _, v := range h.extensions {
+		if v != extServerName && v != extALPN {
+			exts = append(exts, v)
 		}
 	}
+	sortShort(exts)
+	c = appendHexList(c, exts)
+	if len(h.sigAlgs) > 0 {
+		c = append(c, '_')
+		c = appendHexList(c, h.sigAlgs)
+	}
 	return c
+}
+
+// sortShort sorts s: by insertion when it is as short as a hello's lists
+// usually are (slices.Sort costs more there), else with slices.Sort.
+func sortShort(s []uint16) {
+	if len(s) > 32 {
+		slices.Sort(s)
+		return
+	}
+	for i := 1; i < len(s); i++ {
+		v, j := s[i], i
+		for ; j > 0 && s[j-1] > v; j-- {
+			s[j] = s[j-1]
+		}
+		s[j] = v
+	}
 }
 
 // ja4Hash is the first 12 hex digits of the SHA-256 of s, or twelve zeros
@@ -184,29 +196,7 @@ func appendJA4Hash(b, s []byte) []byte {
 		return append(b, "000000000000"...)
 	}
 	sum := sha256.Sum256(s)
-	return hex.AppendEncode(b, sum[:6])
-}
-
-func countNonGREASE(vs []uint16) int {
-	n := 0
-	for _, v := range vs {
-		if !isGREASE(v) {
-			n++
-		}
-	}
-	return n
-}
-
-// appendNonGREASE appends the non-GREASE values of vs to out, leaving out
-// SNI and ALPN when noSNIALPN is set.
-func appendNonGREASE(out, vs []uint16, noSNIALPN bool) []uint16 {
-	for _, v := range vs {
-		if isGREASE(v) || noSNIALPN && (v == extServerName || v == extALPN) {
-			continue
-		}
-		out = append(out, v)
-	}
-	return out
+	return appendHexBytes(b, sum[:6])
 }
 
 // appendCount appends n as two decimal digits, 99 at most.
@@ -216,11 +206,19 @@ func appendCount(b []byte, n int) []byte {
 }
 
 func appendHexList(b []byte, vs []uint16) []byte {
-	for i, v := range vs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendHex4(b, v)
+	if len(vs) == 0 {
+		return b
+	}
+	for _, v := range vs {
+		b = append(b, hexDigits[v>>12], hexDigits[v>>8&0xf], hexDigits[v>>4&0xf], hexDigits[v&0xf], ',')
+	}
+	return b[:len(b)-1]
+}
+
+// appendHexBytes appends the lower-case hex of p: hex.AppendEncode, inlined.
+func appendHexBytes(b, p []byte) []byte {
+	for _, c := range p {
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
 	}
 	return b
 }

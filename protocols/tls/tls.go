@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
@@ -123,6 +124,9 @@ type Decoder struct {
 	// tls13 is set when the ServerHello selected TLS 1.3: the certificate
 	// that follows is encrypted.
 	tls13 bool
+	// shFacts is room for the ServerHello's two usual facts (version and
+	// cipher), allocated with the ClientHello's: one allocation less per flow.
+	shFacts *[2]protocols.Fact
 }
 
 // New returns a decoder for one flow.
@@ -238,48 +242,50 @@ func (d *Decoder) Gap(dir protocols.Direction, _ int, _ time.Time, _ protocols.E
 // Close does nothing: observations are emitted as messages complete.
 func (d *Decoder) Close(time.Time, protocols.Emit) {}
 
-// reader reads big-endian fields from a message, remembering a failure.
-type reader struct {
-	b  []byte
-	ok bool
-}
-
-func (r *reader) bytes(n int) []byte {
-	if !r.ok || n > len(r.b) {
-		r.ok = false
-		return nil
+// cutVec8 and cutVec16 split a vector with a 1- or 2-byte length prefix off
+// the front of b: its contents and the bytes after it. ok is false (and v
+// nil) when the vector overruns b. Parsing a hello is mostly these two; they
+// return values, which stay in registers, rather than advance a reader held
+// in memory.
+func cutVec8(b []byte) (v, rest []byte, ok bool) {
+	if len(b) < 1 || 1+int(b[0]) > len(b) {
+		return nil, nil, false
 	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
+	end := 1 + int(b[0])
+	return b[1:end], b[end:], true
 }
 
-func (r *reader) u8() int {
-	b := r.bytes(1)
-	if b == nil {
-		return 0
+func cutVec16(b []byte) (v, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return nil, nil, false
 	}
-	return int(b[0])
-}
-
-func (r *reader) u16() int {
-	b := r.bytes(2)
-	if b == nil {
-		return 0
+	end := 2 + int(binary.BigEndian.Uint16(b))
+	if end > len(b) {
+		return nil, nil, false
 	}
-	return int(binary.BigEndian.Uint16(b))
+	return b[2:end], b[end:], true
 }
 
-// vec8 and vec16 read a vector with a 1- or 2-byte length prefix.
-func (r *reader) vec8() []byte  { return r.bytes(r.u8()) }
-func (r *reader) vec16() []byte { return r.bytes(r.u16()) }
+// nextExtension splits the first extension off the list b (RFC 8446 §4.2):
+// its type and data, and the extensions after it. ok is false when the
+// extension overruns b.
+func nextExtension(b []byte) (typ uint16, data, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return 0, nil, nil, false
+	}
+	end := 4 + int(binary.BigEndian.Uint16(b[2:]))
+	if end > len(b) {
+		return 0, nil, nil, false
+	}
+	return binary.BigEndian.Uint16(b), b[4:end], b[end:], true
+}
 
 // isGREASE reports whether v is a GREASE value (RFC 8701 §2): 0x0a0a,
 // 0x1a1a, ... 0xfafa.
 func isGREASE(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
 
-// hello holds the ClientHello fields the fingerprints use, GREASE included
-// (each fingerprint drops it).
+// hello holds the ClientHello fields the fingerprints use. The lists leave
+// GREASE values out: every fingerprint and fact ignores them.
 type hello struct {
 	version      uint16
 	ciphers      []uint16
@@ -291,6 +297,10 @@ type hello struct {
 	sni          []byte
 	hasSNI       bool
 	alpn         [][]byte
+	// highest is JA4's version: the highest value of versions when
+	// supported_versions lists any value (0 when they all are GREASE), else
+	// the legacy version.
+	highest uint16
 }
 
 // helloBufs holds the arrays a hello's lists start in, so a ClientHello
@@ -304,10 +314,13 @@ type helloBufs struct {
 	alpnBuf    [4][]byte
 }
 
-// appendU16s appends the big-endian 16-bit values of b to out.
+// appendU16s appends the big-endian 16-bit values of b to out, leaving
+// GREASE values out.
 func appendU16s(out []uint16, b []byte) []uint16 {
-	for i := 0; i+1 < len(b); i += 2 {
-		out = append(out, binary.BigEndian.Uint16(b[i:]))
+	for ; len(b) >= 2; b = b[2:] {
+		if v := binary.BigEndian.Uint16(b); !isGREASE(v) {
+			out = append(out, v)
+		}
 	}
 	return out
 }
@@ -324,67 +337,86 @@ func parseClientHello(body []byte) (*hello, error) {
 // parseHello reads a ClientHello body. The lists of the hello start in bufs
 // and its byte slices point into body.
 func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
-	r := reader{b: body, ok: true}
-	h.version = uint16(r.u16())
-	r.bytes(32) // random
-	if sid := r.vec8(); len(sid) > 32 {
+	if len(body) < 2+32 {
+		return h, protocols.Malformedf("tls: short ClientHello")
+	}
+	h.version = binary.BigEndian.Uint16(body)
+	h.highest = h.version
+	sid, b, ok := cutVec8(body[2+32:]) // after the random
+	if len(sid) > 32 {
 		return h, protocols.Malformedf("tls: session id of %d bytes", len(sid))
 	}
-	cs := r.vec16()
+	cs, b, ok2 := cutVec16(b)
 	if len(cs)%2 != 0 {
 		return h, protocols.Malformedf("tls: odd cipher suites length")
 	}
 	h.ciphers = appendU16s(bufs.cipherBuf[:0], cs)
-	r.vec8() // compression methods
-	if !r.ok {
+	_, b, ok3 := cutVec8(b) // compression methods
+	if !ok || !ok2 || !ok3 {
 		return h, protocols.Malformedf("tls: short ClientHello")
 	}
-	if len(r.b) == 0 {
+	if len(b) == 0 {
 		return h, nil // no extensions (SSL 3.0 style)
 	}
-	exts := reader{b: r.vec16(), ok: r.ok}
-	if !r.ok {
+	exts, _, ok := cutVec16(b)
+	if !ok {
 		return h, protocols.Malformedf("tls: extensions overrun the ClientHello")
 	}
 	h.extensions = bufs.extBuf[:0]
-	for len(exts.b) > 0 {
-		typ := uint16(exts.u16())
-		data := exts.vec16()
-		if !exts.ok {
+	for len(exts) > 0 {
+		typ, data, rest, ok := nextExtension(exts)
+		if !ok {
 			return h, protocols.Malformedf("tls: extension overruns the list")
 		}
-		h.extensions = append(h.extensions, typ)
-		e := reader{b: data, ok: true}
+		exts = rest
+		if !isGREASE(typ) {
+			h.extensions = append(h.extensions, typ)
+		}
 		switch typ {
 		case extServerName:
 			h.hasSNI = true
-			list := reader{b: e.vec16(), ok: e.ok}
-			for len(list.b) > 0 && list.ok {
-				kind := list.u8()
-				name := list.vec16()
-				if list.ok && kind == 0 && h.sni == nil {
+			list, _, _ := cutVec16(data)
+			for len(list) > 0 && h.sni == nil {
+				kind := list[0]
+				name, rest, ok := cutVec16(list[1:])
+				if !ok {
+					break
+				}
+				if kind == 0 {
 					h.sni = name
 				}
+				list = rest
 			}
 		case extALPN:
-			list := reader{b: e.vec16(), ok: e.ok}
-			for len(list.b) > 0 && list.ok {
-				p := list.vec8()
-				if list.ok {
-					if h.alpn == nil {
-						h.alpn = bufs.alpnBuf[:0]
-					}
-					h.alpn = append(h.alpn, p)
+			list, _, _ := cutVec16(data)
+			for len(list) > 0 {
+				p, rest, ok := cutVec8(list)
+				if !ok {
+					break
 				}
+				if h.alpn == nil {
+					h.alpn = bufs.alpnBuf[:0]
+				}
+				h.alpn = append(h.alpn, p)
+				list = rest
 			}
 		case extSupportedGroups:
-			h.groups = appendU16s(bufs.groupBuf[:0], e.vec16())
+			list, _, _ := cutVec16(data)
+			h.groups = appendU16s(bufs.groupBuf[:0], list)
 		case extECPointFormats:
-			h.pointFormats = e.vec8()
+			h.pointFormats, _, _ = cutVec8(data)
 		case extSignatureAlgs:
-			h.sigAlgs = appendU16s(bufs.sigBuf[:0], e.vec16())
+			list, _, _ := cutVec16(data)
+			h.sigAlgs = appendU16s(bufs.sigBuf[:0], list)
 		case extSupportedVersions:
-			h.versions = appendU16s(bufs.versionBuf[:0], e.vec8())
+			list, _, _ := cutVec8(data)
+			h.versions = appendU16s(bufs.versionBuf[:0], list)
+			if len(list) >= 2 {
+				h.highest = 0
+				if len(h.versions) > 0 {
+					h.highest = slices.Max(h.versions)
+				}
+			}
 		}
 	}
 	return h, nil
@@ -392,7 +424,8 @@ func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
 
 // clientHello emits the client's observation and, on DICOM and HL7 ports,
 // one about the server it addresses. The fact values are cut from one
-// string, so a ClientHello costs two allocations: that string and the facts.
+// string, so a ClientHello costs two allocations: that string and the facts
+// (with room for the ServerHello's).
 func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 	var bufs helloBufs
 	h, err := parseHello(body, &bufs)
@@ -405,7 +438,7 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		raw  [maxString]byte
 		ends [6]int
 	)
-	vals := protocols.AppendPrintable(back[:0], h.sni, maxString)
+	vals := appendValue(back[:0], h.sni)
 	ends[0] = len(vals)
 	alpn := raw[:0]
 	for _, p := range h.alpn {
@@ -417,11 +450,11 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		}
 		alpn = append(alpn, p...)
 	}
-	vals = protocols.AppendPrintable(vals, alpn, maxString)
+	vals = appendValue(vals, alpn)
 	ends[1] = len(vals)
 	start := len(vals)
 	for _, v := range h.versions {
-		if !isGREASE(v) && len(vals)-start < maxString-8 {
+		if len(vals)-start < maxString-8 {
 			if len(vals) > start {
 				vals = append(vals, ',')
 			}
@@ -445,7 +478,9 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 		start = end
 	}
 	all := string(vals)
-	facts := make([]protocols.Fact, 0, n)
+	room := make([]protocols.Fact, 0, n+2)
+	facts := room[:0:n]
+	d.shFacts = (*[2]protocols.Fact)(room[n : n+2])
 	start = 0
 	for i, name := range [...]string{FactSNI, FactALPN, FactSupportedVersions, FactJA3, FactJA3Hash, FactJA4} {
 		if ends[i] > start {
@@ -475,35 +510,40 @@ func (d *Decoder) serviceFact() (protocols.Fact, bool) {
 
 // serverHello emits the server's observation (RFC 8446 §4.1.3).
 func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
-	r := &reader{b: body, ok: true}
-	version := uint16(r.u16())
-	r.bytes(32)
-	if sid := r.vec8(); len(sid) > 32 {
-		return protocols.Malformedf("tls: session id of %d bytes", len(sid))
-	}
-	cipher := uint16(r.u16())
-	r.u8() // compression
-	if !r.ok {
+	if len(body) < 2+32 {
 		return protocols.Malformedf("tls: short ServerHello")
 	}
+	version := binary.BigEndian.Uint16(body)
+	sid, b, ok := cutVec8(body[2+32:]) // after the random
+	if len(sid) > 32 {
+		return protocols.Malformedf("tls: session id of %d bytes", len(sid))
+	}
+	if !ok || len(b) < 3 {
+		return protocols.Malformedf("tls: short ServerHello")
+	}
+	cipher := binary.BigEndian.Uint16(b)
+	b = b[3:] // after the compression method
 	var alpn []byte
-	if len(r.b) > 0 {
-		exts := &reader{b: r.vec16(), ok: r.ok}
-		for len(exts.b) > 0 && exts.ok {
-			typ := exts.u16()
-			e := &reader{b: exts.vec16(), ok: exts.ok}
+	if len(b) > 0 {
+		exts, _, ok := cutVec16(b)
+		if !ok {
+			return protocols.Malformedf("tls: bad ServerHello extensions")
+		}
+		for len(exts) > 0 {
+			typ, data, rest, ok := nextExtension(exts)
+			if !ok {
+				return protocols.Malformedf("tls: bad ServerHello extensions")
+			}
+			exts = rest
 			switch typ {
 			case extSupportedVersions:
-				if v := e.u16(); e.ok {
-					version = uint16(v)
+				if len(data) >= 2 {
+					version = binary.BigEndian.Uint16(data)
 				}
 			case extALPN:
-				list := &reader{b: e.vec16(), ok: e.ok}
-				alpn = list.vec8()
+				list, _, _ := cutVec16(data)
+				alpn, _, _ = cutVec8(list)
 			}
-		}
-		if !exts.ok || !r.ok {
-			return protocols.Malformedf("tls: bad ServerHello extensions")
 		}
 	}
 	d.tls13 = version == 0x0304
@@ -522,7 +562,7 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 		vals = appendHex4(append(vals, "0x"...), cipher)
 	}
 	cend := len(vals)
-	vals = protocols.AppendPrintable(vals, alpn, maxString)
+	vals = appendValue(vals, alpn)
 	var all string
 	if len(vals) > 0 {
 		all = string(vals)
@@ -541,7 +581,12 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 	if len(vals) > cend {
 		n++
 	}
-	facts := make([]protocols.Fact, 0, n)
+	var facts []protocols.Fact
+	if d.shFacts != nil && n <= len(d.shFacts) {
+		facts, d.shFacts = d.shFacts[:0:n], nil
+	} else {
+		facts = make([]protocols.Fact, 0, n)
+	}
 	facts = append(facts, protocols.Fact{Name: FactVersion, Value: vname}, protocols.Fact{Name: FactCipher, Value: cname})
 	if len(vals) > cend {
 		facts = append(facts, protocols.Fact{Name: FactALPN, Value: all[cend:]})
@@ -557,12 +602,14 @@ func (d *Decoder) serverHello(body []byte, emit protocols.Emit) error {
 // message (RFC 5246 §7.4.2). A certificate crypto/x509 cannot parse is
 // skipped.
 func (d *Decoder) certificate(body []byte, emit protocols.Emit) {
-	r := &reader{b: body, ok: true}
-	n := r.u8()<<16 | r.u16()
-	list := r.bytes(n)
-	if !r.ok || len(list) < 3 {
+	if len(body) < 3 {
 		return
 	}
+	n := int(body[0])<<16 | int(body[1])<<8 | int(body[2])
+	if 3+n > len(body) || n < 3 {
+		return
+	}
+	list := body[3 : 3+n]
 	l := int(list[0])<<16 | int(list[1])<<8 | int(list[2])
 	if 3+l > len(list) {
 		return
@@ -669,6 +716,15 @@ func hex4(prefix string, v uint16) string {
 
 func appendHex4(b []byte, v uint16) []byte {
 	return append(b, hexDigits[v>>12], hexDigits[v>>8&0xf], hexDigits[v>>4&0xf], hexDigits[v&0xf])
+}
+
+// appendValue appends what sanitize keeps of b: b itself when it is clean,
+// as it usually is (IsPrintable costs less than AppendPrintable).
+func appendValue(dst, b []byte) []byte {
+	if protocols.IsPrintable(b, maxString) {
+		return append(dst, b...)
+	}
+	return protocols.AppendPrintable(dst, b, maxString)
 }
 
 // sanitize keeps the printable ASCII (0x20-0x7e) of b, trimmed, capped at

@@ -2,8 +2,11 @@ package tls
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -408,5 +411,89 @@ func TestCipherName(t *testing.T) {
 		if got := cipherName(uint16(v)); got != "" && got != hex4("0x", uint16(v)) {
 			t.Errorf("cipherName(%#04x) = %q, want %q", v, got, hex4("0x", uint16(v)))
 		}
+	}
+}
+
+// TestJA4Version: JA4's version comes from supported_versions whenever the
+// extension lists a value, even one that is all GREASE ("00"), and from
+// legacy_version otherwise.
+func TestJA4Version(t *testing.T) {
+	tests := []struct {
+		name     string
+		versions []byte // supported_versions body; nil: no extension
+		want     string // JA4's a section
+	}{
+		{"no extension", nil, "t12i010000"},
+		{"empty list", vec8(nil), "t12i010100"},
+		{"GREASE only", vec8(be16(0x7a7a)), "t00i010100"},
+		{"GREASE and TLS 1.2", vec8(be16(0x7a7a, 0x0303)), "t12i010100"},
+		{"TLS 1.3 before GREASE", vec8(be16(0x0304, 0x1a1a, 0x0302)), "t13i010100"},
+		{"odd length", []byte{3, 3, 4, 3}, "t13i010100"},
+	}
+	for i, tc := range tests {
+		exts := []ext{{0x1a1a, nil}}
+		if tc.versions != nil {
+			exts = append(exts, ext{extSupportedVersions, tc.versions})
+		}
+		h, err := parseClientHello(clientHello(0x0303, []uint16{0x2a2a, 0x1301}, exts)[4:])
+		if err != nil {
+			t.Fatalf("Test %d (%s): unexpected error %v", i, tc.name, err)
+		}
+		if got, _, _ := strings.Cut(ja4(h, 't'), "_"); got != tc.want {
+			t.Errorf("Test %d (%s): expected %q, got %q", i, tc.name, tc.want, got)
+		}
+	}
+}
+
+// TestAppendDecimal: every 16-bit value is written as strconv writes it.
+func TestAppendDecimal(t *testing.T) {
+	for v := range 1 << 16 {
+		if got, want := string(appendDecimal([]byte("x"), uint16(v))), "x"+strconv.Itoa(v); got != want {
+			t.Errorf("appendDecimal(%d): expected %q, got %q", v, want, got)
+		}
+	}
+}
+
+// TestSortShort: sortShort sorts like slices.Sort on both sides of its
+// insertion-sort threshold.
+func TestSortShort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 80 {
+		for range 20 {
+			s := make([]uint16, n)
+			for i := range s {
+				s[i] = uint16(rng.IntN(64)) * 0x0401 // few distinct values: duplicates
+			}
+			want := slices.Sorted(slices.Values(s))
+			if sortShort(s); !slices.Equal(s, want) {
+				t.Fatalf("Test n=%d: expected %v, got %v", n, want, s)
+			}
+		}
+	}
+}
+
+// TestFactsApart: the ClientHello's and the ServerHello's facts share one
+// allocation, so the sensor appending to one observation's facts must not
+// touch the other's.
+func TestFactsApart(t *testing.T) {
+	var got []protocols.Observation
+	emit := func(o protocols.Observation) { got = append(got, o) }
+	d := New(protocols.FlowInfo{})
+	if err := d.Feed(protocols.FromClient, records(ja4SpecHello(), 1<<14), time.Time{}, emit); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Feed(protocols.FromServer, records(serverHello(0x0303, 0x1301, []ext{{extSupportedVersions, be16(0x0304)}}), 1<<14), time.Time{}, emit); err != protocols.SkipFlow {
+		t.Fatalf("expected SkipFlow, got %v", err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("expected 2 observations, got %d", len(got))
+	}
+	want := slices.Clone(got[1].Facts)
+	_ = append(got[0].Facts, protocols.Fact{Name: "x", Value: "y"})
+	if !slices.Equal(got[1].Facts, want) {
+		t.Errorf("expected %v, got %v", want, got[1].Facts)
+	}
+	if cap(got[0].Facts) != len(got[0].Facts) {
+		t.Errorf("expected the ClientHello's facts capped at their length, got len %d cap %d", len(got[0].Facts), cap(got[0].Facts))
 	}
 }
