@@ -609,7 +609,8 @@ func equalFold(b []byte, s string) bool {
 		return false
 	}
 	for i := range len(b) {
-		if lower(b[i]) != lower(s[i]) {
+		// Most names come in the case they are compared with.
+		if b[i] != s[i] && lower(b[i]) != lower(s[i]) {
 			return false
 		}
 	}
@@ -645,7 +646,7 @@ func allTchar(b []byte) bool {
 // ignoring case.
 func containsFold(b []byte, sub string) bool {
 	for i := 0; i+len(sub) <= len(b); i++ {
-		if equalFold(b[i:i+len(sub)], sub) {
+		if lower(b[i]) == sub[0] && equalFold(b[i:i+len(sub)], sub) {
 			return true
 		}
 	}
