@@ -536,12 +536,20 @@ func (d *Decoder) endHeaders(s *side, emit protocols.Emit) error {
 // add records fact name=value (sanitized) in the current message unless the
 // flow already reported it from the same side.
 func (d *Decoder) add(s *side, name string, value []byte) {
+	// Reported values are clean, so a raw value equal to one is a repeat
+	// (the common case on keep-alive flows) and needs no sanitizing.
+	if d.seenFact(s, name, value) {
+		return
+	}
 	v := value
 	if !protocols.IsPrintable(v, maxString) {
 		var buf [maxString]byte
 		v = protocols.AppendPrintable(buf[:0], value, maxString)
+		if d.seenFact(s, name, v) {
+			return
+		}
 	}
-	if len(v) == 0 || d.seenFact(s, name, v) {
+	if len(v) == 0 {
 		return
 	}
 	d.record(s, protocols.Fact{Name: name, Value: string(v)})
