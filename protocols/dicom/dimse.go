@@ -59,7 +59,7 @@ func (d *decoder) command(s *stream, ctx byte, emit protocols.Emit) {
 		}
 		b = b[8+n:]
 	}
-	name := commandName(field)
+	name, source := commandName(field)
 	if !hasField || name == "" {
 		return
 	}
@@ -90,8 +90,13 @@ func (d *decoder) command(s *stream, ctx byte, emit protocols.Emit) {
 	if isRSP && hasStatus {
 		facts = append(facts, protocols.Fact{Name: FactStatus, Value: hex16(status)})
 	}
-	facts = addFact(facts, FactSOPClass, clean(sop))
-	emit(protocols.Observation{Protocol: Name, Source: commandSource(name), About: protocols.Sender, Facts: facts})
+	// The key once kept is the value, unless cleaning changes it.
+	value := d.seen[len(d.seen)-1].value
+	if string(cleanView(sop)) != value {
+		value = clean(sop)
+	}
+	facts = addFact(facts, FactSOPClass, value)
+	emit(protocols.Observation{Protocol: Name, Source: source, About: protocols.Sender, Facts: facts})
 }
 
 func trimPad(b []byte) []byte {
