@@ -21,17 +21,16 @@ const (
 	maxValue    = 1024 // longer wanted values are skipped, not truncated
 )
 
-// command decodes a complete command set and emits its command once per flow
-// (per command, status and SOP class). A C-STORE-RQ with a data set arms
-// the data set parser for the same presentation context.
-func (d *decoder) command(s *stream, ctx byte, emit protocols.Emit) {
+// command decodes a complete command set b and emits its command once per
+// flow (per command, status and SOP class). A C-STORE-RQ with a data set
+// arms the data set parser of s for the same presentation context.
+func (d *decoder) command(s *stream, b []byte, ctx byte, emit protocols.Emit) {
 	var (
 		field, status, dsType uint16
 		hasField, hasStatus   bool
 		sop, requested        []byte
 	)
 	dsType = noDataSet
-	b := s.cmd
 	for len(b) >= 8 {
 		tag := uint32(binary.LittleEndian.Uint16(b[0:2]))<<16 | uint32(binary.LittleEndian.Uint16(b[2:4]))
 		n := binary.LittleEndian.Uint32(b[4:8])
