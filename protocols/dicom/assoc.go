@@ -189,8 +189,8 @@ func (d *decoder) associateRQ(body []byte, emit protocols.Emit) error {
 func (d *decoder) associateAC(body []byte, emit protocols.Emit) error {
 	var a assoc
 	a.called = clean(body[4:20]) // the calling AE title is the RQ's
-	facts := make([]protocols.Fact, 0, 8)
-	var accepted []string
+	var acceptedBuf [8]string
+	accepted := acceptedBuf[:0]
 	err := items(body[minAssociatePDU:], func(it item) error {
 		switch it.typ {
 		case itemAppContext:
@@ -228,6 +228,7 @@ func (d *decoder) associateAC(body []byte, emit protocols.Emit) error {
 		return err
 	}
 	// The AC echoes the called AE title: the acceptor's own (PS3.8 9.3.3.2).
+	facts := make([]protocols.Fact, 0, 5+len(accepted))
 	facts = addFact(facts, FactAETitle, a.called)
 	facts = addFact(facts, FactApplicationCtx, a.appContext)
 	for _, s := range accepted {
