@@ -266,6 +266,9 @@ func (d *decoder) element(ds *dataset, n int) {
 	if ds.depth == 0 && length <= maxValue {
 		tag := uint32(group)<<16 | uint32(elem)
 		for i, w := range wanted {
+			if w.tag < tag {
+				continue
+			}
 			if w.tag == tag && ds.found&(1<<i) == 0 {
 				ds.want, ds.vleft, ds.val = i, length, ds.val[:0]
 				if length == 0 {
@@ -273,6 +276,7 @@ func (d *decoder) element(ds *dataset, n int) {
 				}
 				return
 			}
+			break // wanted is in tag order
 		}
 	}
 	ds.skip = length
@@ -315,6 +319,19 @@ func (d *decoder) flushDataset(s *stream, emit protocols.Emit) {
 // outside printable ASCII replaced by '?', empty values dropped, the whole
 // capped at maxString bytes.
 func cleanMulti(b []byte) []byte {
+	// Most values are one printable value without padding: kept as they are.
+	if len(b) <= maxString && len(b) > 0 && b[0] != ' ' && b[len(b)-1] != ' ' {
+		plain := true
+		for _, c := range b {
+			if c < 0x20 || c > 0x7e || c == '\\' {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return b
+		}
+	}
 	out := b[:0]
 	start := 0
 	for i := 0; i <= len(b); i++ {
