@@ -391,8 +391,10 @@ func (d *decoder) Skip(dir protocols.Direction) int {
 	}
 	switch s.state {
 	case stSkip:
-		n := s.left
-		s.left, s.state = 0, stHeader
+		n := min(s.left, protocols.MaxSkip)
+		if s.left -= n; s.left == 0 {
+			s.state = stHeader
+		}
 		return int(n)
 	case stPData:
 		if s.pdvLeft == 0 || s.pdvMCH&1 != 0 || (s.dsActive && s.pdvCtx == s.dsCtx && !s.ds.done) {
@@ -408,6 +410,7 @@ func (d *decoder) Skip(dir protocols.Direction) int {
 				n--
 			}
 		}
+		n = min(n, protocols.MaxSkip) // the rest at the next call
 		s.pdvLeft -= n
 		s.left -= n
 		if s.pdvLeft == 0 && s.pdvMCH&2 != 0 && s.dsActive && s.pdvCtx == s.dsCtx {
