@@ -88,11 +88,6 @@ type assoc struct {
 	implVersion     string
 }
 
-func (a *assoc) fixed(body []byte) {
-	a.called = clean(body[4:20])
-	a.calling = clean(body[20:36])
-}
-
 func (a *assoc) userInfo(v []byte) error {
 	return items(v, func(it item) error {
 		switch it.typ {
@@ -129,7 +124,7 @@ func addFact(facts []protocols.Fact, name, value string) []protocols.Fact {
 // associateRQ decodes an A-ASSOCIATE-RQ body (PS3.8 9.3.2).
 func (d *decoder) associateRQ(body []byte, emit protocols.Emit) error {
 	var a assoc
-	a.fixed(body)
+	a.called, a.calling = clean(body[4:20]), clean(body[20:36])
 	var sopBuf, syntaxBuf [8]string
 	sops, syntaxes := sopBuf[:0], syntaxBuf[:0]
 	d.contexts = d.contexts[:0]
@@ -145,12 +140,13 @@ func (d *decoder) associateRQ(body []byte, emit protocols.Emit) error {
 			err := items(it.value[4:], func(sub item) error {
 				switch sub.typ {
 				case itemAbstract:
-					abstract = clean(sub.value)
-					if !containsString(sops, abstract) && abstract != "" {
+					var dup bool
+					abstract, dup = cleanIn(sops, sub.value)
+					if !dup && abstract != "" {
 						sops = append(sops, abstract)
 					}
 				case itemTransfer:
-					if s := clean(sub.value); s != "" && !containsString(syntaxes, s) && len(syntaxes) < 64 {
+					if s, dup := cleanIn(syntaxes, sub.value); s != "" && !dup && len(syntaxes) < 64 {
 						syntaxes = append(syntaxes, s)
 					}
 				}
@@ -192,9 +188,9 @@ func (d *decoder) associateRQ(body []byte, emit protocols.Emit) error {
 // contexts are named by the abstract syntax the RQ proposed under their id.
 func (d *decoder) associateAC(body []byte, emit protocols.Emit) error {
 	var a assoc
-	a.fixed(body)
-	facts := make([]protocols.Fact, 0, 8)
-	var accepted []string
+	a.called = clean(body[4:20]) // the calling AE title is the RQ's
+	var acceptedBuf [8]string
+	accepted := acceptedBuf[:0]
 	err := items(body[minAssociatePDU:], func(it item) error {
 		switch it.typ {
 		case itemAppContext:
@@ -204,10 +200,10 @@ func (d *decoder) associateAC(body []byte, emit protocols.Emit) error {
 				return protocols.Malformedf("dicom: presentation context item of %d bytes", len(it.value))
 			}
 			id, result := it.value[0], it.value[2]
-			var syntax string
+			syntax := tsUnknown
 			err := items(it.value[4:], func(sub item) error {
 				if sub.typ == itemTransfer {
-					syntax = clean(sub.value)
+					syntax = syntaxOf(cleanView(sub.value))
 				}
 				return nil
 			})
@@ -219,7 +215,7 @@ func (d *decoder) associateAC(body []byte, emit protocols.Emit) error {
 				return nil
 			}
 			c.accepted = true
-			c.syntax = syntaxOf(syntax)
+			c.syntax = syntax
 			if c.abstract != "" && !containsString(accepted, c.abstract) {
 				accepted = append(accepted, c.abstract)
 			}
@@ -232,6 +228,7 @@ func (d *decoder) associateAC(body []byte, emit protocols.Emit) error {
 		return err
 	}
 	// The AC echoes the called AE title: the acceptor's own (PS3.8 9.3.3.2).
+	facts := make([]protocols.Fact, 0, 5+len(accepted))
 	facts = addFact(facts, FactAETitle, a.called)
 	facts = addFact(facts, FactApplicationCtx, a.appContext)
 	for _, s := range accepted {

@@ -169,11 +169,16 @@ func (d *decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit p
 			}
 		case stBody:
 			k := min(uint32(len(data)), s.left)
-			s.body = append(s.body, data[:k]...)
+			body := data[:k]
 			s.left -= k
 			data = data[k:]
+			if len(s.body) > 0 || s.left > 0 {
+				// The body came or comes in pieces: buffer them.
+				s.body = append(s.body, body...)
+				body = s.body
+			}
 			if s.left == 0 {
-				if err := d.endPDU(s, dir, emit); err != nil {
+				if err := d.endPDU(s, dir, body, emit); err != nil {
 					d.fail()
 					return err
 				}
@@ -244,10 +249,10 @@ func (d *decoder) startPDU(s *stream, dir protocols.Direction, emit protocols.Em
 	return nil
 }
 
-// endPDU handles a complete association-level PDU.
-func (d *decoder) endPDU(s *stream, dir protocols.Direction, emit protocols.Emit) error {
+// endPDU handles a complete association-level PDU: its body, read in
+// place or from s.body.
+func (d *decoder) endPDU(s *stream, dir protocols.Direction, body []byte, emit protocols.Emit) error {
 	s.state = stHeader
-	body := s.body
 	defer func() {
 		// Keep nothing of the PDU (user identity items carry passwords),
 		// and no large buffer for the life of the flow.
@@ -302,6 +307,12 @@ func (d *decoder) pdata(s *stream, dir protocols.Direction, b []byte, emit proto
 		b = b[k:]
 		s.pdvLeft -= k
 		if s.pdvMCH&1 != 0 {
+			if s.pdvLeft == 0 && s.pdvMCH&2 != 0 && len(s.cmd) == 0 && !s.cmdOver && len(frag) <= maxCommandSet {
+				// A whole command set in one fragment, the usual case:
+				// read in place (what fragmentEnd would do).
+				d.command(s, frag, s.pdvCtx, emit)
+				continue
+			}
 			if !s.cmdOver {
 				if len(s.cmd)+len(frag) > maxCommandSet {
 					s.cmdOver = true
@@ -328,7 +339,7 @@ func (d *decoder) fragmentEnd(s *stream, dir protocols.Direction, emit protocols
 	}
 	if s.pdvMCH&1 != 0 {
 		if !s.cmdOver {
-			d.command(s, s.pdvCtx, emit)
+			d.command(s, s.cmd, s.pdvCtx, emit)
 		}
 		s.cmd = s.cmd[:0]
 		s.cmdOver = false
@@ -380,8 +391,10 @@ func (d *decoder) Skip(dir protocols.Direction) int {
 	}
 	switch s.state {
 	case stSkip:
-		n := s.left
-		s.left, s.state = 0, stHeader
+		n := min(s.left, protocols.MaxSkip)
+		if s.left -= n; s.left == 0 {
+			s.state = stHeader
+		}
 		return int(n)
 	case stPData:
 		if s.pdvLeft == 0 || s.pdvMCH&1 != 0 || (s.dsActive && s.pdvCtx == s.dsCtx && !s.ds.done) {
@@ -397,6 +410,7 @@ func (d *decoder) Skip(dir protocols.Direction) int {
 				n--
 			}
 		}
+		n = min(n, protocols.MaxSkip) // the rest at the next call
 		s.pdvLeft -= n
 		s.left -= n
 		if s.pdvLeft == 0 && s.pdvMCH&2 != 0 && s.dsActive && s.pdvCtx == s.dsCtx {

@@ -390,3 +390,14 @@ func TestSpec(t *testing.T) {
 }
 
 func TestDependencies(t *testing.T) { corpustest.CheckDeps(t) }
+
+// TestCommandSources checks that every named command's source is its name
+// in lower case under "dicom.".
+func TestCommandSources(t *testing.T) {
+	for v := range 1 << 16 {
+		name, source := commandName(uint16(v))
+		if name != "" && source != "dicom."+strings.ToLower(name) {
+			t.Errorf("Test %#04x: expected source %q, got %q", v, "dicom."+strings.ToLower(name), source)
+		}
+	}
+}

@@ -21,17 +21,16 @@ const (
 	maxValue    = 1024 // longer wanted values are skipped, not truncated
 )
 
-// command decodes a complete command set and emits its command once per flow
-// (per command, status and SOP class). A C-STORE-RQ with a data set arms
-// the data set parser for the same presentation context.
-func (d *decoder) command(s *stream, ctx byte, emit protocols.Emit) {
+// command decodes a complete command set b and emits its command once per
+// flow (per command, status and SOP class). A C-STORE-RQ with a data set
+// arms the data set parser of s for the same presentation context.
+func (d *decoder) command(s *stream, b []byte, ctx byte, emit protocols.Emit) {
 	var (
 		field, status, dsType uint16
 		hasField, hasStatus   bool
 		sop, requested        []byte
 	)
 	dsType = noDataSet
-	b := s.cmd
 	for len(b) >= 8 {
 		tag := uint32(binary.LittleEndian.Uint16(b[0:2]))<<16 | uint32(binary.LittleEndian.Uint16(b[2:4]))
 		n := binary.LittleEndian.Uint32(b[4:8])
@@ -59,7 +58,7 @@ func (d *decoder) command(s *stream, ctx byte, emit protocols.Emit) {
 		}
 		b = b[8+n:]
 	}
-	name := commandName(field)
+	name, source := commandName(field)
 	if !hasField || name == "" {
 		return
 	}
@@ -90,8 +89,13 @@ func (d *decoder) command(s *stream, ctx byte, emit protocols.Emit) {
 	if isRSP && hasStatus {
 		facts = append(facts, protocols.Fact{Name: FactStatus, Value: hex16(status)})
 	}
-	facts = addFact(facts, FactSOPClass, clean(sop))
-	emit(protocols.Observation{Protocol: Name, Source: commandSource(name), About: protocols.Sender, Facts: facts})
+	// The key once kept is the value, unless cleaning changes it.
+	value := d.seen[len(d.seen)-1].value
+	if string(cleanView(sop)) != value {
+		value = clean(sop)
+	}
+	facts = addFact(facts, FactSOPClass, value)
+	emit(protocols.Observation{Protocol: Name, Source: source, About: protocols.Sender, Facts: facts})
 }
 
 func trimPad(b []byte) []byte {
@@ -262,6 +266,9 @@ func (d *decoder) element(ds *dataset, n int) {
 	if ds.depth == 0 && length <= maxValue {
 		tag := uint32(group)<<16 | uint32(elem)
 		for i, w := range wanted {
+			if w.tag < tag {
+				continue
+			}
 			if w.tag == tag && ds.found&(1<<i) == 0 {
 				ds.want, ds.vleft, ds.val = i, length, ds.val[:0]
 				if length == 0 {
@@ -269,6 +276,7 @@ func (d *decoder) element(ds *dataset, n int) {
 				}
 				return
 			}
+			break // wanted is in tag order
 		}
 	}
 	ds.skip = length
@@ -311,6 +319,19 @@ func (d *decoder) flushDataset(s *stream, emit protocols.Emit) {
 // outside printable ASCII replaced by '?', empty values dropped, the whole
 // capped at maxString bytes.
 func cleanMulti(b []byte) []byte {
+	// Most values are one printable value without padding: kept as they are.
+	if len(b) <= maxString && len(b) > 0 && b[0] != ' ' && b[len(b)-1] != ' ' {
+		plain := true
+		for _, c := range b {
+			if c < 0x20 || c > 0x7e || c == '\\' {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return b
+		}
+	}
 	out := b[:0]
 	start := 0
 	for i := 0; i <= len(b); i++ {

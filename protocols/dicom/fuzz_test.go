@@ -190,14 +190,15 @@ func BenchmarkDecode(b *testing.B) {
 	emit := func(o protocols.Observation) { facts += len(o.Facts) }
 	b.ReportAllocs()
 	b.SetBytes(int64(len(client) + len(server)))
+	rqLen := hexLen(rqHex)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	n := 0
 	for b.Loop() {
 		d := New(protocols.FlowInfo{Transport: protocols.TCP})
-		feedSegments(b, d, c2s, client[:hexLen(rqHex)], emit)
+		feedSegments(b, d, c2s, client[:rqLen], emit)
 		feedSegments(b, d, s2c, server, emit)
-		feedSegments(b, d, c2s, client[hexLen(rqHex):], emit)
+		feedSegments(b, d, c2s, client[rqLen:], emit)
 		d.Close(time.Time{}, emit)
 		n++
 	}

@@ -123,3 +123,20 @@ func BenchmarkDecodeSteadySkip(b *testing.B) {
 		feedSkipping(b, d, c2s, store, emit)
 	}
 }
+
+// BenchmarkDecodeSkip is BenchmarkDecode as the sensor feeds it: a new
+// flow per op (association and one C-STORE of a 256 KiB data set), the
+// bytes the decoder does not need skipped.
+func BenchmarkDecodeSkip(b *testing.B) {
+	client, server, _ := storeStreams(b, 256<<10)
+	emit := func(protocols.Observation) {}
+	rqLen := hexLen(rqHex)
+	b.ReportAllocs()
+	for b.Loop() {
+		d := New(protocols.FlowInfo{Transport: protocols.TCP})
+		feedSkipping(b, d, c2s, client[:rqLen], emit)
+		feedSkipping(b, d, s2c, server, emit)
+		feedSkipping(b, d, c2s, client[rqLen:], emit)
+		d.Close(time.Time{}, emit)
+	}
+}

@@ -5,6 +5,31 @@ import "strconv"
 // clean returns b trimmed of padding (spaces and NULs, PS3.5 6.2), cut to
 // printable ASCII (other bytes become '?') and capped at maxString bytes.
 func clean(b []byte) string {
+	s, _ := cleanIn(nil, b)
+	return s
+}
+
+// cleanIn returns clean(b) and whether it is in list. The string is list's
+// when it is there, a constant for a well-known UID, and allocated only
+// otherwise.
+func cleanIn(list []string, b []byte) (string, bool) {
+	v := cleanView(b)
+	for _, s := range list {
+		if s == string(v) {
+			return s, true
+		}
+	}
+	for _, u := range knownUIDs {
+		if u == string(v) {
+			return u, false
+		}
+	}
+	return string(v), false
+}
+
+// cleanView is clean without the string: b itself, trimmed and capped,
+// when it is printable (nearly always), else a cleaned copy.
+func cleanView(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == 0) {
 		b = b[1:]
 	}
@@ -14,24 +39,28 @@ func clean(b []byte) string {
 	if len(b) > maxString {
 		b = b[:maxString]
 	}
-	printable := true
-	for _, c := range b {
-		if c < 0x20 || c > 0x7e {
-			printable = false
-			break
-		}
-	}
-	if printable {
-		return string(b)
-	}
-	out := make([]byte, len(b))
 	for i, c := range b {
 		if c < 0x20 || c > 0x7e {
-			c = '?'
+			out := append([]byte(nil), b...)
+			for j := i; j < len(out); j++ {
+				if out[j] < 0x20 || out[j] > 0x7e {
+					out[j] = '?'
+				}
+			}
+			return out
 		}
-		out[i] = c
 	}
-	return string(out)
+	return b
+}
+
+// knownUIDs are UIDs nearly every association carries (PS3.6 annex A): the
+// DICOM application context, the uncompressed little endian transfer
+// syntaxes and the Verification SOP class.
+var knownUIDs = [...]string{
+	"1.2.840.10008.3.1.1.1",
+	"1.2.840.10008.1.2",
+	"1.2.840.10008.1.2.1",
+	"1.2.840.10008.1.1",
 }
 
 // coded formats a code and its name as "1 (rejected-permanent)".
@@ -128,74 +157,65 @@ func abortReasonName(v byte) string {
 }
 
 // commandName names a DIMSE Command Field (0000,0100) value (PS3.7 E.1,
-// table E.1-1); "" for an unknown one.
-func commandName(v uint16) string {
+// table E.1-1), with the source of its observations ("C-STORE-RQ",
+// "dicom.c-store-rq"); "" for an unknown one.
+func commandName(v uint16) (name, source string) {
 	switch v {
 	case 0x0001:
-		return "C-STORE-RQ"
+		return "C-STORE-RQ", "dicom.c-store-rq"
 	case 0x8001:
-		return "C-STORE-RSP"
+		return "C-STORE-RSP", "dicom.c-store-rsp"
 	case 0x0010:
-		return "C-GET-RQ"
+		return "C-GET-RQ", "dicom.c-get-rq"
 	case 0x8010:
-		return "C-GET-RSP"
+		return "C-GET-RSP", "dicom.c-get-rsp"
 	case 0x0020:
-		return "C-FIND-RQ"
+		return "C-FIND-RQ", "dicom.c-find-rq"
 	case 0x8020:
-		return "C-FIND-RSP"
+		return "C-FIND-RSP", "dicom.c-find-rsp"
 	case 0x0021:
-		return "C-MOVE-RQ"
+		return "C-MOVE-RQ", "dicom.c-move-rq"
 	case 0x8021:
-		return "C-MOVE-RSP"
+		return "C-MOVE-RSP", "dicom.c-move-rsp"
 	case 0x0030:
-		return "C-ECHO-RQ"
+		return "C-ECHO-RQ", "dicom.c-echo-rq"
 	case 0x8030:
-		return "C-ECHO-RSP"
+		return "C-ECHO-RSP", "dicom.c-echo-rsp"
 	case 0x0100:
-		return "N-EVENT-REPORT-RQ"
+		return "N-EVENT-REPORT-RQ", "dicom.n-event-report-rq"
 	case 0x8100:
-		return "N-EVENT-REPORT-RSP"
+		return "N-EVENT-REPORT-RSP", "dicom.n-event-report-rsp"
 	case 0x0110:
-		return "N-GET-RQ"
+		return "N-GET-RQ", "dicom.n-get-rq"
 	case 0x8110:
-		return "N-GET-RSP"
+		return "N-GET-RSP", "dicom.n-get-rsp"
 	case 0x0120:
-		return "N-SET-RQ"
+		return "N-SET-RQ", "dicom.n-set-rq"
 	case 0x8120:
-		return "N-SET-RSP"
+		return "N-SET-RSP", "dicom.n-set-rsp"
 	case 0x0130:
-		return "N-ACTION-RQ"
+		return "N-ACTION-RQ", "dicom.n-action-rq"
 	case 0x8130:
-		return "N-ACTION-RSP"
+		return "N-ACTION-RSP", "dicom.n-action-rsp"
 	case 0x0140:
-		return "N-CREATE-RQ"
+		return "N-CREATE-RQ", "dicom.n-create-rq"
 	case 0x8140:
-		return "N-CREATE-RSP"
+		return "N-CREATE-RSP", "dicom.n-create-rsp"
 	case 0x0150:
-		return "N-DELETE-RQ"
+		return "N-DELETE-RQ", "dicom.n-delete-rq"
 	case 0x8150:
-		return "N-DELETE-RSP"
+		return "N-DELETE-RSP", "dicom.n-delete-rsp"
 	case 0x0FFF:
-		return "C-CANCEL-RQ"
+		return "C-CANCEL-RQ", "dicom.c-cancel-rq"
 	}
-	return ""
-}
-
-// commandSource is the observation source of a command: "dicom.c-store-rq".
-func commandSource(name string) string {
-	b := []byte("dicom.")
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	return string(b)
+	return "", ""
 }
 
 // hex16 formats v as "0x0000".
 func hex16(v uint16) string {
+	if v == 0 {
+		return "0x0000" // success, the status of nearly every response
+	}
 	const digits = "0123456789abcdef"
 	return string([]byte{'0', 'x', digits[v>>12], digits[v>>8&0xf], digits[v>>4&0xf], digits[v&0xf]})
 }
@@ -210,8 +230,8 @@ const (
 	tsUnsupported           // explicit VR big endian (retired), deflated
 )
 
-func syntaxOf(uid string) ts {
-	switch uid {
+func syntaxOf(uid []byte) ts {
+	switch string(uid) {
 	case "":
 		return tsUnknown
 	case "1.2.840.10008.1.2":

@@ -100,12 +100,26 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 	if !h.Response() {
 		return nil
 	}
-	// First pass: check the whole message, so that a malformed one emits
-	// nothing, and keep the question name.
+	// One pass reads the whole message and keeps the answers, so that a
+	// malformed message emits nothing. The answers' texts go back to back
+	// into vals, which becomes one string, and their facts into one slice:
+	// a response costs two allocations, one more when its texts pass 256
+	// bytes and one more when it has over 16 answers (both rare). The
+	// buffers are small because every call clears them.
 	var (
-		qbuf  [MaxName]byte
-		qname []byte
-		tbuf  [MaxName]byte
+		back     [256]byte
+		vals     = back[:0]
+		small    [16]pendingAnswer
+		answers  = small[:0]
+		nfacts   int
+		qbuf     [MaxName]byte
+		qname    []byte
+		tbuf     [MaxName]byte
+		lbuf     [MaxName]byte
+		last     []byte // the last owner name, whose text is vals[lastText[0]:lastText[1]]
+		lastText [2]uint16
+		alias    [2]uint16 // the question name's text, once made
+		aliasSet bool
 	)
 	for {
 		r, ok, err := p.Next()
@@ -117,34 +131,6 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 		}
 		if r.Section == Question && qname == nil {
 			qname = qbuf[:copy(qbuf[:], r.Name)]
-		}
-		if r.Section == Answer && r.Type == TypePTR {
-			if _, _, err := p.Name(r.DataOff, &tbuf); err != nil {
-				return err
-			}
-		}
-	}
-	emit(protocols.Observation{Protocol: "dns", Source: "dns.response", About: protocols.Sender, Role: "server"})
-	// Second pass: the answers' texts go back to back into vals, which
-	// becomes one string, and their facts into one slice: a response costs
-	// two allocations however many answers it has.
-	var (
-		back     [1024]byte
-		vals     = back[:0]
-		answers  [MaxRecords]pendingAnswer
-		na       int
-		nfacts   int
-		lbuf     [MaxName]byte
-		last     []byte // the last owner name, whose text is vals[lastText[0]:lastText[1]]
-		lastText [2]uint16
-		alias    [2]uint16 // the question name's text, once made
-		aliasSet bool
-	)
-	p.Reset(data)
-	for {
-		r, ok, _ := p.Next()
-		if !ok {
-			break
 		}
 		if r.Section != Answer {
 			continue
@@ -159,55 +145,60 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 			if lastText[1] == lastText[0] {
 				continue
 			}
-			a := &answers[na]
-			*a = pendingAnswer{addr: addr, name: lastText}
-			if qname != nil && !bytes.EqualFold(qname, r.Name) {
+			a := pendingAnswer{addr: addr, name: lastText}
+			if qname != nil && !bytes.Equal(qname, r.Name) && !bytes.EqualFold(qname, r.Name) {
 				if !aliasSet {
 					start := len(vals)
 					vals = appendText(vals, qname)
 					alias, aliasSet = [2]uint16{uint16(start), uint16(len(vals))}, true
 				}
-				a.alias = alias
+				a.alias = alias[1] > alias[0]
 			}
 			nfacts++
-			if a.alias[1] > a.alias[0] {
+			if a.alias {
 				nfacts++
 			}
-			na++
+			answers = append(answers, a)
 			continue
 		}
-		if r.Type != TypePTR || r.Class != ClassIN {
+		if r.Type != TypePTR {
+			continue
+		}
+		target, _, err := p.Name(r.DataOff, &tbuf)
+		if err != nil {
+			return err
+		}
+		if r.Class != ClassIN {
 			continue
 		}
 		addr, ok := ReverseAddr(r.Name)
 		if !ok {
 			continue
 		}
-		target, _, _ := p.Name(r.DataOff, &tbuf)
 		start := len(vals)
 		vals = appendText(vals, target)
 		if len(vals) == start {
 			continue
 		}
-		answers[na] = pendingAnswer{addr: addr, name: [2]uint16{uint16(start), uint16(len(vals))}, ptr: true}
+		answers = append(answers, pendingAnswer{addr: addr, name: [2]uint16{uint16(start), uint16(len(vals))}, ptr: true})
 		nfacts++
-		na++
 	}
-	if na == 0 {
+	emit(protocols.Observation{Protocol: "dns", Source: "dns.response", About: protocols.Sender, Role: "server"})
+	if len(answers) == 0 {
 		return nil
 	}
 	all := string(vals)
 	facts := make([]protocols.Fact, nfacts)
-	for _, a := range answers[:na] {
+	for _, a := range answers {
 		name := all[a.name[0]:a.name[1]]
 		o := protocols.Observation{Protocol: "dns", Source: "dns.response", IP: a.addr, Hostname: name}
 		switch {
 		case a.ptr:
 			facts[0] = protocols.Fact{Name: FactPTR, Value: name}
 			o.Facts, facts = facts[:1:1], facts[1:]
-		case a.alias[1] > a.alias[0]:
+		case a.alias:
 			facts[0] = protocols.Fact{Name: FactName, Value: name}
-			facts[1] = protocols.Fact{Name: FactAlias, Value: all[a.alias[0]:a.alias[1]]}
+			facts[1] = protocols.Fact{Name: FactAlias, Value: all[alias[0]:alias[1]]}
 			o.Facts, facts = facts[:2:2], facts[2:]
 		default:
 			facts[0] = protocols.Fact{Name: FactName, Value: name}
@@ -218,10 +209,12 @@ func (Decoder) Feed(_ protocols.Direction, data []byte, _ time.Time, emit protoc
 	return nil
 }
 
-// pendingAnswer is an observation to emit: its texts are ranges of one string.
-// vals holds at most MaxRecords texts of MaxName bytes: uint16 offsets do.
+// pendingAnswer is an observation to emit. Its name is a range of the
+// response's one string (which holds at most MaxRecords texts of MaxName
+// bytes: uint16 offsets do); alias says it has fact dns.alias, the question
+// name's text.
 type pendingAnswer struct {
-	addr        netip.Addr
-	name, alias [2]uint16
-	ptr         bool
+	addr       netip.Addr
+	name       [2]uint16
+	alias, ptr bool
 }

@@ -300,6 +300,9 @@ func checkText(t *testing.T, name, s string) {
 func BenchmarkFeed(b *testing.B) {
 	for _, tc := range []struct{ name, hex string }{
 		{"query", query},
+		// The replay's typical response: pacs01.hosp.local A 10.0.10.21.
+		{"one_A_answer", "1234818000010001000000000670616373303104686f7370056c6f63616c0000010001" +
+			"c00c000100010000012c00040a000a15"},
 		{"four_A_answers", fixtures[0].hex},
 		{"cname_chain", fixtures[1].hex},
 	} {

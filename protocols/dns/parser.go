@@ -116,8 +116,9 @@ func (p *Parser) Reset(msg []byte) (Header, error) {
 	if !ok {
 		return Header{}, protocols.Malformedf("dns: %d-byte message, shorter than the header", len(msg))
 	}
-	*p = Parser{msg: msg, hdr: h, off: HeaderLen,
-		counts: [4]int{int(h.Questions), int(h.Answers), int(h.Authorities), int(h.Additionals)}}
+	// Field by field: the name buffer needs no clearing.
+	p.msg, p.hdr, p.off, p.n, p.sec = msg, h, HeaderLen, 0, Question
+	p.counts = [4]int{int(h.Questions), int(h.Answers), int(h.Authorities), int(h.Additionals)}
 	return h, nil
 }
 
@@ -321,6 +322,14 @@ func Text(b []byte) string {
 
 // appendText appends Text(b) to dst.
 func appendText(dst, b []byte) []byte {
+	// Most names are printable ASCII without spaces, kept as they are.
+	i := 0
+	for i < len(b) && b[i] > ' ' && b[i] < 0x7f {
+		i++
+	}
+	if i == len(b) && len(b) <= MaxName {
+		return append(dst, b...)
+	}
 	start := len(dst)
 	for _, c := range b {
 		if c < 0x20 || c == 0x7f || (c == ' ' && len(dst) == start) {

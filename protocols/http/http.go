@@ -109,12 +109,12 @@ type side struct {
 	// Current message (the flags first: they share a word with state).
 	chunked, noBody      bool
 	tunnel               bool   // 101 or a 2xx to CONNECT: HTTP ends after this header block
+	factsFrom            uint8  // the message's new facts are its entries in Decoder.seen from here
 	line                 []byte // a line's start held over from an earlier Feed, allocated when first needed
 	headerBytes, headers int
 	contentLength        int64
 	status               int
 	remaining            int64
-	facts                []protocols.Fact
 }
 
 // Decoder parses both directions of one HTTP flow.
@@ -294,7 +294,8 @@ func (d *Decoder) handleLine(s *side, line []byte, emit protocols.Emit) error {
 // resets the message state.
 func (d *Decoder) startLine(s *side, line []byte) error {
 	s.headers, s.headerBytes, s.contentLength = 0, 0, -1
-	s.chunked, s.noBody, s.tunnel, s.status, s.facts = false, false, false, 0, nil
+	s.chunked, s.noBody, s.tunnel, s.status = false, false, false, 0
+	s.factsFrom = uint8(len(d.seen))
 	if rest, ok := bytes.CutPrefix(line, []byte("HTTP/1.")); ok {
 		if len(rest) < 5 || (rest[0] != '0' && rest[0] != '1') || rest[1] != ' ' ||
 			!isDigit(rest[2]) || !isDigit(rest[3]) || !isDigit(rest[4]) || (len(rest) > 5 && rest[5] != ' ') {
@@ -491,15 +492,29 @@ func trimOWS(b []byte) []byte {
 // (RFC 9112 §6.3).
 func (d *Decoder) endHeaders(s *side, emit protocols.Emit) error {
 	first := !s.request && !d.serverSeen && (s.status >= 200 || s.tunnel)
-	if len(s.facts) > 0 || first {
-		o := protocols.Observation{Protocol: "http", Source: "http.request", About: protocols.Sender, Role: "client", Facts: s.facts}
+	n := 0
+	for _, f := range d.seen[s.factsFrom:] {
+		if f.dir == s {
+			n++
+		}
+	}
+	if n > 0 || first {
+		o := protocols.Observation{Protocol: "http", Source: "http.request", About: protocols.Sender, Role: "client"}
+		if n > 0 {
+			o.Facts = make([]protocols.Fact, 0, n)
+			for _, f := range d.seen[s.factsFrom:] {
+				if f.dir == s {
+					o.Facts = append(o.Facts, f.fact)
+				}
+			}
+		}
 		if !s.request {
 			o.Source, o.Role = "http.response", "server"
 			d.serverSeen = true
 		}
 		emit(o)
-		s.facts = nil
 	}
+	s.factsFrom = uint8(len(d.seen))
 	switch {
 	case s.tunnel:
 		// Switching protocols or a CONNECT tunnel: no more HTTP either way.
@@ -521,12 +536,20 @@ func (d *Decoder) endHeaders(s *side, emit protocols.Emit) error {
 // add records fact name=value (sanitized) in the current message unless the
 // flow already reported it from the same side.
 func (d *Decoder) add(s *side, name string, value []byte) {
+	// Reported values are clean, so a raw value equal to one is a repeat
+	// (the common case on keep-alive flows) and needs no sanitizing.
+	if d.seenFact(s, name, value) {
+		return
+	}
 	v := value
 	if !protocols.IsPrintable(v, maxString) {
 		var buf [maxString]byte
 		v = protocols.AppendPrintable(buf[:0], value, maxString)
+		if d.seenFact(s, name, v) {
+			return
+		}
 	}
-	if len(v) == 0 || d.seenFact(s, name, v) {
+	if len(v) == 0 {
 		return
 	}
 	d.record(s, protocols.Fact{Name: name, Value: string(v)})
@@ -550,13 +573,10 @@ func (d *Decoder) seenFact(s *side, name string, value []byte) bool {
 	return len(d.seen) == maxSeen
 }
 
-// record adds f to the current message of s and to the flow's seen facts.
+// record adds f to the flow's seen facts, and so to the current message
+// of s.
 func (d *Decoder) record(s *side, f protocols.Fact) {
 	d.seen = append(d.seen, seenFact{s, f})
-	if s.facts == nil {
-		s.facts = make([]protocols.Fact, 0, 4)
-	}
-	s.facts = append(s.facts, f)
 }
 
 func chunkSize(line []byte) (int64, error) {
@@ -609,7 +629,8 @@ func equalFold(b []byte, s string) bool {
 		return false
 	}
 	for i := range len(b) {
-		if lower(b[i]) != lower(s[i]) {
+		// Most names come in the case they are compared with.
+		if b[i] != s[i] && lower(b[i]) != lower(s[i]) {
 			return false
 		}
 	}
@@ -645,7 +666,7 @@ func allTchar(b []byte) bool {
 // ignoring case.
 func containsFold(b []byte, sub string) bool {
 	for i := 0; i+len(sub) <= len(b); i++ {
-		if equalFold(b[i:i+len(sub)], sub) {
+		if lower(b[i]) == sub[0] && equalFold(b[i:i+len(sub)], sub) {
 			return true
 		}
 	}
