@@ -133,18 +133,16 @@ const shortField = 16
 func cutField(b []byte, sep byte) (v, rest []byte, last bool) {
 	// Most fields are short or empty: a plain loop over their first bytes
 	// costs less than a call to bytes.IndexByte.
-	i, n := 0, min(len(b), shortField)
-	for i < n && b[i] != sep {
-		i++
-	}
-	if i == n {
-		j := bytes.IndexByte(b[n:], sep)
-		if j < 0 {
-			return b, nil, true
+	n := min(len(b), shortField)
+	for i, c := range b[:n] {
+		if c == sep {
+			return b[:i], b[i+1:], false
 		}
-		i = n + j
 	}
-	return b[:i], b[i+1:], false
+	if j := bytes.IndexByte(b[n:], sep); j >= 0 {
+		return b[:n+j], b[n+j+1:], false
+	}
+	return b, nil, true
 }
 
 // parse reads the message that starts at b (with "MSH") and returns how many
@@ -192,13 +190,18 @@ func (m *message) header(seg []byte) bool {
 	}
 	m.enc = encoding{field: seg[3], comp: noDelim, rep: noDelim, esc: noDelim, sub: noDelim}
 	sep := seg[3]
-	enc, rest, last := cutField(seg[4:], sep) // MSH-2
+	enc, rest, _ := cutField(seg[4:], sep) // MSH-2
 	if len(enc) == 0 || len(enc) > 5 {
 		return false
 	}
 	for i, c := range enc {
-		if !isDelimiter(c) || c == seg[3] || bytes.IndexByte(enc[:i], c) >= 0 {
+		if !isDelimiter(c) || c == sep {
 			return false
+		}
+		for _, e := range enc[:i] {
+			if e == c {
+				return false
+			}
 		}
 	}
 	slots := [...]*int{&m.enc.comp, &m.enc.rep, &m.enc.esc, &m.enc.sub}
@@ -206,26 +209,15 @@ func (m *message) header(seg []byte) bool {
 		*slots[i] = int(enc[i])
 	}
 	m.enc.setSpecial()
-	for n := 3; n <= 12 && !last; n++ {
-		var v []byte
-		v, rest, last = cutField(rest, sep)
-		switch n {
-		case 3:
-			m.sendApp = v
-		case 4:
-			m.sendFac = v
-		case 5:
-			m.recvApp = v
-		case 6:
-			m.recvFac = v
-		case 9:
-			m.typ = v
-		case 10:
-			m.controlID = v
-		case 12:
-			m.version = v
-		}
-	}
+	// MSH-3 to MSH-6, MSH-9, MSH-10 and MSH-12; fields a message lacks
+	// are left empty.
+	m.sendApp, rest, _ = cutField(rest, sep)
+	m.sendFac, rest, _ = cutField(rest, sep)
+	m.recvApp, rest, _ = cutField(rest, sep)
+	m.recvFac, rest, _ = cutField(rest, sep)
+	m.typ, rest, _ = nextField(rest, sep, 2)
+	m.controlID, rest, _ = cutField(rest, sep)
+	m.version, _, _ = nextField(rest, sep, 1)
 	return true
 }
 
@@ -236,10 +228,11 @@ func (m *message) segment(seg []byte) {
 	if len(seg) < 4 || seg[3] != m.enc.field {
 		return
 	}
-	sep, rest, last := m.enc.field, seg[4:], false
+	sep, rest := m.enc.field, seg[4:]
 	switch string(seg[:3]) {
 	case "MSA":
 		m.hasMSA = true
+		var last bool
 		m.ackCode, rest, last = cutField(rest, sep)
 		if !last {
 			m.ackID, _, _ = cutField(rest, sep)
@@ -247,35 +240,54 @@ func (m *message) segment(seg []byte) {
 	case "OBX":
 		// OBX-3 observation identifier and OBX-18 equipment instance
 		// identifier (IHE PCD TF-2 §B.8). OBX-5, the value, is stepped over.
-		for n := 1; n <= 18 && !last; n++ {
-			var v []byte
-			v, rest, last = cutField(rest, sep)
-			switch n {
-			case 3:
-				if len(v) > 0 && m.ncodes < maxPerMessage {
-					m.addCode(v)
-				}
-			case 18:
-				m.addDevices(kindDeviceID, v, 0)
-			}
+		v, rest, ok := nextField(rest, sep, 2)
+		if ok && len(v) > 0 && m.ncodes < maxPerMessage {
+			m.addCode(v)
+		}
+		if v, _, ok = nextField(rest, sep, 14); ok {
+			m.addDevices(kindDeviceID, v, 0)
 		}
 	case "PRT":
 		// PRT-10 participation device, PRT-16 UDI device identifier,
 		// PRT-20 serial number (HL7 v2.8 §7.4.4). PRT-5 (a person) and the
 		// address and telecom fields are stepped over.
-		for n := 1; n <= 20 && !last; n++ {
-			var v []byte
-			v, rest, last = cutField(rest, sep)
-			switch n {
-			case 10:
-				m.addDevices(kindDeviceID, v, 0)
-			case 16:
-				m.addDevices(kindDeviceUDI, v, 0)
-			case 20:
-				m.addDevices(kindDeviceSerial, v, 1)
-			}
+		v, rest, ok := nextField(rest, sep, 9)
+		if !ok {
+			return
+		}
+		m.addDevices(kindDeviceID, v, 0)
+		if v, rest, ok = nextField(rest, sep, 5); !ok {
+			return
+		}
+		m.addDevices(kindDeviceUDI, v, 0)
+		if v, _, ok = nextField(rest, sep, 3); ok {
+			m.addDevices(kindDeviceSerial, v, 1)
 		}
 	}
+}
+
+// nextField steps over the first skip fields of the fields b, unread but
+// for their separators sep, and cuts off the field after them: it returns
+// that field, the fields after it (nil when it is the last) and whether b
+// has it. One loop over the bytes skipped costs less than a cutField call
+// per field.
+func nextField(b []byte, sep byte, skip int) (v, rest []byte, ok bool) {
+	if skip > 0 {
+		i := 0
+		for ; i < len(b); i++ {
+			if b[i] == sep {
+				if skip--; skip == 0 {
+					break
+				}
+			}
+		}
+		if i == len(b) {
+			return nil, nil, false
+		}
+		b = b[i+1:]
+	}
+	v, rest, _ = cutField(b, sep)
+	return v, rest, true
 }
 
 // addDevices records up to maxRepeats repetitions of field v.
