@@ -2,6 +2,8 @@ package hl7
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
@@ -503,6 +505,7 @@ func (m *message) ackCodeValue() (code []byte, negative bool) {
 }
 
 // Fact kinds: the second byte of a seen-set key, standing for the fact name.
+// Those a message may give several of come last (see several).
 const (
 	kindSendingApplication uint8 = iota + 1
 	kindSendingFacility
@@ -517,6 +520,11 @@ const (
 	kindDeviceSerial
 	kindObservationCode
 )
+
+// several reports whether a message may give several facts of kind k: the
+// device identifiers and codes of its OBX and PRT segments. It gives at
+// most one fact of any other kind.
+func several(k uint8) bool { return k >= kindDeviceID }
 
 // kindName returns the fact name of kind k.
 func kindName(k uint8) string {
@@ -552,11 +560,26 @@ func kindName(k uint8) string {
 // nothing for them, up to seenLinear in a slice beyond, all searched
 // linearly, more in a map. Keys are substrings of the strings the facts'
 // values are cut from.
+//
+// The messages of a flow mostly repeat their fields (a device's MSH, its
+// OBX-3 codes and OBX-18 identity), and most values are their field's bytes
+// as they are: rendering changes nothing (no escape sequence, repetition,
+// trailing empty component or space). The first seenSmall keys that are
+// such values are marked plain, per direction of the messages they came
+// from, so that the next messages find those fields without rendering them
+// or searching the whole set. A field renders the same only under the same
+// delimiters: plain keys are those of the direction's delimiters enc, and
+// are all forgotten when a direction changes its delimiters, which is rare.
+// (A key's side and kind tell the direction of the messages it can come
+// from: a direction's plain keys are all its messages can find.)
 type seenSet struct {
 	n     int // keys
 	small [seenSmall]string
 	more  []string
 	big   map[string]struct{}
+	plain [2]uint16  // per direction, bit i set: small[i] is one of its plain keys (seenSmall is 16)
+	next  [2]uint8   // per direction, the key after its last plain key found
+	enc   [2][5]byte // per direction, the delimiters of its plain keys
 }
 
 func (s *seenSet) len() int { return s.n }
@@ -579,12 +602,45 @@ func (s *seenSet) has(key []byte) bool {
 	return false
 }
 
-func (s *seenSet) add(key string) {
+// hasPlain reports whether the set has a plain key (side, kind, v) of
+// direction dir. The search starts after the last key found: messages that
+// repeat their fields in the same order find each at the first key looked
+// at.
+func (s *seenSet) hasPlain(dir, side protocols.Direction, kind uint8, v []byte) bool {
+	d, next := dir&1, int(s.next[dir&1])
+	// The plain keys from next on, then those before it.
+	for p := bits.RotateLeft16(s.plain[d], -next); p != 0; p &= p - 1 {
+		i := (bits.TrailingZeros16(p) + next) % seenSmall
+		if k := s.small[i]; len(k) == len(v)+2 && k[0] == byte(side) && k[1] == kind && k[2:] == string(v) {
+			s.next[d] = uint8(i + 1)
+			return true
+		}
+	}
+	return false
+}
+
+// usePlain readies the plain keys for a message sent in direction dir with
+// delimiters e.
+func (s *seenSet) usePlain(dir protocols.Direction, e *encoding) {
+	enc := [5]byte{e.field, byte(e.comp), byte(e.rep), byte(e.esc), byte(e.sub)}
+	if prev := &s.enc[dir&1]; enc != *prev {
+		if *prev != ([5]byte{}) {
+			s.plain = [2]uint16{}
+		}
+		*prev = enc
+	}
+}
+
+// add adds key, a plain key of direction dir when plain.
+func (s *seenSet) add(key string, dir protocols.Direction, plain bool) {
 	switch {
 	case s.big != nil:
 		s.big[key] = struct{}{}
 	case s.n < seenSmall:
 		s.small[s.n] = key
+		if plain {
+			s.plain[dir&1] |= 1 << s.n
+		}
 	case s.n < seenLinear:
 		if s.more == nil {
 			s.more = make([]string, 0, seenLinear-seenSmall)
@@ -599,7 +655,7 @@ func (s *seenSet) add(key string) {
 			s.big[k] = struct{}{}
 		}
 		s.big[key] = struct{}{}
-		s.small, s.more = [seenSmall]string{}, nil
+		s.small, s.more, s.plain = [seenSmall]string{}, nil, [2]uint16{}
 	}
 	s.n++
 }
@@ -611,9 +667,9 @@ func (s *seenSet) add(key string) {
 func hasRecord(a, key []byte) bool {
 	want := uint32(len(key)-2) | uint32(key[0])<<16 | uint32(key[1])<<24
 	for i := 0; i < len(a); {
-		w := uint32(a[i]) | uint32(a[i+1])<<8 | uint32(a[i+2])<<16 | uint32(a[i+3])<<24
-		end := i + recordHead + int(uint16(w)&^unseen)
-		if w == want && string(a[i+recordHead:end]) == string(key[2:]) {
+		w := binary.LittleEndian.Uint32(a[i:])
+		end := i + recordHead + int(uint16(w)&^flags)
+		if w&^plainValue == want && string(a[i+recordHead:end]) == string(key[2:]) {
 			return true
 		}
 		i = end
@@ -622,11 +678,13 @@ func hasRecord(a, key []byte) bool {
 }
 
 // A collector record in its arena is a little-endian uint16 header (the
-// value's length, and unseen), the side and the kind (the seen-set key
-// begins there), then the value.
+// value's length, unseen and plain), the side and the kind (the seen-set
+// key begins there), then the value.
 const (
 	recordHead = 4
 	unseen     = 1 << 15 // the record is emitted but not remembered
+	plainValue = 1 << 14 // the value is its field's bytes as they are
+	flags      = unseen | plainValue
 )
 
 // collector gathers the facts of the observations of one message, skipping
@@ -640,33 +698,41 @@ const (
 // on the caller's stack, escape to the heap.
 type collector struct {
 	d     *Decoder
+	dir   protocols.Direction // the direction the message was sent in
 	side  protocols.Direction // the side of the flow the facts are about
 	n     int                 // records
 	keyed int                 // records to remember
 }
 
-// add renders raw field v of message m and adds it as fact kind unless
-// seen before on this side of the flow. limit, when non-nil, counts
-// distinct values of a capped kind.
+// add renders the first repetition of field v of message m and adds it as
+// fact kind unless seen before on this side of the flow. limit, when
+// non-nil, counts distinct values of a capped kind. A field that is a
+// plain key of the seen set is not rendered.
 func (c *collector) add(arena []byte, m *message, kind uint8, v []byte, comps int, limit *int, max int) []byte {
-	if len(v) == 0 {
+	if len(v) == 0 || c.d.seen.hasPlain(c.dir, c.side, kind, v) {
 		return arena
 	}
 	off := len(arena)
 	arena = append(arena, 0, 0, byte(c.side), kind)
-	arena = m.render(arena, v, comps)
-	return c.commit(arena, off, limit, max, false)
+	arena = m.render(arena, m.firstRepeat(v), comps)
+	var flag uint16
+	if string(arena[off+recordHead:]) == string(v) {
+		flag = plainValue
+	}
+	return c.commit(arena, off, limit, max, false, flag)
 }
 
 // addText adds value as fact kind unless seen before (always when force).
-func (c *collector) addText(arena []byte, kind uint8, value []byte, limit *int, max int, force bool) []byte {
-	if len(value) == 0 {
+// Its key is plain: a value that is a plain key of the seen set needs no
+// other look-up.
+func (c *collector) addText(arena []byte, kind uint8, value []byte, force bool) []byte {
+	if len(value) == 0 || !force && c.d.seen.hasPlain(c.dir, c.side, kind, value) {
 		return arena
 	}
 	off := len(arena)
 	arena = append(arena, 0, 0, byte(c.side), kind)
 	arena = append(arena, value...)
-	return c.commit(arena, off, limit, max, force)
+	return c.commit(arena, off, nil, 0, force, plainValue)
 }
 
 // addRaw adds value as fact kind without looking at or remembering it.
@@ -679,14 +745,15 @@ func (c *collector) addRaw(arena []byte, kind uint8, value []byte) []byte {
 }
 
 // commit decides on the record written at off, the last in arena: kept
-// when new (or forced), dropped otherwise.
-func (c *collector) commit(arena []byte, off int, limit *int, max int, force bool) []byte {
+// when new (or forced), dropped otherwise. A record kept as new gets
+// header flags flag.
+func (c *collector) commit(arena []byte, off int, limit *int, max int, force bool, flag uint16) []byte {
 	d := c.d
 	if len(arena) == off+recordHead {
 		return arena[:off]
 	}
 	key := arena[off+2:]
-	if d.seen.has(key) || hasRecord(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
+	if d.seen.has(key) || several(key[1]) && hasRecord(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
 		if force {
 			c.setHead(arena, off, unseen)
 			return arena
@@ -697,7 +764,7 @@ func (c *collector) commit(arena []byte, off int, limit *int, max int, force boo
 		*limit++
 	}
 	c.keyed++
-	c.setHead(arena, off, 0)
+	c.setHead(arena, off, flag)
 	return arena
 }
 
@@ -718,9 +785,9 @@ func (c *collector) finish(arena []byte) []protocols.Fact {
 	facts := make([]protocols.Fact, 0, c.n)
 	for i := 0; i < len(s); {
 		h := uint16(s[i]) | uint16(s[i+1])<<8
-		end := i + recordHead + int(h&^unseen)
+		end := i + recordHead + int(h&^flags)
 		if h&unseen == 0 {
-			c.d.seen.add(s[i+2 : end])
+			c.d.seen.add(s[i+2:end], c.dir, h&plainValue != 0)
 		}
 		facts = append(facts, protocols.Fact{Name: kindName(s[i+3]), Value: s[i+recordHead : end]})
 		i = end
@@ -750,12 +817,13 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	// so the outcome is the same as with one collector per observation.
 	var room [arenaHint]byte
 	a := room[:0]
-	c := collector{d: d, side: dir}
-	a = c.add(a, m, kindSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
-	a = c.add(a, m, kindSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
-	a = c.addText(a, kindMessageType, typ, nil, 0, false)
+	d.seen.usePlain(dir, &m.enc)
+	c := collector{d: d, dir: dir, side: dir}
+	a = c.add(a, m, kindSendingApplication, m.sendApp, 0, nil, 0)
+	a = c.add(a, m, kindSendingFacility, m.sendFac, 0, nil, 0)
+	a = c.addText(a, kindMessageType, typ, false)
 	var verBuf [8]byte
-	a = c.addText(a, kindVersion, m.versionID(verBuf[:0]), nil, 0, false)
+	a = c.addText(a, kindVersion, m.versionID(verBuf[:0]), false)
 	for i := range m.ndevices {
 		dv := m.device(i)
 		a = c.add(a, m, dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
@@ -763,7 +831,7 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	for i := range m.ncodes {
 		// OBX-3 is a CE/CWE: identifier^text^coding system; the alternate
 		// triplet (components 4-6) is not kept.
-		a = c.add(a, m, kindObservationCode, m.firstRepeat(m.code(i)), 3, &d.codes, maxCodes)
+		a = c.add(a, m, kindObservationCode, m.code(i), 3, &d.codes, maxCodes)
 	}
 
 	// An ACK's acknowledgement facts join its sender's observation; any
@@ -771,7 +839,7 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	sndEnd := c.n
 	if m.hasMSA {
 		if code, negative := m.ackCodeValue(); len(code) > 0 {
-			a = c.addText(a, kindAckCode, code, nil, 0, negative)
+			a = c.addText(a, kindAckCode, code, negative)
 			if negative {
 				if acked := d.streams[dir.Reverse()&1].lookup(m.ackID); len(acked) > 0 {
 					a = c.addRaw(a, kindAckedMessageType, acked)
@@ -785,8 +853,8 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	ackEnd := c.n
 
 	c.side = dir.Reverse()
-	a = c.add(a, m, kindReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
-	a = c.add(a, m, kindReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
+	a = c.add(a, m, kindReceivingApplication, m.recvApp, 0, nil, 0)
+	a = c.add(a, m, kindReceivingFacility, m.recvFac, 0, nil, 0)
 
 	facts := c.finish(a)
 	if len(facts) == 0 {
