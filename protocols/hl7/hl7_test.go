@@ -513,6 +513,46 @@ func BenchmarkDecodeFlow(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(orus)*2), "ns/msg")
 }
 
+// TestPlainKeys: a field the flow repeats is found among the plain keys of
+// the seen set without being rendered, but only under the delimiters it
+// was rendered with: the same bytes under other delimiters are a new
+// value. Each direction has its own delimiters.
+func TestPlainKeys(t *testing.T) {
+	std, dollar := `MSH|^~\&|A$B|F`, `MSH|$~\&|A$B|F`
+	for _, tc := range []struct {
+		name string
+		cs   []chunk
+		want []string
+	}{
+		{"repeated", []chunk{{dir: cli, data: mllp(std)}, {dir: cli, data: mllp(std)}}, []string{
+			"sender|hl7.unknown|sender|hl7.sending_application=A$B;hl7.sending_facility=F",
+		}},
+		{"delimiters changed", []chunk{{dir: cli, data: mllp(std)}, {dir: cli, data: mllp(dollar)}, {dir: cli, data: mllp(std)}}, []string{
+			"sender|hl7.unknown|sender|hl7.sending_application=A$B;hl7.sending_facility=F",
+			"sender|hl7.unknown|sender|hl7.sending_application=A^B",
+		}},
+		{"other direction's delimiters", []chunk{{dir: cli, data: mllp(std)}, {dir: srv, data: mllp(dollar)}, {dir: cli, data: mllp(std)}, {dir: srv, data: mllp(dollar)}}, []string{
+			"sender|hl7.unknown|sender|hl7.sending_application=A$B;hl7.sending_facility=F",
+			"sender|hl7.unknown|sender|hl7.sending_application=A^B;hl7.sending_facility=F",
+		}},
+		{"value of another field", []chunk{{dir: cli, data: mllp(`MSH|^~\&|A\E\S|F`)}, {dir: cli, data: mllp(`MSH|^~\&|A\S|F`)}}, []string{
+			`sender|hl7.unknown|sender|hl7.sending_application=A\S;hl7.sending_facility=F`,
+			"sender|hl7.unknown|sender|hl7.sending_application=AS",
+		}},
+		{"not plain", []chunk{{dir: cli, data: mllp(`MSH|^~\&|A\S\B^|F`)}, {dir: cli, data: mllp(`MSH|^~\&|A^B|F`)}, {dir: cli, data: mllp(`MSH|^~\&|A\S\B^|F`)}}, []string{
+			"sender|hl7.unknown|sender|hl7.sending_application=A^B;hl7.sending_facility=F",
+		}},
+	} {
+		got, err := run(tc.cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: expected\n%q\ngot\n%q", tc.name, tc.want, got)
+		}
+	}
+}
+
 // TestSourceName: the names returned without building them are the ones
 // the general rule builds.
 func TestSourceName(t *testing.T) {
