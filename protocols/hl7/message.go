@@ -321,29 +321,6 @@ func (m *message) firstRepeat(v []byte) []byte {
 	return v
 }
 
-// component returns component n (1-based) of v, unescaped bytes and all.
-func (m *message) component(v []byte, n int) []byte {
-	if m.enc.comp == noDelim {
-		if n == 1 {
-			return v
-		}
-		return nil
-	}
-	for i := 1; ; i++ {
-		j := bytes.IndexByte(v, byte(m.enc.comp))
-		if i == n {
-			if j < 0 {
-				return v
-			}
-			return v[:j]
-		}
-		if j < 0 {
-			return nil
-		}
-		v = v[j+1:]
-	}
-}
-
 // render appends to dst the printable text of field value v: components
 // joined with "^" and subcomponents with "&" whatever the message's own
 // delimiters, escape sequences \F\ \S\ \T\ \R\ \E\ and \Xhh..\ resolved
@@ -462,34 +439,38 @@ func isCode(b []byte) bool {
 
 // messageType appends to dst MSH-9 as "TYPE^EVENT" (or "TYPE" alone when
 // the trigger event is absent or invalid); it appends nothing when the
-// message code is invalid.
+// message code is invalid. Both are components (1 and 2) of the first
+// repetition, of 3 characters each.
 func (m *message) messageType(dst []byte) []byte {
-	v := m.firstRepeat(m.typ)
-	typ := m.component(v, 1)
-	if !isCode(typ) {
+	v := m.typ
+	if len(v) < 3 || !isCode(v[:3]) || !m.componentEnd(v, 3) {
 		return dst
 	}
-	dst = append(dst, typ...)
-	if ev := m.component(v, 2); isCode(ev) {
+	dst = append(dst, v[:3]...)
+	if len(v) >= 7 && int(v[3]) == m.enc.comp && isCode(v[4:7]) && m.componentEnd(v, 7) {
 		dst = append(dst, '^')
-		dst = append(dst, ev...)
+		dst = append(dst, v[4:7]...)
 	}
 	return dst
 }
 
-// versionID appends to dst MSH-12's version id (component 1) when it is
-// made of digits and dots ("2.3", "2.5.1"), at most 8 of them.
+// componentEnd reports whether a component of field v ends at offset i: v
+// ends there or has a component or repetition separator.
+func (m *message) componentEnd(v []byte, i int) bool {
+	return i == len(v) || int(v[i]) == m.enc.comp || int(v[i]) == m.enc.rep
+}
+
+// versionID appends to dst MSH-12's version id (component 1 of the first
+// repetition) when it is made of digits and dots ("2.3", "2.5.1"), at most
+// 8 of them.
 func (m *message) versionID(dst []byte) []byte {
-	v := m.component(m.firstRepeat(m.version), 1)
-	if len(v) == 0 || len(v) > 8 {
-		return dst
-	}
-	for _, c := range v {
-		if !(c >= '0' && c <= '9' || c == '.') {
+	v, i := m.version, 0
+	for ; !m.componentEnd(v, i); i++ {
+		if c := v[i]; i == 8 || !(c >= '0' && c <= '9' || c == '.') {
 			return dst
 		}
 	}
-	return append(dst, v...)
+	return append(dst, v[:i]...)
 }
 
 // ackCode returns MSA-1 when it is one of the acknowledgement codes of HL7
