@@ -554,24 +554,28 @@ func kindName(k uint8) string {
 // (A key's side and kind tell the direction of the messages it can come
 // from: a direction's plain keys are all its messages can find.)
 type seenSet struct {
-	n     int // keys
 	small [seenSmall]string
 	more  []string
 	big   map[string]struct{}
-	plain [2]uint16  // per direction, bit i set: small[i] is one of its plain keys (seenSmall is 16)
+	n     uint16     // keys
+	from  [2]uint16  // per direction, bit i set: small[i] came from its messages (seenSmall is 16)
+	plain [2]uint16  // per direction, bit i set: small[i] is one of its plain keys
 	next  [2]uint8   // per direction, the key after its last plain key found
 	enc   [2][5]byte // per direction, the delimiters of its plain keys
 }
 
-func (s *seenSet) len() int { return s.n }
+func (s *seenSet) len() int { return int(s.n) }
 
-func (s *seenSet) has(key []byte) bool {
+// has reports whether the set has key, of a fact of a message sent in
+// direction dir. A key's side and kind tell the direction of the messages
+// it can come from: only the keys from dir are compared.
+func (s *seenSet) has(dir protocols.Direction, key []byte) bool {
 	if s.big != nil {
 		_, ok := s.big[string(key)]
 		return ok
 	}
-	for _, k := range s.small[:min(s.n, seenSmall)] {
-		if k == string(key) {
+	for p := s.from[dir&1]; p != 0; p &= p - 1 {
+		if s.small[bits.TrailingZeros16(p)] == string(key) {
 			return true
 		}
 	}
@@ -619,6 +623,7 @@ func (s *seenSet) add(key string, dir protocols.Direction, plain bool) {
 		s.big[key] = struct{}{}
 	case s.n < seenSmall:
 		s.small[s.n] = key
+		s.from[dir&1] |= 1 << s.n
 		if plain {
 			s.plain[dir&1] |= 1 << s.n
 		}
@@ -636,7 +641,7 @@ func (s *seenSet) add(key string, dir protocols.Direction, plain bool) {
 			s.big[k] = struct{}{}
 		}
 		s.big[key] = struct{}{}
-		s.small, s.more, s.plain = [seenSmall]string{}, nil, [2]uint16{}
+		s.small, s.more, s.from, s.plain = [seenSmall]string{}, nil, [2]uint16{}, [2]uint16{}
 	}
 	s.n++
 }
@@ -734,7 +739,7 @@ func (c *collector) commit(arena []byte, off int, limit *int, max int, force boo
 		return arena[:off]
 	}
 	key := arena[off+2:]
-	if d.seen.has(key) || several(key[1]) && hasRecord(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
+	if d.seen.has(c.dir, key) || several(key[1]) && hasRecord(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
 		if force {
 			c.setHead(arena, off, unseen)
 			return arena
