@@ -1,6 +1,7 @@
 package hl7
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"reflect"
@@ -511,6 +512,109 @@ func BenchmarkDecodeFlow(b *testing.B) {
 		d.Close(time.Time{}, emit)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(orus)*2), "ns/msg")
+}
+
+// TestMSH9And12: messageType and versionID read components 1 and 2 of the
+// first repetition in place; they give what cutting the repetition and
+// the components off first gives, whatever the delimiters.
+func TestMSH9And12(t *testing.T) {
+	// component returns component n (1-based) of v.
+	component := func(m *message, v []byte, n int) []byte {
+		for i := 1; ; i++ {
+			j := -1
+			if m.enc.comp != noDelim {
+				j = bytes.IndexByte(v, byte(m.enc.comp))
+			}
+			switch {
+			case i == n && j < 0:
+				return v
+			case i == n:
+				return v[:j]
+			case j < 0:
+				return nil
+			}
+			v = v[j+1:]
+		}
+	}
+	wantType := func(m *message) string {
+		v := m.firstRepeat(m.typ)
+		typ := component(m, v, 1)
+		if !isCode(typ) {
+			return ""
+		}
+		if ev := component(m, v, 2); isCode(ev) {
+			return string(typ) + "^" + string(ev)
+		}
+		return string(typ)
+	}
+	wantVersion := func(m *message) string {
+		v := component(m, m.firstRepeat(m.version), 1)
+		if len(v) == 0 || len(v) > 8 || strings.Trim(string(v), "0123456789.") != "" {
+			return ""
+		}
+		return string(v)
+	}
+	rng := rand.New(rand.NewPCG(9, 12))
+	const alphabet = "ORUACK0125.^~&#a"
+	for _, delims := range []string{`|^~\&`, `|^`, `|.~`, `#$*!%`, `|~^`} {
+		var m message
+		if !m.header([]byte("MSH" + delims)) {
+			t.Fatalf("delimiters %q refused", delims)
+		}
+		for range 20000 {
+			b := make([]byte, rng.IntN(11))
+			for i := range b {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+			m.typ, m.version = b, b
+			if got, want := string(m.messageType(nil)), wantType(&m); got != want {
+				t.Errorf("delimiters %q, MSH-9 %q: type %q, want %q", delims, b, got, want)
+			}
+			if got, want := string(m.versionID(nil)), wantVersion(&m); got != want {
+				t.Errorf("delimiters %q, MSH-12 %q: version %q, want %q", delims, b, got, want)
+			}
+		}
+	}
+}
+
+// TestPlainKeys: a field the flow repeats is found among the plain keys of
+// the seen set without being rendered, but only under the delimiters it
+// was rendered with: the same bytes under other delimiters are a new
+// value. Each direction has its own delimiters.
+func TestPlainKeys(t *testing.T) {
+	std, dollar := `MSH|^~\&|A$B|F`, `MSH|$~\&|A$B|F`
+	for _, tc := range []struct {
+		name string
+		cs   []chunk
+		want []string
+	}{
+		{"repeated", []chunk{{dir: cli, data: mllp(std)}, {dir: cli, data: mllp(std)}}, []string{
+			"sender|hl7.unknown|sender|hl7.sending_application=A$B;hl7.sending_facility=F",
+		}},
+		{"delimiters changed", []chunk{{dir: cli, data: mllp(std)}, {dir: cli, data: mllp(dollar)}, {dir: cli, data: mllp(std)}}, []string{
+			"sender|hl7.unknown|sender|hl7.sending_application=A$B;hl7.sending_facility=F",
+			"sender|hl7.unknown|sender|hl7.sending_application=A^B",
+		}},
+		{"other direction's delimiters", []chunk{{dir: cli, data: mllp(std)}, {dir: srv, data: mllp(dollar)}, {dir: cli, data: mllp(std)}, {dir: srv, data: mllp(dollar)}}, []string{
+			"sender|hl7.unknown|sender|hl7.sending_application=A$B;hl7.sending_facility=F",
+			"sender|hl7.unknown|sender|hl7.sending_application=A^B;hl7.sending_facility=F",
+		}},
+		{"value of another field", []chunk{{dir: cli, data: mllp(`MSH|^~\&|A\E\S|F`)}, {dir: cli, data: mllp(`MSH|^~\&|A\S|F`)}}, []string{
+			`sender|hl7.unknown|sender|hl7.sending_application=A\S;hl7.sending_facility=F`,
+			"sender|hl7.unknown|sender|hl7.sending_application=AS",
+		}},
+		{"not plain", []chunk{{dir: cli, data: mllp(`MSH|^~\&|A\S\B^|F`)}, {dir: cli, data: mllp(`MSH|^~\&|A^B|F`)}, {dir: cli, data: mllp(`MSH|^~\&|A\S\B^|F`)}}, []string{
+			"sender|hl7.unknown|sender|hl7.sending_application=A^B;hl7.sending_facility=F",
+		}},
+	} {
+		got, err := run(tc.cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: expected\n%q\ngot\n%q", tc.name, tc.want, got)
+		}
+	}
 }
 
 // TestSourceName: the names returned without building them are the ones

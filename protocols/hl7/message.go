@@ -2,6 +2,8 @@ package hl7
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
@@ -133,18 +135,16 @@ const shortField = 16
 func cutField(b []byte, sep byte) (v, rest []byte, last bool) {
 	// Most fields are short or empty: a plain loop over their first bytes
 	// costs less than a call to bytes.IndexByte.
-	i, n := 0, min(len(b), shortField)
-	for i < n && b[i] != sep {
-		i++
-	}
-	if i == n {
-		j := bytes.IndexByte(b[n:], sep)
-		if j < 0 {
-			return b, nil, true
+	n := min(len(b), shortField)
+	for i, c := range b[:n] {
+		if c == sep {
+			return b[:i], b[i+1:], false
 		}
-		i = n + j
 	}
-	return b[:i], b[i+1:], false
+	if j := bytes.IndexByte(b[n:], sep); j >= 0 {
+		return b[:n+j], b[n+j+1:], false
+	}
+	return b, nil, true
 }
 
 // parse reads the message that starts at b (with "MSH") and returns how many
@@ -192,13 +192,18 @@ func (m *message) header(seg []byte) bool {
 	}
 	m.enc = encoding{field: seg[3], comp: noDelim, rep: noDelim, esc: noDelim, sub: noDelim}
 	sep := seg[3]
-	enc, rest, last := cutField(seg[4:], sep) // MSH-2
+	enc, rest, _ := cutField(seg[4:], sep) // MSH-2
 	if len(enc) == 0 || len(enc) > 5 {
 		return false
 	}
 	for i, c := range enc {
-		if !isDelimiter(c) || c == seg[3] || bytes.IndexByte(enc[:i], c) >= 0 {
+		if !isDelimiter(c) || c == sep {
 			return false
+		}
+		for _, e := range enc[:i] {
+			if e == c {
+				return false
+			}
 		}
 	}
 	slots := [...]*int{&m.enc.comp, &m.enc.rep, &m.enc.esc, &m.enc.sub}
@@ -206,26 +211,15 @@ func (m *message) header(seg []byte) bool {
 		*slots[i] = int(enc[i])
 	}
 	m.enc.setSpecial()
-	for n := 3; n <= 12 && !last; n++ {
-		var v []byte
-		v, rest, last = cutField(rest, sep)
-		switch n {
-		case 3:
-			m.sendApp = v
-		case 4:
-			m.sendFac = v
-		case 5:
-			m.recvApp = v
-		case 6:
-			m.recvFac = v
-		case 9:
-			m.typ = v
-		case 10:
-			m.controlID = v
-		case 12:
-			m.version = v
-		}
-	}
+	// MSH-3 to MSH-6, MSH-9, MSH-10 and MSH-12; fields a message lacks
+	// are left empty.
+	m.sendApp, rest, _ = cutField(rest, sep)
+	m.sendFac, rest, _ = cutField(rest, sep)
+	m.recvApp, rest, _ = cutField(rest, sep)
+	m.recvFac, rest, _ = cutField(rest, sep)
+	m.typ, rest, _ = nextField(rest, sep, 2)
+	m.controlID, rest, _ = cutField(rest, sep)
+	m.version, _, _ = nextField(rest, sep, 1)
 	return true
 }
 
@@ -236,10 +230,11 @@ func (m *message) segment(seg []byte) {
 	if len(seg) < 4 || seg[3] != m.enc.field {
 		return
 	}
-	sep, rest, last := m.enc.field, seg[4:], false
+	sep, rest := m.enc.field, seg[4:]
 	switch string(seg[:3]) {
 	case "MSA":
 		m.hasMSA = true
+		var last bool
 		m.ackCode, rest, last = cutField(rest, sep)
 		if !last {
 			m.ackID, _, _ = cutField(rest, sep)
@@ -247,35 +242,54 @@ func (m *message) segment(seg []byte) {
 	case "OBX":
 		// OBX-3 observation identifier and OBX-18 equipment instance
 		// identifier (IHE PCD TF-2 §B.8). OBX-5, the value, is stepped over.
-		for n := 1; n <= 18 && !last; n++ {
-			var v []byte
-			v, rest, last = cutField(rest, sep)
-			switch n {
-			case 3:
-				if len(v) > 0 && m.ncodes < maxPerMessage {
-					m.addCode(v)
-				}
-			case 18:
-				m.addDevices(kindDeviceID, v, 0)
-			}
+		v, rest, ok := nextField(rest, sep, 2)
+		if ok && len(v) > 0 && m.ncodes < maxPerMessage {
+			m.addCode(v)
+		}
+		if v, _, ok = nextField(rest, sep, 14); ok {
+			m.addDevices(kindDeviceID, v, 0)
 		}
 	case "PRT":
 		// PRT-10 participation device, PRT-16 UDI device identifier,
 		// PRT-20 serial number (HL7 v2.8 §7.4.4). PRT-5 (a person) and the
 		// address and telecom fields are stepped over.
-		for n := 1; n <= 20 && !last; n++ {
-			var v []byte
-			v, rest, last = cutField(rest, sep)
-			switch n {
-			case 10:
-				m.addDevices(kindDeviceID, v, 0)
-			case 16:
-				m.addDevices(kindDeviceUDI, v, 0)
-			case 20:
-				m.addDevices(kindDeviceSerial, v, 1)
-			}
+		v, rest, ok := nextField(rest, sep, 9)
+		if !ok {
+			return
+		}
+		m.addDevices(kindDeviceID, v, 0)
+		if v, rest, ok = nextField(rest, sep, 5); !ok {
+			return
+		}
+		m.addDevices(kindDeviceUDI, v, 0)
+		if v, _, ok = nextField(rest, sep, 3); ok {
+			m.addDevices(kindDeviceSerial, v, 1)
 		}
 	}
+}
+
+// nextField steps over the first skip fields of the fields b, unread but
+// for their separators sep, and cuts off the field after them: it returns
+// that field, the fields after it (nil when it is the last) and whether b
+// has it. One loop over the bytes skipped costs less than a cutField call
+// per field.
+func nextField(b []byte, sep byte, skip int) (v, rest []byte, ok bool) {
+	if skip > 0 {
+		i := 0
+		for ; i < len(b); i++ {
+			if b[i] == sep {
+				if skip--; skip == 0 {
+					break
+				}
+			}
+		}
+		if i == len(b) {
+			return nil, nil, false
+		}
+		b = b[i+1:]
+	}
+	v, rest, _ = cutField(b, sep)
+	return v, rest, true
 }
 
 // addDevices records up to maxRepeats repetitions of field v.
@@ -305,29 +319,6 @@ func (m *message) firstRepeat(v []byte) []byte {
 		}
 	}
 	return v
-}
-
-// component returns component n (1-based) of v, unescaped bytes and all.
-func (m *message) component(v []byte, n int) []byte {
-	if m.enc.comp == noDelim {
-		if n == 1 {
-			return v
-		}
-		return nil
-	}
-	for i := 1; ; i++ {
-		j := bytes.IndexByte(v, byte(m.enc.comp))
-		if i == n {
-			if j < 0 {
-				return v
-			}
-			return v[:j]
-		}
-		if j < 0 {
-			return nil
-		}
-		v = v[j+1:]
-	}
 }
 
 // render appends to dst the printable text of field value v: components
@@ -448,34 +439,38 @@ func isCode(b []byte) bool {
 
 // messageType appends to dst MSH-9 as "TYPE^EVENT" (or "TYPE" alone when
 // the trigger event is absent or invalid); it appends nothing when the
-// message code is invalid.
+// message code is invalid. Both are components (1 and 2) of the first
+// repetition, of 3 characters each.
 func (m *message) messageType(dst []byte) []byte {
-	v := m.firstRepeat(m.typ)
-	typ := m.component(v, 1)
-	if !isCode(typ) {
+	v := m.typ
+	if len(v) < 3 || !isCode(v[:3]) || !m.componentEnd(v, 3) {
 		return dst
 	}
-	dst = append(dst, typ...)
-	if ev := m.component(v, 2); isCode(ev) {
+	dst = append(dst, v[:3]...)
+	if len(v) >= 7 && int(v[3]) == m.enc.comp && isCode(v[4:7]) && m.componentEnd(v, 7) {
 		dst = append(dst, '^')
-		dst = append(dst, ev...)
+		dst = append(dst, v[4:7]...)
 	}
 	return dst
 }
 
-// versionID appends to dst MSH-12's version id (component 1) when it is
-// made of digits and dots ("2.3", "2.5.1"), at most 8 of them.
+// componentEnd reports whether a component of field v ends at offset i: v
+// ends there or has a component or repetition separator.
+func (m *message) componentEnd(v []byte, i int) bool {
+	return i == len(v) || int(v[i]) == m.enc.comp || int(v[i]) == m.enc.rep
+}
+
+// versionID appends to dst MSH-12's version id (component 1 of the first
+// repetition) when it is made of digits and dots ("2.3", "2.5.1"), at most
+// 8 of them.
 func (m *message) versionID(dst []byte) []byte {
-	v := m.component(m.firstRepeat(m.version), 1)
-	if len(v) == 0 || len(v) > 8 {
-		return dst
-	}
-	for _, c := range v {
-		if !(c >= '0' && c <= '9' || c == '.') {
+	v, i := m.version, 0
+	for ; !m.componentEnd(v, i); i++ {
+		if c := v[i]; i == 8 || !(c >= '0' && c <= '9' || c == '.') {
 			return dst
 		}
 	}
-	return append(dst, v...)
+	return append(dst, v[:i]...)
 }
 
 // ackCode returns MSA-1 when it is one of the acknowledgement codes of HL7
@@ -491,6 +486,7 @@ func (m *message) ackCodeValue() (code []byte, negative bool) {
 }
 
 // Fact kinds: the second byte of a seen-set key, standing for the fact name.
+// Those a message may give several of come last (see several).
 const (
 	kindSendingApplication uint8 = iota + 1
 	kindSendingFacility
@@ -505,6 +501,11 @@ const (
 	kindDeviceSerial
 	kindObservationCode
 )
+
+// several reports whether a message may give several facts of kind k: the
+// device identifiers and codes of its OBX and PRT segments. It gives at
+// most one fact of any other kind.
+func several(k uint8) bool { return k >= kindDeviceID }
 
 // kindName returns the fact name of kind k.
 func kindName(k uint8) string {
@@ -540,22 +541,41 @@ func kindName(k uint8) string {
 // nothing for them, up to seenLinear in a slice beyond, all searched
 // linearly, more in a map. Keys are substrings of the strings the facts'
 // values are cut from.
+//
+// The messages of a flow mostly repeat their fields (a device's MSH, its
+// OBX-3 codes and OBX-18 identity), and most values are their field's bytes
+// as they are: rendering changes nothing (no escape sequence, repetition,
+// trailing empty component or space). The first seenSmall keys that are
+// such values are marked plain, per direction of the messages they came
+// from, so that the next messages find those fields without rendering them
+// or searching the whole set. A field renders the same only under the same
+// delimiters: plain keys are those of the direction's delimiters enc, and
+// are all forgotten when a direction changes its delimiters, which is rare.
+// (A key's side and kind tell the direction of the messages it can come
+// from: a direction's plain keys are all its messages can find.)
 type seenSet struct {
-	n     int // keys
 	small [seenSmall]string
 	more  []string
 	big   map[string]struct{}
+	n     uint16     // keys
+	from  [2]uint16  // per direction, bit i set: small[i] came from its messages (seenSmall is 16)
+	plain [2]uint16  // per direction, bit i set: small[i] is one of its plain keys
+	next  [2]uint8   // per direction, the key after its last plain key found
+	enc   [2][5]byte // per direction, the delimiters of its plain keys
 }
 
-func (s *seenSet) len() int { return s.n }
+func (s *seenSet) len() int { return int(s.n) }
 
-func (s *seenSet) has(key []byte) bool {
+// has reports whether the set has key, of a fact of a message sent in
+// direction dir. A key's side and kind tell the direction of the messages
+// it can come from: only the keys from dir are compared.
+func (s *seenSet) has(dir protocols.Direction, key []byte) bool {
 	if s.big != nil {
 		_, ok := s.big[string(key)]
 		return ok
 	}
-	for _, k := range s.small[:min(s.n, seenSmall)] {
-		if k == string(key) {
+	for p := s.from[dir&1]; p != 0; p &= p - 1 {
+		if s.small[bits.TrailingZeros16(p)] == string(key) {
 			return true
 		}
 	}
@@ -567,12 +587,46 @@ func (s *seenSet) has(key []byte) bool {
 	return false
 }
 
-func (s *seenSet) add(key string) {
+// hasPlain reports whether the set has a plain key (side, kind, v) of
+// direction dir. The search starts after the last key found: messages that
+// repeat their fields in the same order find each at the first key looked
+// at.
+func (s *seenSet) hasPlain(dir, side protocols.Direction, kind uint8, v []byte) bool {
+	d, next := dir&1, int(s.next[dir&1])
+	// The plain keys from next on, then those before it.
+	for p := bits.RotateLeft16(s.plain[d], -next); p != 0; p &= p - 1 {
+		i := (bits.TrailingZeros16(p) + next) % seenSmall
+		if k := s.small[i]; len(k) == len(v)+2 && k[0] == byte(side) && k[1] == kind && k[2:] == string(v) {
+			s.next[d] = uint8(i + 1)
+			return true
+		}
+	}
+	return false
+}
+
+// usePlain readies the plain keys for a message sent in direction dir with
+// delimiters e.
+func (s *seenSet) usePlain(dir protocols.Direction, e *encoding) {
+	enc := [5]byte{e.field, byte(e.comp), byte(e.rep), byte(e.esc), byte(e.sub)}
+	if prev := &s.enc[dir&1]; enc != *prev {
+		if *prev != ([5]byte{}) {
+			s.plain = [2]uint16{}
+		}
+		*prev = enc
+	}
+}
+
+// add adds key, a plain key of direction dir when plain.
+func (s *seenSet) add(key string, dir protocols.Direction, plain bool) {
 	switch {
 	case s.big != nil:
 		s.big[key] = struct{}{}
 	case s.n < seenSmall:
 		s.small[s.n] = key
+		s.from[dir&1] |= 1 << s.n
+		if plain {
+			s.plain[dir&1] |= 1 << s.n
+		}
 	case s.n < seenLinear:
 		if s.more == nil {
 			s.more = make([]string, 0, seenLinear-seenSmall)
@@ -587,7 +641,7 @@ func (s *seenSet) add(key string) {
 			s.big[k] = struct{}{}
 		}
 		s.big[key] = struct{}{}
-		s.small, s.more = [seenSmall]string{}, nil
+		s.small, s.more, s.from, s.plain = [seenSmall]string{}, nil, [2]uint16{}, [2]uint16{}
 	}
 	s.n++
 }
@@ -599,9 +653,9 @@ func (s *seenSet) add(key string) {
 func hasRecord(a, key []byte) bool {
 	want := uint32(len(key)-2) | uint32(key[0])<<16 | uint32(key[1])<<24
 	for i := 0; i < len(a); {
-		w := uint32(a[i]) | uint32(a[i+1])<<8 | uint32(a[i+2])<<16 | uint32(a[i+3])<<24
-		end := i + recordHead + int(uint16(w)&^unseen)
-		if w == want && string(a[i+recordHead:end]) == string(key[2:]) {
+		w := binary.LittleEndian.Uint32(a[i:])
+		end := i + recordHead + int(uint16(w)&^flags)
+		if w&^plainValue == want && string(a[i+recordHead:end]) == string(key[2:]) {
 			return true
 		}
 		i = end
@@ -610,11 +664,13 @@ func hasRecord(a, key []byte) bool {
 }
 
 // A collector record in its arena is a little-endian uint16 header (the
-// value's length, and unseen), the side and the kind (the seen-set key
-// begins there), then the value.
+// value's length, unseen and plain), the side and the kind (the seen-set
+// key begins there), then the value.
 const (
 	recordHead = 4
 	unseen     = 1 << 15 // the record is emitted but not remembered
+	plainValue = 1 << 14 // the value is its field's bytes as they are
+	flags      = unseen | plainValue
 )
 
 // collector gathers the facts of the observations of one message, skipping
@@ -628,33 +684,41 @@ const (
 // on the caller's stack, escape to the heap.
 type collector struct {
 	d     *Decoder
+	dir   protocols.Direction // the direction the message was sent in
 	side  protocols.Direction // the side of the flow the facts are about
 	n     int                 // records
 	keyed int                 // records to remember
 }
 
-// add renders raw field v of message m and adds it as fact kind unless
-// seen before on this side of the flow. limit, when non-nil, counts
-// distinct values of a capped kind.
+// add renders the first repetition of field v of message m and adds it as
+// fact kind unless seen before on this side of the flow. limit, when
+// non-nil, counts distinct values of a capped kind. A field that is a
+// plain key of the seen set is not rendered.
 func (c *collector) add(arena []byte, m *message, kind uint8, v []byte, comps int, limit *int, max int) []byte {
-	if len(v) == 0 {
+	if len(v) == 0 || c.d.seen.hasPlain(c.dir, c.side, kind, v) {
 		return arena
 	}
 	off := len(arena)
 	arena = append(arena, 0, 0, byte(c.side), kind)
-	arena = m.render(arena, v, comps)
-	return c.commit(arena, off, limit, max, false)
+	arena = m.render(arena, m.firstRepeat(v), comps)
+	var flag uint16
+	if string(arena[off+recordHead:]) == string(v) {
+		flag = plainValue
+	}
+	return c.commit(arena, off, limit, max, false, flag)
 }
 
 // addText adds value as fact kind unless seen before (always when force).
-func (c *collector) addText(arena []byte, kind uint8, value []byte, limit *int, max int, force bool) []byte {
-	if len(value) == 0 {
+// Its key is plain: a value that is a plain key of the seen set needs no
+// other look-up.
+func (c *collector) addText(arena []byte, kind uint8, value []byte, force bool) []byte {
+	if len(value) == 0 || !force && c.d.seen.hasPlain(c.dir, c.side, kind, value) {
 		return arena
 	}
 	off := len(arena)
 	arena = append(arena, 0, 0, byte(c.side), kind)
 	arena = append(arena, value...)
-	return c.commit(arena, off, limit, max, force)
+	return c.commit(arena, off, nil, 0, force, plainValue)
 }
 
 // addRaw adds value as fact kind without looking at or remembering it.
@@ -667,14 +731,15 @@ func (c *collector) addRaw(arena []byte, kind uint8, value []byte) []byte {
 }
 
 // commit decides on the record written at off, the last in arena: kept
-// when new (or forced), dropped otherwise.
-func (c *collector) commit(arena []byte, off int, limit *int, max int, force bool) []byte {
+// when new (or forced), dropped otherwise. A record kept as new gets
+// header flags flag.
+func (c *collector) commit(arena []byte, off int, limit *int, max int, force bool, flag uint16) []byte {
 	d := c.d
 	if len(arena) == off+recordHead {
 		return arena[:off]
 	}
 	key := arena[off+2:]
-	if d.seen.has(key) || hasRecord(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
+	if d.seen.has(c.dir, key) || several(key[1]) && hasRecord(arena[:off], key) || d.seen.len()+c.keyed >= maxSeen || (limit != nil && *limit >= max) {
 		if force {
 			c.setHead(arena, off, unseen)
 			return arena
@@ -685,7 +750,7 @@ func (c *collector) commit(arena []byte, off int, limit *int, max int, force boo
 		*limit++
 	}
 	c.keyed++
-	c.setHead(arena, off, 0)
+	c.setHead(arena, off, flag)
 	return arena
 }
 
@@ -706,9 +771,9 @@ func (c *collector) finish(arena []byte) []protocols.Fact {
 	facts := make([]protocols.Fact, 0, c.n)
 	for i := 0; i < len(s); {
 		h := uint16(s[i]) | uint16(s[i+1])<<8
-		end := i + recordHead + int(h&^unseen)
+		end := i + recordHead + int(h&^flags)
 		if h&unseen == 0 {
-			c.d.seen.add(s[i+2 : end])
+			c.d.seen.add(s[i+2:end], c.dir, h&plainValue != 0)
 		}
 		facts = append(facts, protocols.Fact{Name: kindName(s[i+3]), Value: s[i+recordHead : end]})
 		i = end
@@ -738,12 +803,13 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	// so the outcome is the same as with one collector per observation.
 	var room [arenaHint]byte
 	a := room[:0]
-	c := collector{d: d, side: dir}
-	a = c.add(a, m, kindSendingApplication, m.firstRepeat(m.sendApp), 0, nil, 0)
-	a = c.add(a, m, kindSendingFacility, m.firstRepeat(m.sendFac), 0, nil, 0)
-	a = c.addText(a, kindMessageType, typ, nil, 0, false)
+	d.seen.usePlain(dir, &m.enc)
+	c := collector{d: d, dir: dir, side: dir}
+	a = c.add(a, m, kindSendingApplication, m.sendApp, 0, nil, 0)
+	a = c.add(a, m, kindSendingFacility, m.sendFac, 0, nil, 0)
+	a = c.addText(a, kindMessageType, typ, false)
 	var verBuf [8]byte
-	a = c.addText(a, kindVersion, m.versionID(verBuf[:0]), nil, 0, false)
+	a = c.addText(a, kindVersion, m.versionID(verBuf[:0]), false)
 	for i := range m.ndevices {
 		dv := m.device(i)
 		a = c.add(a, m, dv.kind, dv.v, int(dv.comp), &d.devices, maxDevices)
@@ -751,7 +817,7 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	for i := range m.ncodes {
 		// OBX-3 is a CE/CWE: identifier^text^coding system; the alternate
 		// triplet (components 4-6) is not kept.
-		a = c.add(a, m, kindObservationCode, m.firstRepeat(m.code(i)), 3, &d.codes, maxCodes)
+		a = c.add(a, m, kindObservationCode, m.code(i), 3, &d.codes, maxCodes)
 	}
 
 	// An ACK's acknowledgement facts join its sender's observation; any
@@ -759,7 +825,7 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	sndEnd := c.n
 	if m.hasMSA {
 		if code, negative := m.ackCodeValue(); len(code) > 0 {
-			a = c.addText(a, kindAckCode, code, nil, 0, negative)
+			a = c.addText(a, kindAckCode, code, negative)
 			if negative {
 				if acked := d.streams[dir.Reverse()&1].lookup(m.ackID); len(acked) > 0 {
 					a = c.addRaw(a, kindAckedMessageType, acked)
@@ -773,8 +839,8 @@ func (d *Decoder) emitMessage(dir protocols.Direction, m *message, emit protocol
 	ackEnd := c.n
 
 	c.side = dir.Reverse()
-	a = c.add(a, m, kindReceivingApplication, m.firstRepeat(m.recvApp), 0, nil, 0)
-	a = c.add(a, m, kindReceivingFacility, m.firstRepeat(m.recvFac), 0, nil, 0)
+	a = c.add(a, m, kindReceivingApplication, m.recvApp, 0, nil, 0)
+	a = c.add(a, m, kindReceivingFacility, m.recvFac, 0, nil, 0)
 
 	facts := c.finish(a)
 	if len(facts) == 0 {
