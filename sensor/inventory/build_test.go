@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
@@ -79,5 +80,46 @@ func TestParallelBuild(t *testing.T) {
 		if a.ID != "mac:"+pacsMAC && (a.Vendor == "" || a.HL7 == nil) {
 			t.Fatalf("asset %s lost its identity or hl7 section: %s", a.ID, got)
 		}
+	}
+}
+
+// TestStamps: the times of an asset, formatted into one string, read as
+// RFC 3339 in UTC each, whatever their zone, monotonic reading or repeats.
+func TestStamps(t *testing.T) {
+	est := time.FixedZone("EST", -5*3600)
+	base := time.Date(2024, 3, 11, 8, 0, 0, 0, time.UTC)
+	var many []time.Time // more distinct times than stampsLookBack, then again
+	for i := range 2*stampsLookBack + 3 {
+		many = append(many, base.Add(time.Duration(i)*time.Millisecond))
+	}
+	tests := []struct {
+		name  string
+		times []time.Time
+	}{
+		{"none", nil},
+		{"whole second", []time.Time{base}},
+		{"fractions", []time.Time{base.Add(time.Microsecond), base.Add(120 * time.Millisecond), base.Add(1)}},
+		{"repeats", []time.Time{base, base.Add(time.Second), base, base, base.Add(time.Second)}},
+		{"same instant, other zone", []time.Time{base, base.In(est), base.Add(time.Hour).In(est)}},
+		{"monotonic", []time.Time{time.Now(), time.Now().Round(0)}},
+		{"extreme years", []time.Time{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), {}}},
+		{"past the look-back", append(many, many...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s stamps
+			s.buf = append(s.buf, "left over"...)
+			s.reset()
+			idx := make([]int32, len(tt.times))
+			for i, tm := range tt.times {
+				idx[i] = s.add(tm)
+			}
+			all := string(s.buf)
+			for i, tm := range tt.times {
+				if got, want := s.text(all, idx[i]), tm.UTC().Format(time.RFC3339Nano); got != want {
+					t.Errorf("time %d: %q, want %q", i, got, want)
+				}
+			}
+		})
 	}
 }
