@@ -719,7 +719,7 @@ func (inv *Inventory) Assets() []Asset {
 // assetsLocked builds every asset, sorted by ID, without the MaxAssets cap.
 func (inv *Inventory) assetsLocked() []Asset {
 	bs := inv.buildAll()
-	out := inv.assets(slices.Collect(maps.Values(bs)))
+	out := inv.assets(slices.Collect(maps.Values(bs)), nil)
 	slices.SortFunc(out, func(x, y Asset) int { return strings.Compare(x.ID, y.ID) })
 	return out
 }

@@ -34,6 +34,8 @@ type buildCtx struct {
 	pnames  []peerName
 	stamps  stamps
 	stamped []int32
+	// hashBuf is scratch space for hash.
+	hashBuf []byte
 }
 
 // maxIDs caps the ID and name caches; a full cache is emptied.
@@ -102,14 +104,20 @@ func (c *buildCtx) merge(child *buildCtx) {
 const parallelBuild = 64
 
 // assets builds the assets of bs, in the same order, on up to GOMAXPROCS
-// goroutines. The caller holds inv.mu: the goroutines only read the
-// inventory.
-func (inv *Inventory) assets(bs []*builder) []Asset {
+// goroutines, and hashes them into sums unless sums is nil. The caller
+// holds inv.mu: the goroutines only read the inventory.
+func (inv *Inventory) assets(bs []*builder, sums []uint64) []Asset {
 	out := make([]Asset, len(bs))
+	build := func(c *buildCtx, i int) {
+		out[i] = c.asset(bs[i])
+		if sums != nil {
+			sums[i] = c.hash(&out[i])
+		}
+	}
 	n := min(runtime.GOMAXPROCS(0), len(bs)/parallelBuild)
 	if n <= 1 {
-		for i, b := range bs {
-			out[i] = inv.build.asset(b)
+		for i := range bs {
+			build(&inv.build, i)
 		}
 		return out
 	}
@@ -120,7 +128,7 @@ func (inv *Inventory) assets(bs []*builder) []Asset {
 		*c = buildCtx{inv: inv, parent: &inv.build, ids: make(map[assetKey]string)}
 		wg.Go(func() {
 			for i := g; i < len(bs); i += n {
-				out[i] = c.asset(bs[i])
+				build(c, i)
 			}
 		})
 	}
