@@ -104,6 +104,13 @@ func TestStamps(t *testing.T) {
 		{"monotonic", []time.Time{time.Now(), time.Now().Round(0)}},
 		{"extreme years", []time.Time{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), {}}},
 		{"past the look-back", append(many, many...)},
+		{"years 0000 and 9999 and past", []time.Time{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 2, 29, 23, 59, 59, 1, time.UTC),
+			time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 59, 999999999, time.UTC),
+			time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{"leap days and epoch", []time.Time{time.Date(2000, 2, 29, 12, 0, 0, 0, time.UTC), time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC),
+			time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), time.Date(2100, 2, 28, 0, 0, 0, 500, time.UTC),
+			time.Unix(0, 0), time.Unix(-1, 0), time.Unix(-1, 999999999)}},
+		{"random", randomTimes()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,4 +129,23 @@ func TestStamps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// randomTimes returns times spread over years 0000 to 9999 and a little
+// beyond, with and without fractions of a second.
+func randomTimes() []time.Time {
+	rng := rand.New(rand.NewSource(1))
+	var out []time.Time
+	for i := range 20000 {
+		sec := rng.Int63n(maxTimeSec-minTimeSec+2*86400) + minTimeSec - 86400
+		ns := rng.Int63n(1e9)
+		switch i % 4 {
+		case 0:
+			ns = 0
+		case 1:
+			ns -= ns % 1000
+		}
+		out = append(out, time.Unix(sec, ns))
+	}
+	return out
 }
