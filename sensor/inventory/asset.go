@@ -264,9 +264,7 @@ type builder struct {
 	evidence [][]evidence
 	extra    []evidence
 	vlans    []uint16
-	// facts are the asset's facts, sorted and distinct once identity has
-	// merged factRuns, the endpoints' fact sets.
-	facts    []protocols.Fact
+	// factRuns are the endpoints' fact sets, each sorted and distinct.
 	factRuns [][]protocols.Fact
 	// external says a peer of the asset is an external host (see peers).
 	external bool

@@ -3,9 +3,12 @@ package inventory
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"net/netip"
+	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -148,4 +151,55 @@ func randomTimes() []time.Time {
 		out = append(out, time.Unix(sec, ns))
 	}
 	return out
+}
+
+// TestSections: the dicom and hl7 sections of facts split over runs, as
+// endpoints hold them, are those of the facts merged: each list sorted,
+// without repeats, at most 64 long; the implementation class UID and
+// version the smallest seen.
+func TestSections(t *testing.T) {
+	f := func(name, value string) protocols.Fact { return protocols.Fact{Name: name, Value: value} }
+	var many []protocols.Fact
+	var first64 []string
+	for i := range 70 {
+		v := fmt.Sprintf("1.2.%03d", i)
+		many = append(many, f("dicom.sop_class", v))
+		if i < 64 {
+			first64 = append(first64, v)
+		}
+	}
+	tests := []struct {
+		name  string
+		runs  [][]protocols.Fact
+		dicom *DICOM
+		hl7   *HL7
+	}{
+		{"none", nil, nil, nil},
+		{"other facts", [][]protocols.Fact{{f("dhcp.hostname", "x"), f("tls.sni", "y")}}, nil, nil},
+		{"dicom", [][]protocols.Fact{{f("dhcp.hostname", "x"), f("dicom.ae_title", "CT2"), f("dicom.accepted_sop_class", "1.3"),
+			f("dicom.implementation_class_uid", "1.2.9"), f("dicom.implementation_class_uid", "1.2.10"),
+			f("dicom.modality", "CT"), f("dicom.sop_class", "1.1"), f("tls.sni", "y")}},
+			&DICOM{AETitles: []string{"CT2"}, ImplementationClassUID: "1.2.10", Modalities: []string{"CT"}, SOPClasses: []string{"1.1", "1.3"}}, nil},
+		{"version alone", [][]protocols.Fact{{f("dicom.implementation_version", "V2")}, {f("dicom.implementation_version", "V1")}},
+			&DICOM{ImplementationVersion: "V1", AETitles: []string{}, Modalities: []string{}, SOPClasses: []string{}}, nil},
+		{"hl7 over two runs", [][]protocols.Fact{
+			{f("hl7.message_type", "ORU^R01"), f("hl7.receiving_application", "EHR"), f("hl7.sending_facility", "ICU"), f("hl7.version", "2.6")},
+			{f("dicom.ae_title", "MON"), f("hl7.message_type", "ADT^A01"), f("hl7.message_type", "ORU^R01"), f("hl7.receiving_facility", "LAB"),
+				f("hl7.sending_application", "MON"), f("hl7.sending_facility", "ICU")}},
+			&DICOM{AETitles: []string{"MON"}, Modalities: []string{}, SOPClasses: []string{}},
+			&HL7{Applications: []string{"EHR", "MON"}, Facilities: []string{"ICU", "LAB"}, MessageTypes: []string{"ADT^A01", "ORU^R01"}, Versions: []string{"2.6"}}},
+		{"capped", [][]protocols.Fact{many[30:], many[:40]},
+			&DICOM{AETitles: []string{}, Modalities: []string{}, SOPClasses: first64}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, run := range tt.runs { // as endpoints hold them
+				slices.SortFunc(run, func(x, y protocols.Fact) int { return compareFactTo(&x, &y) })
+			}
+			d, h := sections(tt.runs)
+			if !reflect.DeepEqual(d, tt.dicom) || !reflect.DeepEqual(h, tt.hl7) {
+				t.Errorf("sections: %+v %+v, want %+v %+v", d, h, tt.dicom, tt.hl7)
+			}
+		})
+	}
 }
