@@ -269,7 +269,9 @@ type builder struct {
 	// external says a peer of the asset is an external host (see peers).
 	external bool
 	// derived is evidence the sensor concluded (OUI vendor, matched
-	// rules): few, bounded by the rule set, and kept out of the cap.
+	// rules), sorted and distinct, shared with the identity cache: few,
+	// bounded by the rule set, kept out of the cap, and first seen when
+	// the asset was.
 	derived []evidence
 }
 
@@ -410,7 +412,7 @@ func (c *buildCtx) asset(b *builder) Asset {
 
 	c.stamps.reset()
 	first, last := c.stamps.add(b.first), c.stamps.add(b.last)
-	a.Evidence = c.evidence(b)
+	a.Evidence = c.evidence(b, first)
 	times := string(c.stamps.buf)
 	a.FirstSeen, a.LastSeen = c.stamps.text(times, first), c.stamps.text(times, last)
 	for i, k := range c.stamped {
@@ -521,9 +523,10 @@ func (s *stamps) text(all string, i int32) string {
 
 // evidence merges the evidence of b in order, the earliest of equal
 // entries first, and keeps the first of each, up to MaxEvidence; then
-// the derived evidence. The times are left to the caller: the time of
-// entry i is stamp c.stamped[i] of c.stamps.
-func (c *buildCtx) evidence(b *builder) []Evidence {
+// the derived evidence, of b's first time, stamp first. The times are
+// left to the caller: the time of entry i is stamp c.stamped[i] of
+// c.stamps.
+func (c *buildCtx) evidence(b *builder, first int32) []Evidence {
 	slices.SortFunc(b.extra, func(x, y evidence) int { return compareEvidenceFirst(&x, &y) })
 	runs := b.evidence
 	if len(b.extra) > 0 {
@@ -533,8 +536,6 @@ func (c *buildCtx) evidence(b *builder) []Evidence {
 	for _, r := range runs {
 		n += len(r)
 	}
-	slices.SortFunc(b.derived, compareEvidence)
-	b.derived = slices.CompactFunc(b.derived, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })
 	out := make([]Evidence, 0, min(n, c.inv.cfg.MaxEvidence)+len(b.derived))
 	c.stamped = c.stamped[:0]
 	var last *evidence
@@ -567,7 +568,9 @@ func (c *buildCtx) evidence(b *builder) []Evidence {
 		}
 	}
 	for i := range b.derived {
-		add(&b.derived[i])
+		e := &b.derived[i]
+		out = append(out, Evidence{Source: e.source, Fact: e.fact, Value: e.value})
+		c.stamped = append(c.stamped, first)
 	}
 	return out
 }

@@ -20,9 +20,7 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 	id := &ci.id
 	a.Vendor, a.Model, a.Serial, a.Firmware, a.OS = id.Vendor, id.Model, id.Serial, id.Firmware, id.OS
 	a.Category, a.Medical, a.Confidence = id.Category, id.Medical, id.Confidence
-	for _, m := range id.Evidence { // the rules behind the identity are evidence too
-		b.derived = append(b.derived, evidence{source: "rule", fact: m.Rule, value: m.Field + "=" + m.Value, first: b.first})
-	}
+	b.derived = ci.derived
 	// Each asset gets its own lists: consumers of events run on other
 	// goroutines and must not share anything with the cache.
 	a.Owner = &Owner{Responsible: ci.owner.Responsible, Accountable: ci.owner.Accountable,
@@ -121,8 +119,9 @@ func sectionValues(v []string) []string {
 }
 
 // identity runs the fingerprint engine over what the asset holds, and
-// computes what follows, unless the cache has them. Facts are merged and
-// the OUI table searched only then: a hit needs neither.
+// computes what follows and the derived evidence, unless the cache has
+// them. Facts are merged and the OUI table searched only then: a hit
+// needs neither.
 func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 	inv := c.inv
 	in := fingerprint.Input{MAC: b.key.mac, IPs: a.IPs, VLANs: vlansOf(b)}
@@ -153,14 +152,27 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 			in.OUIVendor, _ = oui.Lookup(b.key.mac)
 		}
 		in.Facts = mergeFacts(b.factRuns)
-		ci = cachedIdentity{sum: sum, oui: in.OUIVendor, id: inv.cfg.Fingerprint.Identify(in)}
+		ci = cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
+		ci.derived = derived(in.OUIVendor, &ci.id)
 		c.follow(&ci, a, b, cleartext)
 		c.cacheIdentity(b.key, ci)
 	}
-	if ci.oui != "" {
-		b.derived = append(b.derived, evidence{source: "oui", fact: "oui.vendor", value: ci.oui, first: b.first})
-	}
 	return ci
+}
+
+// derived returns the evidence the sensor concludes from an asset's OUI
+// vendor and identity, sorted and distinct, without times: the vendor and
+// the rules behind the identity.
+func derived(ouiVendor string, id *fingerprint.Identity) []evidence {
+	var out []evidence
+	if ouiVendor != "" {
+		out = append(out, evidence{source: "oui", fact: "oui.vendor", value: ouiVendor})
+	}
+	for _, m := range id.Evidence {
+		out = append(out, evidence{source: "rule", fact: m.Rule, value: m.Field + "=" + m.Value})
+	}
+	slices.SortFunc(out, compareEvidence)
+	return slices.CompactFunc(out, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })
 }
 
 // mergeFacts merges sorted, distinct runs of facts into one: the run
@@ -188,9 +200,10 @@ func mergeFacts(runs [][]protocols.Fact) []protocols.Fact {
 // cachedIdentity is an identity, what follows from it, and the hash of
 // what they were computed from.
 type cachedIdentity struct {
-	sum        uint64
-	oui        string // the vendor of the MAC's OUI
-	id         fingerprint.Identity
+	sum uint64
+	id  fingerprint.Identity
+	// derived is the asset's derived evidence (see builder.derived).
+	derived    []evidence
 	owner      *Owner
 	advisories []Advisory
 	risk       float64
