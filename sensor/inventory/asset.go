@@ -312,11 +312,17 @@ func appendShared[T any](dst, src []T) []T {
 	return append(dst, src...)
 }
 
-// buildAll groups every endpoint into assets.
+// buildAll groups every endpoint into assets, through the group cached
+// in the endpoint (see Inventory.markEndpointDirty).
 func (inv *Inventory) buildAll() map[assetKey]*builder {
 	bs := make(map[assetKey]*builder)
 	for k, it := range inv.endpoints.items {
-		a, ok := inv.group(k)
+		ep := &it.val
+		if ep.groupedAt != inv.groupGen {
+			ep.group, ep.inGroup = inv.group(k)
+			ep.groupedAt = inv.groupGen
+		}
+		a, ok := ep.group, ep.inGroup
 		if !ok {
 			continue
 		}
@@ -325,7 +331,7 @@ func (inv *Inventory) buildAll() map[assetKey]*builder {
 			b = &builder{key: a}
 			bs[a] = b
 		}
-		b.add(k, &it.val)
+		b.add(k, ep)
 	}
 	return bs
 }
