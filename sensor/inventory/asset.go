@@ -273,7 +273,22 @@ type builder struct {
 	// bounded by the rule set, kept out of the cap, and first seen when
 	// the asset was.
 	derived []evidence
+	// Backing arrays of ips, evidence and factRuns for the usual asset of
+	// one or two endpoints (evidence gets extra as a third run).
+	ipsBuf      [2]netip.Addr
+	evidenceBuf [3][]evidence
+	factRunsBuf [2][]protocols.Fact
 }
+
+// newBuilder returns an empty builder of asset a in *b.
+func newBuilder(b *builder, a assetKey) *builder {
+	b.key = a
+	b.ips, b.evidence, b.factRuns = b.ipsBuf[:0], b.evidenceBuf[:0], b.factRunsBuf[:0]
+	return b
+}
+
+// builderChunk is how many builders buildAll allocates at once.
+const builderChunk = 64
 
 func (b *builder) add(k epKey, ep *endpoint) {
 	if b.first.IsZero() || ep.first.Before(b.first) {
@@ -316,6 +331,7 @@ func appendShared[T any](dst, src []T) []T {
 // in the endpoint (see Inventory.markEndpointDirty).
 func (inv *Inventory) buildAll() map[assetKey]*builder {
 	bs := make(map[assetKey]*builder)
+	var slab []builder
 	for k, it := range inv.endpoints.items {
 		ep := &it.val
 		if ep.groupedAt != inv.groupGen {
@@ -328,7 +344,10 @@ func (inv *Inventory) buildAll() map[assetKey]*builder {
 		}
 		b := bs[a]
 		if b == nil {
-			b = &builder{key: a}
+			if len(slab) == 0 {
+				slab = make([]builder, builderChunk)
+			}
+			b, slab = newBuilder(&slab[0], a), slab[1:]
 			bs[a] = b
 		}
 		b.add(k, ep)
@@ -338,7 +357,7 @@ func (inv *Inventory) buildAll() map[assetKey]*builder {
 
 // buildOne gathers the endpoints of asset a through the address indexes.
 func (inv *Inventory) buildOne(a assetKey) (*builder, bool) {
-	b := &builder{key: a}
+	b := newBuilder(new(builder), a)
 	found := false
 	try := func(k epKey) {
 		if g, ok := inv.group(k); ok && g == a {
