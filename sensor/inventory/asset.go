@@ -405,12 +405,14 @@ func (c *buildCtx) asset(b *builder) Asset {
 			b.extra = append(b.extra, n.evidence...)
 		}
 	}
-	a.IPs = make([]string, len(b.ips))
-	for i, ip := range b.ips {
-		a.IPs[i] = c.id(assetKey{ip: ip})[len("ip:"):]
+	// The addresses, hostnames and protocols share one backing array.
+	strs := make([]string, 0, len(b.ips)+len(b.hostnames)+len(b.protocols))
+	for _, ip := range b.ips {
+		strs = append(strs, c.id(assetKey{ip: ip})[len("ip:"):])
 	}
-	a.Hostnames = sortedStrings(b.hostnames, cfg.MaxHostnames)
-	a.Protocols = sortedStrings(b.protocols, 64)
+	a.IPs = strs[:len(strs):len(strs)]
+	a.Hostnames, strs = appendSorted(strs, b.hostnames, cfg.MaxHostnames)
+	a.Protocols, _ = appendSorted(strs, b.protocols, 64)
 
 	// Services: one per (transport, port, protocol, role) with its first
 	// sighting; an entry without a protocol goes when the same port has one.
@@ -768,14 +770,16 @@ func roleName(server bool) string {
 	return "client"
 }
 
-func sortedStrings(s []string, max int) []string {
-	s = slices.Clone(s)
-	slices.Sort(s)
-	s = capped(slices.Compact(s), max)
-	if s == nil {
-		s = []string{}
-	}
-	return s
+// appendSorted appends s to dst sorted, without repeats, and capped at max
+// elements. It returns what it appended, of capacity its length so that an
+// append to it copies, and dst with it.
+func appendSorted(dst, s []string, max int) (sorted, all []string) {
+	start := len(dst)
+	dst = append(dst, s...)
+	v := dst[start:]
+	slices.Sort(v)
+	v = capped(slices.Compact(v), max)
+	return v[:len(v):len(v)], dst[:start+len(v)]
 }
 
 func capped[T any](s []T, max int) []T {

@@ -23,8 +23,10 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 	b.derived = ci.derived
 	// Each asset gets its own lists: consumers of events run on other
 	// goroutines and must not share anything with the cache.
-	a.Owner = &Owner{Responsible: ci.owner.Responsible, Accountable: ci.owner.Accountable,
-		Consulted: slices.Clone(ci.owner.Consulted), Informed: slices.Clone(ci.owner.Informed)}
+	o := ci.owner
+	lists := append(append(make([]string, 0, len(o.Consulted)+len(o.Informed)), o.Consulted...), o.Informed...)
+	a.Owner = &Owner{Responsible: o.Responsible, Accountable: o.Accountable,
+		Consulted: lists[:len(o.Consulted):len(o.Consulted)], Informed: lists[len(o.Consulted):]}
 	a.Advisories = slices.Clone(ci.advisories)
 	a.Risk = ci.risk
 	a.DICOM, a.HL7 = sections(b.factRuns)
