@@ -456,6 +456,14 @@ type stamps struct {
 	buf   []byte
 	times []instant // the distinct times added
 	ends  []int32   // where the text of each of times ends in buf
+	// slots maps a hash of an instant to 1 + its index in times: a time
+	// already added is found in one comparison, mostly.
+	slots [32]int32
+	// minute is the minute since 0000-01-01 of the last text that
+	// appendTime wrote in full, at buf[minuteAt:]; minuteAt is -1 when
+	// there is none. A time of the same minute copies its first 17 bytes.
+	minute   int64
+	minuteAt int
 }
 
 // instant is a time.Time reduced to what its text shows, compared at a
@@ -467,24 +475,32 @@ type instant struct {
 
 func (s *stamps) reset() {
 	s.buf, s.times, s.ends = s.buf[:0], s.times[:0], s.ends[:0]
+	clear(s.slots[:])
+	s.minuteAt = -1
 }
 
-// stampsLookBack is how many of the last distinct times add compares a
-// time with before formatting it again.
-const stampsLookBack = 16
-
-// add formats t, unless it is one of the last stampsLookBack added, and
-// returns the index of its text.
+// add formats t unless it was added already (as far as a slot tells),
+// and returns the index of its text.
 func (s *stamps) add(t time.Time) int32 {
 	in := instant{t.Unix(), int64(t.Nanosecond())}
-	for i := len(s.times) - 1; i >= max(0, len(s.times)-stampsLookBack); i-- {
-		if s.times[i] == in {
-			return int32(i)
-		}
+	slot := &s.slots[(uint64(in.sec)*31+uint64(in.nsec))*0x9e3779b97f4a7c15>>59]
+	if i := *slot - 1; i >= 0 && s.times[i] == in {
+		return i
 	}
-	s.buf = appendTime(s.buf, t, in)
+	inRange := in.sec >= minTimeSec && in.sec < maxTimeSec
+	if minute := (in.sec - minTimeSec) / 60; inRange && s.minuteAt >= 0 && minute == s.minute {
+		s.buf = append(s.buf, s.buf[s.minuteAt:s.minuteAt+len("2006-01-02T15:04:")]...)
+		s.buf = appendSecond(s.buf, uint32((in.sec-minTimeSec)%60), uint32(in.nsec))
+	} else {
+		s.minute, s.minuteAt = minute, len(s.buf)
+		if !inRange {
+			s.minuteAt = -1
+		}
+		s.buf = appendTime(s.buf, t, in)
+	}
 	s.times = append(s.times, in)
 	s.ends = append(s.ends, int32(len(s.buf)))
+	*slot = int32(len(s.times))
 	return int32(len(s.times) - 1)
 }
 
@@ -518,11 +534,18 @@ func appendTime(b []byte, t time.Time, in instant) []byte {
 	if month > 12 {
 		month, year = month-12, year+1
 	}
-	hour, minute, sec := secs/3600, secs/60%60, secs%60
+	hour, minute := secs/3600, secs/60%60
 	b = append(b, pairs[year/100*2], pairs[year/100*2+1], pairs[year%100*2], pairs[year%100*2+1], '-',
 		pairs[month*2], pairs[month*2+1], '-', pairs[day*2], pairs[day*2+1], 'T',
-		pairs[hour*2], pairs[hour*2+1], ':', pairs[minute*2], pairs[minute*2+1], ':', pairs[sec*2], pairs[sec*2+1])
-	if ns := uint32(in.nsec); ns != 0 {
+		pairs[hour*2], pairs[hour*2+1], ':', pairs[minute*2], pairs[minute*2+1], ':')
+	return appendSecond(b, secs%60, uint32(in.nsec))
+}
+
+// appendSecond appends the end of an RFC 3339 text in UTC: the second,
+// the fraction of nsec nanoseconds without trailing zeros, and "Z".
+func appendSecond(b []byte, sec, nsec uint32) []byte {
+	b = append(b, pairs[sec*2], pairs[sec*2+1])
+	if ns := nsec; ns != 0 {
 		d := [10]byte{'.', pairs[ns/1e7*2], pairs[ns/1e7*2+1], pairs[ns/1e5%100*2], pairs[ns/1e5%100*2+1],
 			pairs[ns/1e3%100*2], pairs[ns/1e3%100*2+1], pairs[ns/10%100*2], pairs[ns/10%100*2+1], byte('0' + ns%10)}
 		n := len(d)

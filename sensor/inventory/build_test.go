@@ -91,9 +91,14 @@ func TestParallelBuild(t *testing.T) {
 func TestStamps(t *testing.T) {
 	est := time.FixedZone("EST", -5*3600)
 	base := time.Date(2024, 3, 11, 8, 0, 0, 0, time.UTC)
-	var many []time.Time // more distinct times than stampsLookBack, then again
-	for i := range 2*stampsLookBack + 3 {
+	var many []time.Time // more distinct times than slots, then again
+	for i := range 2*len(stamps{}.slots) + 3 {
 		many = append(many, base.Add(time.Duration(i)*time.Millisecond))
+	}
+	var minutes []time.Time // times of the same minutes, or nearly
+	rng := rand.New(rand.NewSource(2))
+	for range 500 {
+		minutes = append(minutes, base.Add(time.Duration(rng.Int63n(int64(3*time.Minute)))-time.Minute))
 	}
 	tests := []struct {
 		name  string
@@ -106,7 +111,8 @@ func TestStamps(t *testing.T) {
 		{"same instant, other zone", []time.Time{base, base.In(est), base.Add(time.Hour).In(est)}},
 		{"monotonic", []time.Time{time.Now(), time.Now().Round(0)}},
 		{"extreme years", []time.Time{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), {}}},
-		{"past the look-back", append(many, many...)},
+		{"more than slots", append(many, many...)},
+		{"same minutes", minutes},
 		{"years 0000 and 9999 and past", []time.Time{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 2, 29, 23, 59, 59, 1, time.UTC),
 			time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 59, 999999999, time.UTC),
 			time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
