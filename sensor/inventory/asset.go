@@ -577,7 +577,10 @@ func (s *stamps) text(all string, i int32) string {
 // left to the caller: the time of entry i is stamp c.stamped[i] of
 // c.stamps.
 func (c *buildCtx) evidence(b *builder, first int32) []Evidence {
+	// Sorted with the earliest of equal entries first, extra keeps that
+	// one of each: every run is then distinct.
 	slices.SortFunc(b.extra, func(x, y evidence) int { return compareEvidenceFirst(&x, &y) })
+	b.extra = slices.CompactFunc(b.extra, func(x, y evidence) bool { return sameEvidence(&x, &y) })
 	runs := b.evidence
 	if len(b.extra) > 0 {
 		runs = append(runs, b.extra)
@@ -599,22 +602,45 @@ func (c *buildCtx) evidence(b *builder, first int32) []Evidence {
 		c.stamped = append(c.stamped, lastStamp)
 		last = e
 	}
-	if len(b.evidence) == 1 && len(b.extra) == 0 {
-		// An endpoint's run is sorted and distinct already: no merge, no
-		// repeats (extra may hold repeats).
-		r := runs[0]
-		for i := range r[:min(len(r), c.inv.cfg.MaxEvidence)] {
-			add(&r[i])
-		}
-	} else {
+	max := c.inv.cfg.MaxEvidence
+	if len(runs) > 4 { // many runs: one sort beats comparing run heads
 		for e := range mergeRuns(runs, compareEvidenceFirst) {
-			if len(out) == c.inv.cfg.MaxEvidence {
+			if len(out) == max {
 				break
 			}
 			if last != nil && sameEvidence(last, e) {
 				continue // a later sighting of the entry before
 			}
 			add(e)
+		}
+	} else {
+		// Merge the heads of the runs until one is left, then take what
+		// is left of it; only its first entry may repeat the one before.
+		var buf [4][]evidence
+		heads := slices.DeleteFunc(append(buf[:0], runs...), func(r []evidence) bool { return len(r) == 0 })
+		for len(heads) > 1 && len(out) < max {
+			best := 0
+			for i := 1; i < len(heads); i++ {
+				if compareEvidenceFirst(&heads[i][0], &heads[best][0]) < 0 {
+					best = i
+				}
+			}
+			e := &heads[best][0]
+			if heads[best] = heads[best][1:]; len(heads[best]) == 0 {
+				heads = append(heads[:best], heads[best+1:]...)
+			}
+			if last == nil || !sameEvidence(last, e) {
+				add(e)
+			}
+		}
+		if len(heads) == 1 {
+			r := heads[0]
+			if last != nil && sameEvidence(last, &r[0]) {
+				r = r[1:]
+			}
+			for i := range r[:min(len(r), max-len(out))] {
+				add(&r[i])
+			}
 		}
 	}
 	for i := range b.derived {
