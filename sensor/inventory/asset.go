@@ -264,16 +264,31 @@ type builder struct {
 	evidence [][]evidence
 	extra    []evidence
 	vlans    []uint16
-	// facts are the asset's facts, sorted and distinct once identity has
-	// merged factRuns, the endpoints' fact sets.
-	facts    []protocols.Fact
+	// factRuns are the endpoints' fact sets, each sorted and distinct.
 	factRuns [][]protocols.Fact
 	// external says a peer of the asset is an external host (see peers).
 	external bool
 	// derived is evidence the sensor concluded (OUI vendor, matched
-	// rules): few, bounded by the rule set, and kept out of the cap.
+	// rules), sorted and distinct, shared with the identity cache: few,
+	// bounded by the rule set, kept out of the cap, and first seen when
+	// the asset was.
 	derived []evidence
+	// Backing arrays of ips, evidence and factRuns for the usual asset of
+	// one or two endpoints (evidence gets extra as a third run).
+	ipsBuf      [2]netip.Addr
+	evidenceBuf [3][]evidence
+	factRunsBuf [2][]protocols.Fact
 }
+
+// newBuilder returns an empty builder of asset a in *b.
+func newBuilder(b *builder, a assetKey) *builder {
+	b.key = a
+	b.ips, b.evidence, b.factRuns = b.ipsBuf[:0], b.evidenceBuf[:0], b.factRunsBuf[:0]
+	return b
+}
+
+// builderChunk is how many builders buildAll allocates at once.
+const builderChunk = 64
 
 func (b *builder) add(k epKey, ep *endpoint) {
 	if b.first.IsZero() || ep.first.Before(b.first) {
@@ -312,27 +327,37 @@ func appendShared[T any](dst, src []T) []T {
 	return append(dst, src...)
 }
 
-// buildAll groups every endpoint into assets.
+// buildAll groups every endpoint into assets, through the group cached
+// in the endpoint (see Inventory.markEndpointDirty).
 func (inv *Inventory) buildAll() map[assetKey]*builder {
 	bs := make(map[assetKey]*builder)
+	var slab []builder
 	for k, it := range inv.endpoints.items {
-		a, ok := inv.group(k)
+		ep := &it.val
+		if ep.groupedAt != inv.groupGen {
+			ep.group, ep.inGroup = inv.group(k)
+			ep.groupedAt = inv.groupGen
+		}
+		a, ok := ep.group, ep.inGroup
 		if !ok {
 			continue
 		}
 		b := bs[a]
 		if b == nil {
-			b = &builder{key: a}
+			if len(slab) == 0 {
+				slab = make([]builder, builderChunk)
+			}
+			b, slab = newBuilder(&slab[0], a), slab[1:]
 			bs[a] = b
 		}
-		b.add(k, &it.val)
+		b.add(k, ep)
 	}
 	return bs
 }
 
 // buildOne gathers the endpoints of asset a through the address indexes.
 func (inv *Inventory) buildOne(a assetKey) (*builder, bool) {
-	b := &builder{key: a}
+	b := newBuilder(new(builder), a)
 	found := false
 	try := func(k epKey) {
 		if g, ok := inv.group(k); ok && g == a {
@@ -354,20 +379,16 @@ func (inv *Inventory) buildOne(a assetKey) (*builder, bool) {
 	return b, found
 }
 
-func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
 // asset turns the gathered endpoints into the published Asset: merged,
 // de-duplicated, sorted and capped, all as functions of the sets alone.
 func (c *buildCtx) asset(b *builder) Asset {
 	inv := c.inv
 	cfg := &inv.cfg
 	a := Asset{
-		Schema:    Schema,
-		ID:        c.id(b.key),
-		Sensor:    cfg.Sensor,
-		Category:  "unknown",
-		FirstSeen: c.time(b.first),
-		LastSeen:  c.time(b.last),
+		Schema:   Schema,
+		ID:       c.id(b.key),
+		Sensor:   cfg.Sensor,
+		Category: "unknown",
 	}
 	if !b.key.mac.IsZero() {
 		a.MAC = a.ID[len("mac:"):]
@@ -384,12 +405,14 @@ func (c *buildCtx) asset(b *builder) Asset {
 			b.extra = append(b.extra, n.evidence...)
 		}
 	}
-	a.IPs = make([]string, len(b.ips))
-	for i, ip := range b.ips {
-		a.IPs[i] = c.id(assetKey{ip: ip})[len("ip:"):]
+	// The addresses, hostnames and protocols share one backing array.
+	strs := make([]string, 0, len(b.ips)+len(b.hostnames)+len(b.protocols))
+	for _, ip := range b.ips {
+		strs = append(strs, c.id(assetKey{ip: ip})[len("ip:"):])
 	}
-	a.Hostnames = sortedStrings(b.hostnames, cfg.MaxHostnames)
-	a.Protocols = sortedStrings(b.protocols, 64)
+	a.IPs = strs[:len(strs):len(strs)]
+	a.Hostnames, strs = appendSorted(strs, b.hostnames, cfg.MaxHostnames)
+	a.Protocols, _ = appendSorted(strs, b.protocols, 64)
 
 	// Services: one per (transport, port, protocol, role) with its first
 	// sighting; an entry without a protocol goes when the same port has one.
@@ -414,15 +437,150 @@ func (c *buildCtx) asset(b *builder) Asset {
 	a.Peers, b.external = c.peers(b)
 	c.identify(&a, b)
 
-	a.Evidence = c.evidence(b)
+	c.stamps.reset()
+	first, last := c.stamps.add(b.first), c.stamps.add(b.last)
+	a.Evidence = c.evidence(b, first)
+	times := string(c.stamps.buf)
+	a.FirstSeen, a.LastSeen = c.stamps.text(times, first), c.stamps.text(times, last)
+	for i, k := range c.stamped {
+		a.Evidence[i].Time = c.stamps.text(times, k)
+	}
 	return a
+}
+
+// stamps formats the times of one asset, RFC 3339 in UTC, into a single
+// string: an asset shows a dozen distinct times, most of them several
+// times over, and one string costs one allocation and a few cache lines
+// where a cache of strings by time costs a map lookup per time.
+type stamps struct {
+	buf   []byte
+	times []instant // the distinct times added
+	ends  []int32   // where the text of each of times ends in buf
+	// slots maps a hash of an instant to 1 + its index in times: a time
+	// already added is found in one comparison, mostly.
+	slots [32]int32
+	// minute is the minute since 0000-01-01 of the last text that
+	// appendTime wrote in full, at buf[minuteAt:]; minuteAt is -1 when
+	// there is none. A time of the same minute copies its first 17 bytes.
+	minute   int64
+	minuteAt int
+}
+
+// instant is a time.Time reduced to what its text shows, compared at a
+// fraction of the cost of Time.Equal.
+type instant struct {
+	sec  int64
+	nsec int64
+}
+
+func (s *stamps) reset() {
+	s.buf, s.times, s.ends = s.buf[:0], s.times[:0], s.ends[:0]
+	clear(s.slots[:])
+	s.minuteAt = -1
+}
+
+// add formats t unless it was added already (as far as a slot tells),
+// and returns the index of its text.
+func (s *stamps) add(t time.Time) int32 {
+	in := instant{t.Unix(), int64(t.Nanosecond())}
+	slot := &s.slots[(uint64(in.sec)*31+uint64(in.nsec))*0x9e3779b97f4a7c15>>59]
+	if i := *slot - 1; i >= 0 && s.times[i] == in {
+		return i
+	}
+	inRange := in.sec >= minTimeSec && in.sec < maxTimeSec
+	if minute := (in.sec - minTimeSec) / 60; inRange && s.minuteAt >= 0 && minute == s.minute {
+		s.buf = append(s.buf, s.buf[s.minuteAt:s.minuteAt+len("2006-01-02T15:04:")]...)
+		s.buf = appendSecond(s.buf, uint32((in.sec-minTimeSec)%60), uint32(in.nsec))
+	} else {
+		s.minute, s.minuteAt = minute, len(s.buf)
+		if !inRange {
+			s.minuteAt = -1
+		}
+		s.buf = appendTime(s.buf, t, in)
+	}
+	s.times = append(s.times, in)
+	s.ends = append(s.ends, int32(len(s.buf)))
+	*slot = int32(len(s.times))
+	return int32(len(s.times) - 1)
+}
+
+// Seconds since 1970 of the first and past the last time appendTime
+// formats itself: years 0000 to 9999.
+const (
+	minTimeSec = -62167219200
+	maxTimeSec = 253402300800
+)
+
+// appendTime appends t, at instant in, as t.UTC().AppendFormat(b,
+// time.RFC3339Nano) does, at a fraction of the cost for years 0000 to
+// 9999.
+func appendTime(b []byte, t time.Time, in instant) []byte {
+	if in.sec < minTimeSec || in.sec >= maxTimeSec {
+		return t.UTC().AppendFormat(b, time.RFC3339Nano)
+	}
+	days := uint32((in.sec - minTimeSec) / 86400) // since 0000-01-01
+	secs := uint32(in.sec - minTimeSec - int64(days)*86400)
+	// The civil date of days since -0400-03-01, years starting in March
+	// (Howard Hinnant's civil_from_days): 0000 is a leap year of 366
+	// days, 60 of them before March.
+	z := days + 146097 - 60
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day := doy - (153*mp+2)/5 + 1
+	month, year := mp+3, yoe+era*400-400
+	if month > 12 {
+		month, year = month-12, year+1
+	}
+	hour, minute := secs/3600, secs/60%60
+	b = append(b, pairs[year/100*2], pairs[year/100*2+1], pairs[year%100*2], pairs[year%100*2+1], '-',
+		pairs[month*2], pairs[month*2+1], '-', pairs[day*2], pairs[day*2+1], 'T',
+		pairs[hour*2], pairs[hour*2+1], ':', pairs[minute*2], pairs[minute*2+1], ':')
+	return appendSecond(b, secs%60, uint32(in.nsec))
+}
+
+// appendSecond appends the end of an RFC 3339 text in UTC: the second,
+// the fraction of nsec nanoseconds without trailing zeros, and "Z".
+func appendSecond(b []byte, sec, nsec uint32) []byte {
+	b = append(b, pairs[sec*2], pairs[sec*2+1])
+	if ns := nsec; ns != 0 {
+		d := [10]byte{'.', pairs[ns/1e7*2], pairs[ns/1e7*2+1], pairs[ns/1e5%100*2], pairs[ns/1e5%100*2+1],
+			pairs[ns/1e3%100*2], pairs[ns/1e3%100*2+1], pairs[ns/10%100*2], pairs[ns/10%100*2+1], byte('0' + ns%10)}
+		n := len(d)
+		for d[n-1] == '0' {
+			n--
+		}
+		b = append(b, d[:n]...)
+	}
+	return append(b, 'Z')
+}
+
+// pairs holds the two digits of every number below 100.
+const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// text returns the text of time i in all, the string of buf.
+func (s *stamps) text(all string, i int32) string {
+	start := int32(0)
+	if i > 0 {
+		start = s.ends[i-1]
+	}
+	return all[start:s.ends[i]]
 }
 
 // evidence merges the evidence of b in order, the earliest of equal
 // entries first, and keeps the first of each, up to MaxEvidence; then
-// the derived evidence.
-func (c *buildCtx) evidence(b *builder) []Evidence {
+// the derived evidence, of b's first time, stamp first. The times are
+// left to the caller: the time of entry i is stamp c.stamped[i] of
+// c.stamps.
+func (c *buildCtx) evidence(b *builder, first int32) []Evidence {
+	// Sorted with the earliest of equal entries first, extra keeps that
+	// one of each: every run is then distinct.
 	slices.SortFunc(b.extra, func(x, y evidence) int { return compareEvidenceFirst(&x, &y) })
+	b.extra = slices.CompactFunc(b.extra, func(x, y evidence) bool { return sameEvidence(&x, &y) })
 	runs := b.evidence
 	if len(b.extra) > 0 {
 		runs = append(runs, b.extra)
@@ -431,29 +589,23 @@ func (c *buildCtx) evidence(b *builder) []Evidence {
 	for _, r := range runs {
 		n += len(r)
 	}
-	slices.SortFunc(b.derived, compareEvidence)
-	b.derived = slices.CompactFunc(b.derived, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })
 	out := make([]Evidence, 0, min(n, c.inv.cfg.MaxEvidence)+len(b.derived))
+	c.stamped = c.stamped[:0]
 	var last *evidence
 	var lastTime time.Time
-	var lastString string
+	var lastStamp int32
 	add := func(e *evidence) {
 		if last == nil || !e.first.Equal(lastTime) {
-			lastTime, lastString = e.first, c.time(e.first)
+			lastTime, lastStamp = e.first, c.stamps.add(e.first)
 		}
-		out = append(out, Evidence{Source: e.source, Fact: e.fact, Value: e.value, Time: lastString})
+		out = append(out, Evidence{Source: e.source, Fact: e.fact, Value: e.value})
+		c.stamped = append(c.stamped, lastStamp)
 		last = e
 	}
-	if len(b.evidence) == 1 && len(b.extra) == 0 {
-		// An endpoint's run is sorted and distinct already: no merge, no
-		// repeats (extra may hold repeats).
-		r := runs[0]
-		for i := range r[:min(len(r), c.inv.cfg.MaxEvidence)] {
-			add(&r[i])
-		}
-	} else {
+	max := c.inv.cfg.MaxEvidence
+	if len(runs) > 4 { // many runs: one sort beats comparing run heads
 		for e := range mergeRuns(runs, compareEvidenceFirst) {
-			if len(out) == c.inv.cfg.MaxEvidence {
+			if len(out) == max {
 				break
 			}
 			if last != nil && sameEvidence(last, e) {
@@ -461,9 +613,40 @@ func (c *buildCtx) evidence(b *builder) []Evidence {
 			}
 			add(e)
 		}
+	} else {
+		// Merge the heads of the runs until one is left, then take what
+		// is left of it; only its first entry may repeat the one before.
+		var buf [4][]evidence
+		heads := slices.DeleteFunc(append(buf[:0], runs...), func(r []evidence) bool { return len(r) == 0 })
+		for len(heads) > 1 && len(out) < max {
+			best := 0
+			for i := 1; i < len(heads); i++ {
+				if compareEvidenceFirst(&heads[i][0], &heads[best][0]) < 0 {
+					best = i
+				}
+			}
+			e := &heads[best][0]
+			if heads[best] = heads[best][1:]; len(heads[best]) == 0 {
+				heads = append(heads[:best], heads[best+1:]...)
+			}
+			if last == nil || !sameEvidence(last, e) {
+				add(e)
+			}
+		}
+		if len(heads) == 1 {
+			r := heads[0]
+			if last != nil && sameEvidence(last, &r[0]) {
+				r = r[1:]
+			}
+			for i := range r[:min(len(r), max-len(out))] {
+				add(&r[i])
+			}
+		}
 	}
 	for i := range b.derived {
-		add(&b.derived[i])
+		e := &b.derived[i]
+		out = append(out, Evidence{Source: e.source, Fact: e.fact, Value: e.value})
+		c.stamped = append(c.stamped, first)
 	}
 	return out
 }
@@ -636,14 +819,16 @@ func roleName(server bool) string {
 	return "client"
 }
 
-func sortedStrings(s []string, max int) []string {
-	s = slices.Clone(s)
-	slices.Sort(s)
-	s = capped(slices.Compact(s), max)
-	if s == nil {
-		s = []string{}
-	}
-	return s
+// appendSorted appends s to dst sorted, without repeats, and capped at max
+// elements. It returns what it appended, of capacity its length so that an
+// append to it copies, and dst with it.
+func appendSorted(dst, s []string, max int) (sorted, all []string) {
+	start := len(dst)
+	dst = append(dst, s...)
+	v := dst[start:]
+	slices.Sort(v)
+	v = capped(slices.Compact(v), max)
+	return v[:len(v):len(v)], dst[:start+len(v)]
 }
 
 func capped[T any](s []T, max int) []T {
@@ -664,7 +849,7 @@ func (inv *Inventory) Assets() []Asset {
 // assetsLocked builds every asset, sorted by ID, without the MaxAssets cap.
 func (inv *Inventory) assetsLocked() []Asset {
 	bs := inv.buildAll()
-	out := inv.assets(slices.Collect(maps.Values(bs)))
+	out := inv.assets(slices.Collect(maps.Values(bs)), nil)
 	slices.SortFunc(out, func(x, y Asset) int { return strings.Compare(x.ID, y.ID) })
 	return out
 }

@@ -3,11 +3,10 @@ package inventory
 import (
 	"runtime"
 	"sync"
-	"time"
 )
 
 // buildCtx is what building an asset writes outside its builder: caches of
-// ID strings, time strings and identities, and scratch space.
+// ID strings, peer names and identities, and scratch space.
 //
 // The inventory's own context (Inventory.build) owns the caches. Building
 // many assets at once (Flush, Assets) runs on several goroutines, each with
@@ -20,8 +19,8 @@ type buildCtx struct {
 	// ids caches the ID strings of assets and peers ("mac:<mac>",
 	// "ip:<ip>"), which every build of an asset writes again.
 	ids map[assetKey]string
-	// times caches the RFC 3339 strings of evidence and seen times by
-	// UnixNano: an asset's evidence keeps its times from build to build.
+	// times is unused: asset formats the times of each asset into one
+	// string (see stamps). It goes when nothing sets it any more.
 	times map[int64]string
 	// idents caches each asset's identity by a hash of what it was
 	// computed from: assets are rebuilt for every event, their facts
@@ -29,12 +28,17 @@ type buildCtx struct {
 	idents map[assetKey]cachedIdentity
 	// names caches the names of peers by key.
 	names map[peerKey]peerName
-	// named and pnames are scratch space for peers.
-	named  []namedPeer
-	pnames []peerName
+	// named and pnames are scratch space for peers; stamps and stamped
+	// for the times of an asset.
+	named   []namedPeer
+	pnames  []peerName
+	stamps  stamps
+	stamped []int32
+	// hashBuf is scratch space for hash.
+	hashBuf []byte
 }
 
-// maxIDs caps the ID and time caches; a full cache is emptied.
+// maxIDs caps the ID and name caches; a full cache is emptied.
 const maxIDs = 1 << 16
 
 // id returns a.String(), cached.
@@ -52,28 +56,6 @@ func (c *buildCtx) id(a assetKey) string {
 	}
 	s := a.String()
 	c.ids[a] = s
-	return s
-}
-
-// time returns timeString(t), cached when t.UnixNano is defined.
-func (c *buildCtx) time(t time.Time) string {
-	if sec := t.Unix(); sec < -9e9 || sec > 9e9 {
-		return timeString(t)
-	}
-	ns := t.UnixNano()
-	if c.parent != nil {
-		if s, ok := c.parent.times[ns]; ok {
-			return s
-		}
-	}
-	if s, ok := c.times[ns]; ok {
-		return s
-	}
-	if len(c.times) >= maxIDs {
-		clear(c.times)
-	}
-	s := timeString(t)
-	c.times[ns] = s
 	return s
 }
 
@@ -106,12 +88,6 @@ func (c *buildCtx) merge(child *buildCtx) {
 		}
 		c.ids[a] = s
 	}
-	for ns, s := range child.times {
-		if len(c.times) >= maxIDs {
-			clear(c.times)
-		}
-		c.times[ns] = s
-	}
 	for k, n := range child.names {
 		if c.names == nil || len(c.names) >= maxIDs {
 			c.names = make(map[peerKey]peerName)
@@ -128,14 +104,20 @@ func (c *buildCtx) merge(child *buildCtx) {
 const parallelBuild = 64
 
 // assets builds the assets of bs, in the same order, on up to GOMAXPROCS
-// goroutines. The caller holds inv.mu: the goroutines only read the
-// inventory.
-func (inv *Inventory) assets(bs []*builder) []Asset {
+// goroutines, and hashes them into sums unless sums is nil. The caller
+// holds inv.mu: the goroutines only read the inventory.
+func (inv *Inventory) assets(bs []*builder, sums []uint64) []Asset {
 	out := make([]Asset, len(bs))
+	build := func(c *buildCtx, i int) {
+		out[i] = c.asset(bs[i])
+		if sums != nil {
+			sums[i] = c.hash(&out[i])
+		}
+	}
 	n := min(runtime.GOMAXPROCS(0), len(bs)/parallelBuild)
 	if n <= 1 {
-		for i, b := range bs {
-			out[i] = inv.build.asset(b)
+		for i := range bs {
+			build(&inv.build, i)
 		}
 		return out
 	}
@@ -143,10 +125,10 @@ func (inv *Inventory) assets(bs []*builder) []Asset {
 	var wg sync.WaitGroup
 	for g := range ctxs {
 		c := &ctxs[g]
-		*c = buildCtx{inv: inv, parent: &inv.build, ids: make(map[assetKey]string), times: make(map[int64]string)}
+		*c = buildCtx{inv: inv, parent: &inv.build, ids: make(map[assetKey]string)}
 		wg.Go(func() {
 			for i := g; i < len(bs); i += n {
-				out[i] = c.asset(bs[i])
+				build(c, i)
 			}
 		})
 	}

@@ -3,11 +3,15 @@ package inventory
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand"
 	"net/netip"
+	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
@@ -79,5 +83,129 @@ func TestParallelBuild(t *testing.T) {
 		if a.ID != "mac:"+pacsMAC && (a.Vendor == "" || a.HL7 == nil) {
 			t.Fatalf("asset %s lost its identity or hl7 section: %s", a.ID, got)
 		}
+	}
+}
+
+// TestStamps: the times of an asset, formatted into one string, read as
+// RFC 3339 in UTC each, whatever their zone, monotonic reading or repeats.
+func TestStamps(t *testing.T) {
+	est := time.FixedZone("EST", -5*3600)
+	base := time.Date(2024, 3, 11, 8, 0, 0, 0, time.UTC)
+	var many []time.Time // more distinct times than slots, then again
+	for i := range 2*len(stamps{}.slots) + 3 {
+		many = append(many, base.Add(time.Duration(i)*time.Millisecond))
+	}
+	var minutes []time.Time // times of the same minutes, or nearly
+	rng := rand.New(rand.NewSource(2))
+	for range 500 {
+		minutes = append(minutes, base.Add(time.Duration(rng.Int63n(int64(3*time.Minute)))-time.Minute))
+	}
+	tests := []struct {
+		name  string
+		times []time.Time
+	}{
+		{"none", nil},
+		{"whole second", []time.Time{base}},
+		{"fractions", []time.Time{base.Add(time.Microsecond), base.Add(120 * time.Millisecond), base.Add(1)}},
+		{"repeats", []time.Time{base, base.Add(time.Second), base, base, base.Add(time.Second)}},
+		{"same instant, other zone", []time.Time{base, base.In(est), base.Add(time.Hour).In(est)}},
+		{"monotonic", []time.Time{time.Now(), time.Now().Round(0)}},
+		{"extreme years", []time.Time{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), {}}},
+		{"more than slots", append(many, many...)},
+		{"same minutes", minutes},
+		{"years 0000 and 9999 and past", []time.Time{time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(0, 2, 29, 23, 59, 59, 1, time.UTC),
+			time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 59, 999999999, time.UTC),
+			time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}},
+		{"leap days and epoch", []time.Time{time.Date(2000, 2, 29, 12, 0, 0, 0, time.UTC), time.Date(1900, 3, 1, 0, 0, 0, 0, time.UTC),
+			time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), time.Date(2100, 2, 28, 0, 0, 0, 500, time.UTC),
+			time.Unix(0, 0), time.Unix(-1, 0), time.Unix(-1, 999999999)}},
+		{"random", randomTimes()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s stamps
+			s.buf = append(s.buf, "left over"...)
+			s.reset()
+			idx := make([]int32, len(tt.times))
+			for i, tm := range tt.times {
+				idx[i] = s.add(tm)
+			}
+			all := string(s.buf)
+			for i, tm := range tt.times {
+				if got, want := s.text(all, idx[i]), tm.UTC().Format(time.RFC3339Nano); got != want {
+					t.Errorf("time %d: %q, want %q", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// randomTimes returns times spread over years 0000 to 9999 and a little
+// beyond, with and without fractions of a second.
+func randomTimes() []time.Time {
+	rng := rand.New(rand.NewSource(1))
+	var out []time.Time
+	for i := range 20000 {
+		sec := rng.Int63n(maxTimeSec-minTimeSec+2*86400) + minTimeSec - 86400
+		ns := rng.Int63n(1e9)
+		switch i % 4 {
+		case 0:
+			ns = 0
+		case 1:
+			ns -= ns % 1000
+		}
+		out = append(out, time.Unix(sec, ns))
+	}
+	return out
+}
+
+// TestSections: the dicom and hl7 sections of facts split over runs, as
+// endpoints hold them, are those of the facts merged: each list sorted,
+// without repeats, at most 64 long; the implementation class UID and
+// version the smallest seen.
+func TestSections(t *testing.T) {
+	f := func(name, value string) protocols.Fact { return protocols.Fact{Name: name, Value: value} }
+	var many []protocols.Fact
+	var first64 []string
+	for i := range 70 {
+		v := fmt.Sprintf("1.2.%03d", i)
+		many = append(many, f("dicom.sop_class", v))
+		if i < 64 {
+			first64 = append(first64, v)
+		}
+	}
+	tests := []struct {
+		name  string
+		runs  [][]protocols.Fact
+		dicom *DICOM
+		hl7   *HL7
+	}{
+		{"none", nil, nil, nil},
+		{"other facts", [][]protocols.Fact{{f("dhcp.hostname", "x"), f("tls.sni", "y")}}, nil, nil},
+		{"dicom", [][]protocols.Fact{{f("dhcp.hostname", "x"), f("dicom.ae_title", "CT2"), f("dicom.accepted_sop_class", "1.3"),
+			f("dicom.implementation_class_uid", "1.2.9"), f("dicom.implementation_class_uid", "1.2.10"),
+			f("dicom.modality", "CT"), f("dicom.sop_class", "1.1"), f("tls.sni", "y")}},
+			&DICOM{AETitles: []string{"CT2"}, ImplementationClassUID: "1.2.10", Modalities: []string{"CT"}, SOPClasses: []string{"1.1", "1.3"}}, nil},
+		{"version alone", [][]protocols.Fact{{f("dicom.implementation_version", "V2")}, {f("dicom.implementation_version", "V1")}},
+			&DICOM{ImplementationVersion: "V1", AETitles: []string{}, Modalities: []string{}, SOPClasses: []string{}}, nil},
+		{"hl7 over two runs", [][]protocols.Fact{
+			{f("hl7.message_type", "ORU^R01"), f("hl7.receiving_application", "EHR"), f("hl7.sending_facility", "ICU"), f("hl7.version", "2.6")},
+			{f("dicom.ae_title", "MON"), f("hl7.message_type", "ADT^A01"), f("hl7.message_type", "ORU^R01"), f("hl7.receiving_facility", "LAB"),
+				f("hl7.sending_application", "MON"), f("hl7.sending_facility", "ICU")}},
+			&DICOM{AETitles: []string{"MON"}, Modalities: []string{}, SOPClasses: []string{}},
+			&HL7{Applications: []string{"EHR", "MON"}, Facilities: []string{"ICU", "LAB"}, MessageTypes: []string{"ADT^A01", "ORU^R01"}, Versions: []string{"2.6"}}},
+		{"capped", [][]protocols.Fact{many[30:], many[:40]},
+			&DICOM{AETitles: []string{}, Modalities: []string{}, SOPClasses: first64}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, run := range tt.runs { // as endpoints hold them
+				slices.SortFunc(run, func(x, y protocols.Fact) int { return compareFactTo(&x, &y) })
+			}
+			d, h := sections(tt.runs)
+			if !reflect.DeepEqual(d, tt.dicom) || !reflect.DeepEqual(h, tt.hl7) {
+				t.Errorf("sections: %+v %+v, want %+v %+v", d, h, tt.dicom, tt.hl7)
+			}
+		})
 	}
 }

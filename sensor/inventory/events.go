@@ -45,8 +45,6 @@ type events struct {
 	gen uint64
 	// sendOrder is scratch space for send, guarded by emitMu.
 	sendOrder []int32
-	// hashBuf is scratch space for hash, guarded by inv.mu.
-	hashBuf []byte
 }
 
 type emitted struct {
@@ -103,10 +101,11 @@ func (inv *Inventory) markUrgent(k epKey) {
 // hash alike, as omitempty leaves out both and asset never makes a nil list
 // that is not omitempty. The seed is per inventory: hashes never leave it.
 // The fields are written into a buffer reused from call to call and hashed
-// at once, which costs a fraction of hundreds of small writes. It is called
-// with inv.mu held.
-func (e *events) hash(a *Asset) uint64 {
-	h := assetHash{b: e.hashBuf[:0]}
+// at once, which costs a fraction of hundreds of small writes. The builder
+// of a hashes it right after building it (see Inventory.assets), on the
+// same goroutine and while its strings are in cache.
+func (c *buildCtx) hash(a *Asset) uint64 {
+	h := assetHash{b: c.hashBuf[:0]}
 	h.str(a.Schema)
 	h.str(a.ID)
 	h.str(a.Sensor)
@@ -177,8 +176,8 @@ func (e *events) hash(a *Asset) uint64 {
 	h.float(a.Risk)
 	h.str(a.FirstSeen)
 	h.str(a.LastSeen)
-	e.hashBuf = h.b
-	return maphash.Bytes(e.seed, h.b)
+	c.hashBuf = h.b
+	return maphash.Bytes(c.inv.ev.seed, h.b)
 }
 
 // assetHash appends an asset's fields to b, each string after its length so
@@ -299,11 +298,11 @@ func (inv *Inventory) advance(now time.Time) []Event {
 	if len(news)+len(updates) == 0 {
 		return nil
 	}
-	assets := inv.assets(append(news, updates...))
+	sums := make([]uint64, len(news)+len(updates))
+	assets := inv.assets(append(news, updates...), sums)
 	out := make([]Event, 0, len(assets))
 	for i := range assets {
-		asset := &assets[i]
-		h := ev.hash(asset)
+		asset, h := &assets[i], sums[i]
 		if i < len(news) {
 			ev.emitted[news[i].key] = emitted{hash: h, at: now}
 			out = append(out, Event{Kind: KindNew, Time: now, Asset: *asset})
@@ -325,26 +324,24 @@ func (inv *Inventory) Flush(now time.Time) {
 	ev := &inv.ev
 	built := inv.buildAll()
 	bs := slices.Collect(maps.Values(built))
-	assets := inv.assets(bs)
+	sums := make([]uint64, len(bs))
+	assets := inv.assets(bs, sums)
 	out := make([]Event, 0, len(built))
-	seen := make(map[assetKey]bool, len(built))
 	for i, b := range bs {
-		a, asset := b.key, assets[i]
-		seen[a] = true
-		h := ev.hash(&asset)
+		a, h := b.key, sums[i]
 		st, ok := ev.emitted[a]
 		switch {
 		case !ok:
-			out = append(out, Event{Kind: KindNew, Time: now, Asset: asset})
+			out = append(out, Event{Kind: KindNew, Time: now, Asset: assets[i]})
 		case st.hash != h:
-			out = append(out, Event{Kind: KindUpdate, Time: now, Asset: asset})
+			out = append(out, Event{Kind: KindUpdate, Time: now, Asset: assets[i]})
 		default:
 			continue
 		}
 		ev.emitted[a] = emitted{hash: h, at: now}
 	}
 	for a := range ev.emitted {
-		if !seen[a] {
+		if built[a] == nil {
 			delete(ev.emitted, a) // regrouped away or pushed out
 		}
 	}

@@ -91,7 +91,7 @@ func TestHashFollowsJSON(t *testing.T) {
 	inv := New(Config{}, nil)
 	base := sampleAsset()
 	baseJSON, _ := json.Marshal(&base)
-	baseHash := inv.ev.hash(&base)
+	baseHash := inv.build.hash(&base)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := sampleAsset()
@@ -100,11 +100,11 @@ func TestHashFollowsJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sameJSON, sameHash := string(j) == string(baseJSON), inv.ev.hash(&a) == baseHash
+			sameJSON, sameHash := string(j) == string(baseJSON), inv.build.hash(&a) == baseHash
 			if sameJSON != sameHash {
 				t.Errorf("same JSON %v, same hash %v", sameJSON, sameHash)
 			}
-			if b := inv.ev.hash(&a); b != inv.ev.hash(&a) {
+			if b := inv.build.hash(&a); b != inv.build.hash(&a) {
 				t.Errorf("hash not stable")
 			}
 		})
@@ -117,6 +117,6 @@ func BenchmarkHash(b *testing.B) {
 	a := sampleAsset()
 	b.ReportAllocs()
 	for b.Loop() {
-		inv.ev.hash(&a)
+		inv.build.hash(&a)
 	}
 }

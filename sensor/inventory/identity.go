@@ -20,16 +20,16 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 	id := &ci.id
 	a.Vendor, a.Model, a.Serial, a.Firmware, a.OS = id.Vendor, id.Model, id.Serial, id.Firmware, id.OS
 	a.Category, a.Medical, a.Confidence = id.Category, id.Medical, id.Confidence
-	for _, m := range id.Evidence { // the rules behind the identity are evidence too
-		b.derived = append(b.derived, evidence{source: "rule", fact: m.Rule, value: m.Field + "=" + m.Value, first: b.first})
-	}
+	b.derived = ci.derived
 	// Each asset gets its own lists: consumers of events run on other
 	// goroutines and must not share anything with the cache.
-	a.Owner = &Owner{Responsible: ci.owner.Responsible, Accountable: ci.owner.Accountable,
-		Consulted: slices.Clone(ci.owner.Consulted), Informed: slices.Clone(ci.owner.Informed)}
+	o := ci.owner
+	lists := append(append(make([]string, 0, len(o.Consulted)+len(o.Informed)), o.Consulted...), o.Informed...)
+	a.Owner = &Owner{Responsible: o.Responsible, Accountable: o.Accountable,
+		Consulted: lists[:len(o.Consulted):len(o.Consulted)], Informed: lists[len(o.Consulted):]}
 	a.Advisories = slices.Clone(ci.advisories)
 	a.Risk = ci.risk
-	a.DICOM, a.HL7 = sections(b.facts)
+	a.DICOM, a.HL7 = sections(b.factRuns)
 }
 
 // follow computes what follows from an asset's identity: its owner,
@@ -48,63 +48,85 @@ func (c *buildCtx) follow(ci *cachedIdentity, a *Asset, b *builder, cleartext bo
 }
 
 // sections returns an asset's dicom and hl7 sections from its facts,
-// sorted by name (each name's values are a run), or nil for an empty one.
-func sections(facts []protocols.Fact) (*DICOM, *HL7) {
-	values := func(names ...string) []string {
-		var out []string
-		for _, name := range names {
-			i, _ := slices.BinarySearchFunc(facts, name, func(f protocols.Fact, name string) int {
-				return strings.Compare(f.Name, name)
-			})
-			for ; i < len(facts) && facts[i].Name == name; i++ {
-				out = append(out, facts[i].Value)
+// runs sorted by name, or nil for an empty one. Each run's dicom and hl7
+// facts are a range of it, found by two binary searches.
+func sections(runs [][]protocols.Fact) (*DICOM, *HL7) {
+	var d DICOM
+	var h HL7
+	var uids, versions []string
+	for _, facts := range runs {
+		for _, f := range withPrefix(facts, "dicom.") {
+			switch f.Name {
+			case "dicom.ae_title":
+				d.AETitles = append(d.AETitles, f.Value)
+			case "dicom.implementation_class_uid":
+				uids = append(uids, f.Value)
+			case "dicom.implementation_version":
+				versions = append(versions, f.Value)
+			case "dicom.modality":
+				d.Modalities = append(d.Modalities, f.Value)
+			case "dicom.sop_class", "dicom.accepted_sop_class":
+				d.SOPClasses = append(d.SOPClasses, f.Value)
 			}
 		}
-		slices.Sort(out)
-		return nonNil(capped(slices.Compact(out), 64))
-	}
-	firstOf := func(name string) string {
-		if v := values(name); len(v) > 0 {
-			return v[0]
+		for _, f := range withPrefix(facts, "hl7.") {
+			switch f.Name {
+			case "hl7.sending_application", "hl7.receiving_application":
+				h.Applications = append(h.Applications, f.Value)
+			case "hl7.sending_facility", "hl7.receiving_facility":
+				h.Facilities = append(h.Facilities, f.Value)
+			case "hl7.message_type":
+				h.MessageTypes = append(h.MessageTypes, f.Value)
+			case "hl7.version":
+				h.Versions = append(h.Versions, f.Value)
+			}
 		}
-		return ""
 	}
 	var dp *DICOM
-	d := DICOM{
-		AETitles:               values("dicom.ae_title"),
-		ImplementationClassUID: firstOf("dicom.implementation_class_uid"),
-		ImplementationVersion:  firstOf("dicom.implementation_version"),
-		Modalities:             values("dicom.modality"),
-		SOPClasses:             values("dicom.sop_class", "dicom.accepted_sop_class"),
+	d.AETitles, d.Modalities, d.SOPClasses = sectionValues(d.AETitles), sectionValues(d.Modalities), sectionValues(d.SOPClasses)
+	if len(uids) > 0 {
+		d.ImplementationClassUID = slices.Min(uids)
+	}
+	if len(versions) > 0 {
+		d.ImplementationVersion = slices.Min(versions)
 	}
 	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
 		dp = &d
 	}
 	var hp *HL7
-	h := HL7{
-		Applications: values("hl7.sending_application", "hl7.receiving_application"),
-		Facilities:   values("hl7.sending_facility", "hl7.receiving_facility"),
-		MessageTypes: values("hl7.message_type"),
-		Versions:     values("hl7.version"),
-	}
+	h.Applications, h.Facilities = sectionValues(h.Applications), sectionValues(h.Facilities)
+	h.MessageTypes, h.Versions = sectionValues(h.MessageTypes), sectionValues(h.Versions)
 	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
 		hp = &h
 	}
 	return dp, hp
 }
 
+// withPrefix returns the facts whose names start with prefix, a range of
+// facts sorted by name.
+func withPrefix(facts []protocols.Fact, prefix string) []protocols.Fact {
+	i, _ := slices.BinarySearchFunc(facts, prefix, func(f protocols.Fact, p string) int { return strings.Compare(f.Name, p) })
+	j := i
+	for j < len(facts) && strings.HasPrefix(facts[j].Name, prefix) {
+		j++
+	}
+	return facts[i:j]
+}
+
+// sectionValues sorts the values of a section's list, drops repeats and
+// keeps the first 64.
+func sectionValues(v []string) []string {
+	slices.Sort(v)
+	return nonNil(capped(slices.Compact(v), 64))
+}
+
 // identity runs the fingerprint engine over what the asset holds, and
-// computes the sections that follow, unless the cache has them.
+// computes what follows and the derived evidence, unless the cache has
+// them. Facts are merged and the OUI table searched only then: a hit
+// needs neither.
 func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 	inv := c.inv
-	b.facts = mergeFacts(b.factRuns)
-	in := fingerprint.Input{Facts: b.facts, MAC: b.key.mac, IPs: a.IPs, VLANs: vlansOf(b)}
-	if !b.key.mac.IsZero() {
-		if v, ok := oui.Lookup(b.key.mac); ok {
-			in.OUIVendor = v
-			b.derived = append(b.derived, evidence{source: "oui", fact: "oui.vendor", value: v, first: b.first})
-		}
-	}
+	in := fingerprint.Input{MAC: b.key.mac, IPs: a.IPs, VLANs: vlansOf(b)}
 	for _, p := range a.Peers {
 		switch {
 		case p.Protocol == "dicom" && p.Role == "client":
@@ -114,8 +136,8 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 		}
 	}
 	// The sum covers what follow reads besides the identity's input:
-	// cleartext use and external peers.
-	sum := inputHash(inv.ev.seed, &in, inv.cfg.Fingerprint)
+	// cleartext use and external peers. The OUI vendor is the MAC's.
+	sum := inputHash(inv.ev.seed, b.factRuns, &in, inv.cfg.Fingerprint)
 	const prime = 1099511628211
 	cleartext := inv.cleartext(b)
 	flags := uint64(1)
@@ -126,13 +148,33 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 		flags |= 4
 	}
 	sum = (sum ^ flags) * prime
-	if ci, ok := c.lookupIdentity(b.key, sum); ok {
-		return ci
+	ci, ok := c.lookupIdentity(b.key, sum)
+	if !ok {
+		if !b.key.mac.IsZero() {
+			in.OUIVendor, _ = oui.Lookup(b.key.mac)
+		}
+		in.Facts = mergeFacts(b.factRuns)
+		ci = cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
+		ci.derived = derived(in.OUIVendor, &ci.id)
+		c.follow(&ci, a, b, cleartext)
+		c.cacheIdentity(b.key, ci)
 	}
-	ci := cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
-	c.follow(&ci, a, b, cleartext)
-	c.cacheIdentity(b.key, ci)
 	return ci
+}
+
+// derived returns the evidence the sensor concludes from an asset's OUI
+// vendor and identity, sorted and distinct, without times: the vendor and
+// the rules behind the identity.
+func derived(ouiVendor string, id *fingerprint.Identity) []evidence {
+	var out []evidence
+	if ouiVendor != "" {
+		out = append(out, evidence{source: "oui", fact: "oui.vendor", value: ouiVendor})
+	}
+	for _, m := range id.Evidence {
+		out = append(out, evidence{source: "rule", fact: m.Rule, value: m.Field + "=" + m.Value})
+	}
+	slices.SortFunc(out, compareEvidence)
+	return slices.CompactFunc(out, func(x, y evidence) bool { return compareEvidence(x, y) == 0 })
 }
 
 // mergeFacts merges sorted, distinct runs of facts into one: the run
@@ -160,39 +202,46 @@ func mergeFacts(runs [][]protocols.Fact) []protocols.Fact {
 // cachedIdentity is an identity, what follows from it, and the hash of
 // what they were computed from.
 type cachedIdentity struct {
-	sum        uint64
-	id         fingerprint.Identity
+	sum uint64
+	id  fingerprint.Identity
+	// derived is the asset's derived evidence (see builder.derived).
+	derived    []evidence
 	owner      *Owner
 	advisories []Advisory
 	risk       float64
 }
 
-// inputHash hashes everything Identify reads: FNV-1a over 64-bit words,
-// each string contributing its maphash (seeded per inventory).
-// Only the facts the engine reads count: a new TLS SNI or HL7 code
-// that no rule looks at does not call for a new identity.
-func inputHash(seed maphash.Seed, in *fingerprint.Input, e *fingerprint.Engine) uint64 {
+// inputHash hashes everything Identify reads but the OUI vendor, a
+// function of the MAC: FNV-1a over 64-bit words, each string contributing
+// its maphash (seeded per inventory). Only the facts the engine reads
+// count: a new TLS SNI or HL7 code that no rule looks at does not call
+// for a new identity. The facts come in runs, sorted and distinct each
+// but not merged: they count as the sum of a hash of each, in any order,
+// and a fact in two runs counts twice (the same facts split otherwise
+// over the runs may hash otherwise, which costs a new identity).
+func inputHash(seed maphash.Seed, runs [][]protocols.Fact, in *fingerprint.Input, e *fingerprint.Engine) uint64 {
 	const prime = 1099511628211
 	h := uint64(14695981039346656037)
 	add := func(v uint64) { h = (h ^ v) * prime }
 	str := func(s string) { add(maphash.String(seed, s)) }
-	n := 0
-	reads := false
-	for i, f := range in.Facts {
-		// Facts come sorted by name: ask the engine once per name.
-		if i == 0 || f.Name != in.Facts[i-1].Name {
-			reads = e.Reads(f.Name)
+	var n, facts uint64
+	for _, run := range runs {
+		reads := false
+		for i, f := range run {
+			// Facts come sorted by name: ask the engine once per name.
+			if i == 0 || f.Name != run[i-1].Name {
+				reads = e.Reads(f.Name)
+			}
+			if !reads {
+				continue
+			}
+			facts += maphash.String(seed, f.Name)*prime ^ maphash.String(seed, f.Value)
+			n++
 		}
-		if !reads {
-			continue
-		}
-		str(f.Name)
-		str(f.Value)
-		n++
 	}
-	add(uint64(n))
+	add(facts)
+	add(n)
 	add(macBits(in.MAC))
-	str(in.OUIVendor)
 	add(uint64(len(in.IPs)))
 	for _, ip := range in.IPs {
 		str(ip)
@@ -218,9 +267,14 @@ func (inv *Inventory) cleartext(b *builder) bool {
 			return true
 		}
 	}
-	return slices.ContainsFunc(b.facts, func(f protocols.Fact) bool {
-		return f.Value == "true" && (strings.HasSuffix(f.Name, ".cleartext_login") || f.Name == "http.basic_auth")
-	})
+	for _, run := range b.factRuns {
+		if slices.ContainsFunc(run, func(f protocols.Fact) bool {
+			return f.Value == "true" && (strings.HasSuffix(f.Name, ".cleartext_login") || f.Name == "http.basic_auth")
+		}) {
+			return true
+		}
+	}
+	return false
 }
 
 func vlansOf(b *builder) []uint16 {
