@@ -73,9 +73,11 @@ func replayFlows(n int) []replayFlow {
 // BenchmarkReplayFlows models the replay: every flow is new (New, the
 // client's hello, the server's first segment, after which the decoder says
 // SkipFlow), flows follow one another out of cache, and the observations
-// are kept as the sensor keeps them. One op is one flow.
+// are kept as the sensor keeps them. Decoders come from one Spec, whose
+// fingerprint cache they share, as in the sensor. One op is one flow.
 func BenchmarkReplayFlows(b *testing.B) {
 	flows := replayFlows(*replayN)
+	newDecoder := Spec().New
 	kept := make([]protocols.Observation, 0, 1024)
 	emit := func(o protocols.Observation) {
 		if len(kept) == cap(kept) {
@@ -89,7 +91,7 @@ func BenchmarkReplayFlows(b *testing.B) {
 	for b.Loop() {
 		f := &flows[i%len(flows)]
 		i++
-		d := New(f.info)
+		d := newDecoder(f.info)
 		if err := d.Feed(protocols.FromClient, f.client, time.Time{}, emit); err != nil {
 			b.Fatal(err)
 		}

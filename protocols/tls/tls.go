@@ -89,7 +89,7 @@ func Spec() protocols.Spec {
 		Transport: protocols.TCP,
 		Ports:     []uint16{443, 8443, DICOMTLSPort, 5061, 6661, 465, 636, 993, 995},
 		Detect:    Detect,
-		New:       New,
+		New:       newCached(newFingerprintCache()),
 	}
 }
 
@@ -127,10 +127,19 @@ type Decoder struct {
 	// shFacts is room for the ServerHello's two usual facts (version and
 	// cipher), allocated with the ClientHello's: one allocation less per flow.
 	shFacts *[2]protocols.Fact
+	// fps caches ClientHello fingerprints across the flows of one Spec; nil
+	// computes them every time.
+	fps *fingerprintCache
 }
 
-// New returns a decoder for one flow.
+// New returns a decoder for one flow that computes every fingerprint itself.
+// The sensor uses Spec's New, whose decoders share a cache.
 func New(f protocols.FlowInfo) protocols.Decoder { return &Decoder{port: f.Server.Port()} }
+
+// newCached returns a New whose decoders share the fingerprint cache c.
+func newCached(c *fingerprintCache) func(protocols.FlowInfo) protocols.Decoder {
+	return func(f protocols.FlowInfo) protocols.Decoder { return &Decoder{port: f.Server.Port(), fps: c} }
+}
 
 // Feed reads the next in-order bytes of direction dir.
 func (d *Decoder) Feed(dir protocols.Direction, data []byte, _ time.Time, emit protocols.Emit) error {
@@ -423,8 +432,9 @@ func parseHello(body []byte, bufs *helloBufs) (h hello, err error) {
 }
 
 // clientHello emits the client's observation and, on DICOM and HL7 ports,
-// one about the server it addresses. The fact values are cut from one
-// string, so a ClientHello costs two allocations: that string and the facts
+// one about the server it addresses. The SNI, ALPN and versions are cut from
+// one string and the fingerprints come from the cache, so a ClientHello whose
+// fingerprints are cached costs two allocations: that string and the facts
 // (with room for the ServerHello's).
 func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 	var bufs helloBufs
@@ -432,11 +442,13 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 	if err != nil {
 		return err
 	}
-	// vals holds the values back to back; ends[i] is where value i ends.
+	fp := d.fps.get(&h)
+	// vals holds the first three values back to back; ends[i] is where
+	// value i ends.
 	var (
-		back [1536]byte
+		back [3*maxString + 8]byte
 		raw  [maxString]byte
-		ends [6]int
+		ends [2]int
 	)
 	vals := appendValue(back[:0], h.sni)
 	ends[0] = len(vals)
@@ -461,32 +473,22 @@ func (d *Decoder) clientHello(body []byte, emit protocols.Emit) error {
 			vals = appendVersionName(vals, v)
 		}
 	}
-	ends[2] = len(vals)
-	start = len(vals)
-	vals = appendJA3(vals, &h)
-	ends[3] = len(vals)
-	vals = appendJA3Hash(vals, vals[start:])
-	ends[4] = len(vals)
-	vals = appendJA4(vals, &h, 't')
-	ends[5] = len(vals)
+	all := string(vals)
+	values := [...]string{all[:ends[0]], all[ends[0]:ends[1]], all[ends[1]:], fp.ja3, fp.ja3Hash, fp.ja4}
 	// Empty values are left out.
-	n, start := 0, 0
-	for _, end := range ends {
-		if end > start {
+	n := 0
+	for _, v := range values {
+		if v != "" {
 			n++
 		}
-		start = end
 	}
-	all := string(vals)
 	room := make([]protocols.Fact, 0, n+2)
 	facts := room[:0:n]
 	d.shFacts = (*[2]protocols.Fact)(room[n : n+2])
-	start = 0
 	for i, name := range [...]string{FactSNI, FactALPN, FactSupportedVersions, FactJA3, FactJA3Hash, FactJA4} {
-		if ends[i] > start {
-			facts = append(facts, protocols.Fact{Name: name, Value: all[start:ends[i]]})
+		if values[i] != "" {
+			facts = append(facts, protocols.Fact{Name: name, Value: values[i]})
 		}
-		start = ends[i]
 	}
 	emit(protocols.Observation{Protocol: "tls", Source: "tls.client_hello", About: protocols.Sender, Role: "client", Facts: facts})
 	if f, ok := d.serviceFact(); ok {

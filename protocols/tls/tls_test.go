@@ -2,6 +2,7 @@ package tls
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
@@ -163,7 +164,12 @@ func TestALPNChars(t *testing.T) {
 // feed runs data (one direction) through a fresh decoder for a flow to
 // server port port, in pieces of at most split bytes (0: whole).
 func feed(data []byte, dir protocols.Direction, port uint16, split int) ([]protocols.Observation, error) {
-	d := New(protocols.FlowInfo{Transport: protocols.TCP,
+	return feedNew(New, data, dir, port, split)
+}
+
+// feedNew is feed with decoders from newDecoder.
+func feedNew(newDecoder func(protocols.FlowInfo) protocols.Decoder, data []byte, dir protocols.Direction, port uint16, split int) ([]protocols.Observation, error) {
+	d := newDecoder(protocols.FlowInfo{Transport: protocols.TCP,
 		Client: netip.MustParseAddrPort("10.0.0.1:50000"), Server: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), port)})
 	var got []protocols.Observation
 	emit := func(o protocols.Observation) { got = append(got, o) }
@@ -290,6 +296,11 @@ func TestSpec(t *testing.T) {
 	}
 }
 
+// fuzzSpec's fingerprint cache is shared by every input of FuzzDecode: hits,
+// misses and inputs replacing one another in a slot must all give what New's
+// decoders compute.
+var fuzzSpec = Spec()
+
 func FuzzDecode(f *testing.F) {
 	for _, tc := range fixtures {
 		f.Add(tc.data)
@@ -319,6 +330,10 @@ func FuzzDecode(f *testing.F) {
 			if split, err2 := feed(data, dir, DICOMTLSPort, 7); err == nil && err2 == nil && !reflect.DeepEqual(got, split) {
 				t.Fatalf("in one piece %+v, in 7-byte pieces %+v", got, split)
 			}
+			// The fingerprint cache, shared by every input, changes nothing.
+			if cached, err2 := feedNew(fuzzSpec.New, data, dir, DICOMTLSPort, 0); !reflect.DeepEqual(got, cached) || fmt.Sprint(err) != fmt.Sprint(err2) {
+				t.Fatalf("uncached %+v, %v; cached %+v, %v", got, err, cached, err2)
+			}
 			for _, o := range got {
 				if o.Protocol != "tls" || !strings.HasPrefix(o.Source, "tls.") {
 					t.Fatalf("bad observation %+v", o)
@@ -333,13 +348,20 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-func BenchmarkClientHello(b *testing.B) {
+// BenchmarkClientHello is a client's hello on a fresh flow, its
+// fingerprints cached as in the sensor.
+func BenchmarkClientHello(b *testing.B) { benchmarkClientHello(b, Spec().New) }
+
+// BenchmarkClientHelloUncached computes the fingerprints every time.
+func BenchmarkClientHelloUncached(b *testing.B) { benchmarkClientHello(b, New) }
+
+func benchmarkClientHello(b *testing.B, newDecoder func(protocols.FlowInfo) protocols.Decoder) {
 	data := records(ja4SpecHello(), 1<<14)
 	emit := func(protocols.Observation) {}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		d := New(protocols.FlowInfo{})
+		d := newDecoder(protocols.FlowInfo{})
 		if err := d.Feed(protocols.FromClient, data, time.Time{}, emit); err != nil {
 			b.Fatal(err)
 		}
