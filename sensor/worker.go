@@ -5,6 +5,7 @@
 package sensor
 
 import (
+	"encoding/binary"
 	"errors"
 	"math/bits"
 	"net/netip"
@@ -606,11 +607,9 @@ func sameConversation(a, b *inventory.FlowSeen) bool {
 // conversationHash hashes a report's addresses and service port.
 func conversationHash(s *inventory.FlowSeen) int {
 	var h hash64
-	for _, a := range [2]netip.Addr{s.Client.IP, s.Server.IP} {
-		b := a.As16()
-		h.bytes(b[:])
-	}
-	h.bytes(s.Client.MAC[:])
+	h.addr(s.Client.IP)
+	h.addr(s.Server.IP)
+	h.mac(s.Client.MAC)
 	h.word(uint64(s.ServerPort) | uint64(s.Transport)<<16)
 	return h.index()
 }
@@ -625,24 +624,60 @@ func (h *hash64) word(w uint64) {
 	*h = hash64(bits.RotateLeft64(uint64(*h)^w, 29) * 0x9e3779b97f4a7c15)
 }
 
-// bytes hashes b and its length, so that consecutive fields do not run
-// into each other.
-func (h *hash64) bytes(b []byte) { hashRun(h, b) }
-
-// string is bytes for a string.
-func (h *hash64) string(s string) { hashRun(h, s) }
-
-func hashRun[T string | []byte](h *hash64, b T) {
-	n := len(b)
-	for ; len(b) >= 8; b = b[8:] {
-		h.word(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
+// string hashes s and its length, so that consecutive fields do not run
+// into each other. The last word holds the bytes left over, little-endian,
+// and the length in its top byte; they are read with two loads, which may
+// overlap, not one at a time.
+func (h *hash64) string(s string) {
+	n := len(s)
+	if n < 8 {
+		h.word(short(s) ^ uint64(n)<<56)
+		return
+	}
+	for i := 0; i <= n-8; i += 8 {
+		h.word(le64(s[i:]))
 	}
 	var t uint64
-	for i := 0; i < len(b); i++ {
-		t |= uint64(b[i]) << (8 * i)
+	if r := n % 8; r > 0 {
+		t = le64(s[n-8:]) >> (64 - 8*r) // the last r bytes
 	}
 	h.word(t ^ uint64(n)<<56)
+}
+
+// addr hashes an address's 16-byte form as string would.
+func (h *hash64) addr(a netip.Addr) {
+	b := a.As16()
+	h.word(binary.LittleEndian.Uint64(b[:8]))
+	h.word(binary.LittleEndian.Uint64(b[8:]))
+	h.word(16 << 56)
+}
+
+// mac hashes a MAC address as string would.
+func (h *hash64) mac(m protocols.MAC) {
+	h.word(uint64(binary.LittleEndian.Uint32(m[:4])) | uint64(binary.LittleEndian.Uint16(m[4:]))<<32 | 6<<56)
+}
+
+// le64 reads the first eight bytes of s as a little-endian word.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// short reads s, shorter than eight bytes, as a little-endian word: two
+// loads of four or two bytes, which overlap unless s has eight or four.
+func short(s string) uint64 {
+	switch n := len(s); {
+	case n >= 4:
+		lo := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+		hi := uint64(s[n-4]) | uint64(s[n-3])<<8 | uint64(s[n-2])<<16 | uint64(s[n-1])<<24
+		return lo | hi<<(8*(n-4))
+	case n >= 2:
+		return uint64(s[0]) | uint64(s[1])<<8 | (uint64(s[n-2])|uint64(s[n-1])<<8)<<(8*(n-2))
+	case n == 1:
+		return uint64(s[0])
+	}
+	return 0
 }
 
 // index mixes the hash (MurmurHash3's finalizer) into a slot number.
@@ -896,13 +931,11 @@ func sameObservation(a, b *protocols.Observation) bool {
 func obsHashOf(o *protocols.Observation, k obsKey) int {
 	var h hash64
 	h.string(o.Source)
-	a := k.ip.As16()
-	h.bytes(a[:])
-	h.bytes(k.mac[:])
+	h.addr(k.ip)
+	h.mac(k.mac)
 	h.word(uint64(k.transport) | uint64(k.port)<<8 | uint64(o.About)<<24)
-	h.bytes(o.MAC[:])
-	a = o.IP.As16()
-	h.bytes(a[:])
+	h.mac(o.MAC)
+	h.addr(o.IP)
 	h.string(o.Hostname)
 	for _, f := range o.Facts {
 		h.string(f.Name)
