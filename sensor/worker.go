@@ -309,6 +309,7 @@ func (w *Worker) create() *flow.Flow {
 	p := &w.pkt
 	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
 	w.last = w.flows.Create(key, p.Timestamp, w.end)
+	w.last.ReportDue = p.Timestamp.Add(w.cfg.ReportInterval)
 	return w.last
 }
 
@@ -377,7 +378,7 @@ func (w *Worker) count(f *flow.Flow, dir protocols.Direction) {
 
 // keepalive reports a live flow once per ReportInterval.
 func (w *Worker) keepalive(f *flow.Flow) {
-	if f.Last.Sub(f.Reported) >= w.cfg.ReportInterval {
+	if !f.Last.Before(f.ReportDue) {
 		w.report(f)
 	}
 }
@@ -543,7 +544,7 @@ func (w *Worker) end(f *flow.Flow) {
 // ReportInterval has passed, and at Close. Every time reaches the
 // inventory, whose merges are min and max, so the result is the same.
 func (w *Worker) report(f *flow.Flow) {
-	f.Reported = f.Last
+	f.ReportDue = f.Last.Add(w.cfg.ReportInterval)
 	seen := w.seen(f, f.Last)
 	seen.First = f.First
 	slot := &w.recent[conversationHash(&seen)&(len(w.recent)-1)]
@@ -555,7 +556,7 @@ func (w *Worker) report(f *flow.Flow) {
 			slot.seen.Time = seen.Time
 		}
 		slot.dirty = true
-		if slot.seen.Time.Sub(slot.queued) >= w.cfg.ReportInterval {
+		if !slot.seen.Time.Before(slot.due) {
 			w.queueSlot(slot)
 		}
 		return
@@ -569,10 +570,10 @@ func (w *Worker) report(f *flow.Flow) {
 
 // recentReport is a slot of the report cache.
 type recentReport struct {
-	seen   inventory.FlowSeen
-	queued time.Time // packet time the slot was last queued
-	used   bool
-	dirty  bool // times widened since
+	seen  inventory.FlowSeen
+	due   time.Time // ReportInterval after the packet time the slot was last queued
+	used  bool
+	dirty bool // times widened since
 }
 
 // recentSlots sizes the report cache (a power of two).
@@ -580,7 +581,7 @@ const recentSlots = 1 << 12
 
 func (w *Worker) queueSlot(slot *recentReport) {
 	w.queue(invOp{flow: slot.seen})
-	slot.queued, slot.dirty = slot.seen.Time, false
+	slot.due, slot.dirty = slot.seen.Time.Add(w.cfg.ReportInterval), false
 }
 
 // flushRecent queues every widened report and observation (end of
@@ -833,7 +834,7 @@ func (w *Worker) observe(o protocols.Observation) {
 			e.hit = true
 			if w.now.After(e.last) {
 				e.last, e.dirty = w.now, true
-				if e.last.Sub(e.queued) >= w.cfg.ReportInterval {
+				if !e.last.Before(e.due) {
 					w.queueObs(e)
 				}
 			}
@@ -882,9 +883,10 @@ type obsTag struct {
 type recentObs struct {
 	obs              protocols.Observation // the first observation, as queued
 	sender, receiver inventory.Endpoint
-	last, queued     time.Time // latest time seen, latest time queued
+	last             time.Time // latest time seen
+	due              time.Time // ReportInterval after the latest time queued
 	tag              uint32    // index of its tag
-	used, dirty      bool      // dirty: last is after queued
+	used, dirty      bool      // dirty: last is after the latest time queued
 	hit              bool      // found again since the ring's hand came by
 }
 
@@ -895,7 +897,7 @@ const recentObsSlots = 1 << 14
 // queueObs queues the entry's observation at its latest time.
 func (w *Worker) queueObs(e *recentObs) {
 	w.queue(invOp{flow: inventory.FlowSeen{Time: e.last}, obs: e.obs, sender: e.sender, receiver: e.receiver})
-	e.queued, e.dirty = e.last, false
+	e.due, e.dirty = e.last.Add(w.cfg.ReportInterval), false
 }
 
 // obsKey is what Observe reads of an observation's endpoints: the MAC and IP
