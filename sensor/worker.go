@@ -63,6 +63,10 @@ type Worker struct {
 	fed   chan struct{}
 	index int // in the group
 
+	// Packets and bytes so far, published to stats at sweeps: an atomic
+	// add per packet costs more than the rest of the counting.
+	packets, bytes uint64
+
 	now   time.Time     // latest packet time
 	clock capture.Clock // the same, ticking at sweeps
 	seq   uint64        // packets of the capture so far, other shards' included
@@ -157,8 +161,8 @@ func (w *Worker) Process(p capture.Packet) {
 	if p.Foreign {
 		return
 	}
-	w.stats.Packets.Add(1)
-	w.stats.Bytes.Add(uint64(p.Length))
+	w.packets++
+	w.bytes += uint64(p.Length)
 	err := w.dec.Decode(p.Data, p.LinkType, p.Timestamp, p.Length, &w.pkt)
 	if err != nil {
 		e := err.(*decode.Error)
@@ -201,6 +205,8 @@ func (w *Worker) sweep() {
 }
 
 func (w *Worker) publishStats() {
+	w.stats.Packets.Store(w.packets)
+	w.stats.Bytes.Store(w.bytes)
 	w.stats.mu.Lock()
 	w.stats.flow = w.flows.Stats()
 	w.stats.reassembly = w.pool.Stats()
@@ -971,8 +977,9 @@ func (h *streamHandler) Gap(n int) {
 	}
 }
 
-// Stats are a worker's counters. Counters are atomic; the flow and
-// reassembly figures are copies refreshed once a second of packet time.
+// Stats are a worker's counters. Counters are atomic; Packets, Bytes and
+// the flow and reassembly figures are copies refreshed once a second of
+// packet time, when the capture is quiet and at Close.
 type Stats struct {
 	Packets, Bytes atomic.Uint64
 	DecodeErrors   [decode.NumLayers][decode.NumReasons]atomic.Uint64
