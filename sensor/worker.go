@@ -43,6 +43,7 @@ type Worker struct {
 	pkt     decode.Packet
 	flows   *flow.Table
 	pool    *reassembly.Pool
+	streams []*[2]reassembly.Stream // released, see release
 	inv     *inventory.Inventory
 	specs   []protocols.Spec
 	byPort  map[portKey][]int // transport+port -> spec indexes, hinted first
@@ -415,6 +416,7 @@ func (w *Worker) detect(f *flow.Flow, dir protocols.Direction, first []byte) {
 	})
 	w.stats.Detected[i].Add(1)
 	if f.Transport == protocols.TCP {
+		f.Streams = w.newStreams()
 		// Start both streams at their ISN where the handshake was seen, so
 		// that nothing before this segment is mistaken for a gap.
 		for d := range f.Streams {
@@ -504,18 +506,43 @@ func (w *Worker) giveUp(f *flow.Flow) {
 	f.Decoder, f.Done = nil, true
 }
 
+// release drops what the flow's streams hold and keeps them for another
+// flow.
 func (w *Worker) release(f *flow.Flow) {
-	f.Streams[0].Reset(w.pool)
-	f.Streams[1].Reset(w.pool)
+	s := f.Streams
+	if s == nil {
+		return
+	}
+	s[0].Reset(w.pool)
+	s[1].Reset(w.pool)
+	f.Streams = nil
+	if len(w.streams) < maxFreeStreams {
+		w.streams = append(w.streams, s)
+	}
 }
+
+// newStreams returns empty streams for a flow, released ones first.
+func (w *Worker) newStreams() *[2]reassembly.Stream {
+	if n := len(w.streams); n > 0 {
+		s := w.streams[n-1]
+		w.streams = w.streams[:n-1]
+		return s
+	}
+	return new([2]reassembly.Stream)
+}
+
+// maxFreeStreams bounds the released streams kept for reuse.
+const maxFreeStreams = 4096
 
 // end finishes a flow leaving the table: deliver what reassembly holds,
 // close the decoder, tell the inventory when the flow was last seen.
 func (w *Worker) end(f *flow.Flow) {
 	if f.Decoder != nil {
-		for d := range f.Streams {
+		for d := range 2 {
 			w.cur, w.curDir = f, protocols.Direction(d)
-			f.Streams[d].Flush(&w.stream, w.pool)
+			if f.Streams != nil { // TCP
+				f.Streams[d].Flush(&w.stream, w.pool)
+			}
 		}
 		if f.Decoder != nil {
 			w.cur = f

@@ -66,9 +66,9 @@ type Flow struct {
 	Last time.Time // packet time last seen
 	// Client opened the flow (sent the SYN, or the first datagram); Server
 	// is the other side.
-	Client  Side
-	Packets [2]uint64 // by protocols.Direction
-	Bytes   [2]uint64
+	Client, Server Side
+	Packets        [2]uint64 // by protocols.Direction
+	Bytes          [2]uint64
 	// ReportDue is the packet time from which the owner reports the live
 	// flow again (the worker's keepalive); Create leaves it zero.
 	ReportDue time.Time
@@ -81,17 +81,19 @@ type Flow struct {
 	Answered bool // SYN-ACK seen (TCP) or a reply datagram (UDP)
 
 	// Protocol detection and decoding.
-	Tried    [2]bool // detection was tried on the first payload of each direction
-	Done     bool    // no decoder will be attached (or it gave up)
-	Decoder  protocols.Decoder
-	Protocol string // detected protocol, "" until known
-
+	Tried     [2]bool // detection was tried on the first payload of each direction
+	Done      bool    // no decoder will be attached (or it gave up)
 	Transport protocols.Transport
-	Server    Side
 	VLAN      uint16
-	First     time.Time // packet time first seen
+	Decoder   protocols.Decoder
+	Protocol  string // detected protocol, "" until known
 
-	Streams [2]reassembly.Stream // TCP: reassembly per direction
+	First time.Time // packet time first seen
+
+	// Streams reassembles both directions of a TCP flow for its decoder;
+	// nil while it has none. The owner attaches and releases it, so that
+	// most flows, without one, take less memory.
+	Streams *[2]reassembly.Stream
 }
 
 // Config bounds a Table.
