@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"net/netip"
 	"sync/atomic"
@@ -198,4 +199,32 @@ func BenchmarkObserveMix(b *testing.B) {
 	}
 	b.ReportMetric(float64(queued.Load())/float64(b.N), "queued/op")
 	w.curPkt = false
+}
+
+// TestHashString checks the caches' string hash, which reads the bytes
+// after the last full word with overlapping loads, against one that reads
+// them one at a time, for every length up to five words.
+func TestHashString(t *testing.T) {
+	b := make([]byte, 40)
+	for i := range b {
+		b[i] = byte(i*37 + 11)
+	}
+	for n := range len(b) + 1 {
+		s := string(b[:n])
+		want := hash64(1)
+		rest := b[:n]
+		for ; len(rest) >= 8; rest = rest[8:] {
+			want.word(binary.LittleEndian.Uint64(rest))
+		}
+		var last uint64
+		for i, c := range rest {
+			last |= uint64(c) << (8 * i)
+		}
+		want.word(last ^ uint64(n)<<56)
+		got := hash64(1)
+		got.string(s)
+		if got != want {
+			t.Errorf("length %d: hash %x, want %x", n, got, want)
+		}
+	}
 }

@@ -21,6 +21,7 @@ func Run(ctx context.Context, src capture.Source, w *Worker) error {
 		case err == nil:
 		case errors.Is(err, capture.ErrTimeout):
 			n = 0 // a quiet link: look at ctx again
+			w.publishStats()
 			continue
 		case errors.Is(err, io.EOF):
 			return nil

@@ -5,6 +5,7 @@
 package sensor
 
 import (
+	"encoding/binary"
 	"errors"
 	"math/bits"
 	"net/netip"
@@ -42,6 +43,7 @@ type Worker struct {
 	pkt     decode.Packet
 	flows   *flow.Table
 	pool    *reassembly.Pool
+	streams []*[2]reassembly.Stream // released, see release
 	inv     *inventory.Inventory
 	specs   []protocols.Spec
 	byPort  map[portKey][]int // transport+port -> spec indexes, hinted first
@@ -61,6 +63,10 @@ type Worker struct {
 	free  chan []invOp
 	fed   chan struct{}
 	index int // in the group
+
+	// Packets and bytes so far, published to stats at sweeps: an atomic
+	// add per packet costs more than the rest of the counting.
+	packets, bytes uint64
 
 	now   time.Time     // latest packet time
 	clock capture.Clock // the same, ticking at sweeps
@@ -156,8 +162,8 @@ func (w *Worker) Process(p capture.Packet) {
 	if p.Foreign {
 		return
 	}
-	w.stats.Packets.Add(1)
-	w.stats.Bytes.Add(uint64(p.Length))
+	w.packets++
+	w.bytes += uint64(p.Length)
 	err := w.dec.Decode(p.Data, p.LinkType, p.Timestamp, p.Length, &w.pkt)
 	if err != nil {
 		e := err.(*decode.Error)
@@ -200,6 +206,8 @@ func (w *Worker) sweep() {
 }
 
 func (w *Worker) publishStats() {
+	w.stats.Packets.Store(w.packets)
+	w.stats.Bytes.Store(w.bytes)
 	w.stats.mu.Lock()
 	w.stats.flow = w.flows.Stats()
 	w.stats.reassembly = w.pool.Stats()
@@ -308,6 +316,7 @@ func (w *Worker) create() *flow.Flow {
 	p := &w.pkt
 	key, _ := flow.MakeKey(p.SrcIP, p.DstIP, p.SrcPort, p.DstPort, p.IPProto)
 	w.last = w.flows.Create(key, p.Timestamp, w.end)
+	w.last.ReportDue = p.Timestamp.Add(w.cfg.ReportInterval)
 	return w.last
 }
 
@@ -376,7 +385,7 @@ func (w *Worker) count(f *flow.Flow, dir protocols.Direction) {
 
 // keepalive reports a live flow once per ReportInterval.
 func (w *Worker) keepalive(f *flow.Flow) {
-	if f.Last.Sub(f.Reported) >= w.cfg.ReportInterval {
+	if !f.Last.Before(f.ReportDue) {
 		w.report(f)
 	}
 }
@@ -407,6 +416,7 @@ func (w *Worker) detect(f *flow.Flow, dir protocols.Direction, first []byte) {
 	})
 	w.stats.Detected[i].Add(1)
 	if f.Transport == protocols.TCP {
+		f.Streams = w.newStreams()
 		// Start both streams at their ISN where the handshake was seen, so
 		// that nothing before this segment is mistaken for a gap.
 		for d := range f.Streams {
@@ -496,18 +506,43 @@ func (w *Worker) giveUp(f *flow.Flow) {
 	f.Decoder, f.Done = nil, true
 }
 
+// release drops what the flow's streams hold and keeps them for another
+// flow.
 func (w *Worker) release(f *flow.Flow) {
-	f.Streams[0].Reset(w.pool)
-	f.Streams[1].Reset(w.pool)
+	s := f.Streams
+	if s == nil {
+		return
+	}
+	s[0].Reset(w.pool)
+	s[1].Reset(w.pool)
+	f.Streams = nil
+	if len(w.streams) < maxFreeStreams {
+		w.streams = append(w.streams, s)
+	}
 }
+
+// newStreams returns empty streams for a flow, released ones first.
+func (w *Worker) newStreams() *[2]reassembly.Stream {
+	if n := len(w.streams); n > 0 {
+		s := w.streams[n-1]
+		w.streams = w.streams[:n-1]
+		return s
+	}
+	return new([2]reassembly.Stream)
+}
+
+// maxFreeStreams bounds the released streams kept for reuse.
+const maxFreeStreams = 4096
 
 // end finishes a flow leaving the table: deliver what reassembly holds,
 // close the decoder, tell the inventory when the flow was last seen.
 func (w *Worker) end(f *flow.Flow) {
 	if f.Decoder != nil {
-		for d := range f.Streams {
+		for d := range 2 {
 			w.cur, w.curDir = f, protocols.Direction(d)
-			f.Streams[d].Flush(&w.stream, w.pool)
+			if f.Streams != nil { // TCP
+				f.Streams[d].Flush(&w.stream, w.pool)
+			}
 		}
 		if f.Decoder != nil {
 			w.cur = f
@@ -542,7 +577,7 @@ func (w *Worker) end(f *flow.Flow) {
 // ReportInterval has passed, and at Close. Every time reaches the
 // inventory, whose merges are min and max, so the result is the same.
 func (w *Worker) report(f *flow.Flow) {
-	f.Reported = f.Last
+	f.ReportDue = f.Last.Add(w.cfg.ReportInterval)
 	seen := w.seen(f, f.Last)
 	seen.First = f.First
 	slot := &w.recent[conversationHash(&seen)&(len(w.recent)-1)]
@@ -554,7 +589,7 @@ func (w *Worker) report(f *flow.Flow) {
 			slot.seen.Time = seen.Time
 		}
 		slot.dirty = true
-		if slot.seen.Time.Sub(slot.queued) >= w.cfg.ReportInterval {
+		if !slot.seen.Time.Before(slot.due) {
 			w.queueSlot(slot)
 		}
 		return
@@ -568,10 +603,10 @@ func (w *Worker) report(f *flow.Flow) {
 
 // recentReport is a slot of the report cache.
 type recentReport struct {
-	seen   inventory.FlowSeen
-	queued time.Time // packet time the slot was last queued
-	used   bool
-	dirty  bool // times widened since
+	seen  inventory.FlowSeen
+	due   time.Time // ReportInterval after the packet time the slot was last queued
+	used  bool
+	dirty bool // times widened since
 }
 
 // recentSlots sizes the report cache (a power of two).
@@ -579,7 +614,7 @@ const recentSlots = 1 << 12
 
 func (w *Worker) queueSlot(slot *recentReport) {
 	w.queue(invOp{flow: slot.seen})
-	slot.queued, slot.dirty = slot.seen.Time, false
+	slot.due, slot.dirty = slot.seen.Time.Add(w.cfg.ReportInterval), false
 }
 
 // flushRecent queues every widened report and observation (end of
@@ -606,11 +641,9 @@ func sameConversation(a, b *inventory.FlowSeen) bool {
 // conversationHash hashes a report's addresses and service port.
 func conversationHash(s *inventory.FlowSeen) int {
 	var h hash64
-	for _, a := range [2]netip.Addr{s.Client.IP, s.Server.IP} {
-		b := a.As16()
-		h.bytes(b[:])
-	}
-	h.bytes(s.Client.MAC[:])
+	h.addr(s.Client.IP)
+	h.addr(s.Server.IP)
+	h.mac(s.Client.MAC)
 	h.word(uint64(s.ServerPort) | uint64(s.Transport)<<16)
 	return h.index()
 }
@@ -625,24 +658,60 @@ func (h *hash64) word(w uint64) {
 	*h = hash64(bits.RotateLeft64(uint64(*h)^w, 29) * 0x9e3779b97f4a7c15)
 }
 
-// bytes hashes b and its length, so that consecutive fields do not run
-// into each other.
-func (h *hash64) bytes(b []byte) { hashRun(h, b) }
-
-// string is bytes for a string.
-func (h *hash64) string(s string) { hashRun(h, s) }
-
-func hashRun[T string | []byte](h *hash64, b T) {
-	n := len(b)
-	for ; len(b) >= 8; b = b[8:] {
-		h.word(uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56)
+// string hashes s and its length, so that consecutive fields do not run
+// into each other. The last word holds the bytes left over, little-endian,
+// and the length in its top byte; they are read with two loads, which may
+// overlap, not one at a time.
+func (h *hash64) string(s string) {
+	n := len(s)
+	if n < 8 {
+		h.word(short(s) ^ uint64(n)<<56)
+		return
+	}
+	for i := 0; i <= n-8; i += 8 {
+		h.word(le64(s[i:]))
 	}
 	var t uint64
-	for i := 0; i < len(b); i++ {
-		t |= uint64(b[i]) << (8 * i)
+	if r := n % 8; r > 0 {
+		t = le64(s[n-8:]) >> (64 - 8*r) // the last r bytes
 	}
 	h.word(t ^ uint64(n)<<56)
+}
+
+// addr hashes an address's 16-byte form as string would.
+func (h *hash64) addr(a netip.Addr) {
+	b := a.As16()
+	h.word(binary.LittleEndian.Uint64(b[:8]))
+	h.word(binary.LittleEndian.Uint64(b[8:]))
+	h.word(16 << 56)
+}
+
+// mac hashes a MAC address as string would.
+func (h *hash64) mac(m protocols.MAC) {
+	h.word(uint64(binary.LittleEndian.Uint32(m[:4])) | uint64(binary.LittleEndian.Uint16(m[4:]))<<32 | 6<<56)
+}
+
+// le64 reads the first eight bytes of s as a little-endian word.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// short reads s, shorter than eight bytes, as a little-endian word: two
+// loads of four or two bytes, which overlap unless s has eight or four.
+func short(s string) uint64 {
+	switch n := len(s); {
+	case n >= 4:
+		lo := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24
+		hi := uint64(s[n-4]) | uint64(s[n-3])<<8 | uint64(s[n-2])<<16 | uint64(s[n-1])<<24
+		return lo | hi<<(8*(n-4))
+	case n >= 2:
+		return uint64(s[0]) | uint64(s[1])<<8 | (uint64(s[n-2])|uint64(s[n-1])<<8)<<(8*(n-2))
+	case n == 1:
+		return uint64(s[0])
+	}
+	return 0
 }
 
 // index mixes the hash (MurmurHash3's finalizer) into a slot number.
@@ -798,7 +867,7 @@ func (w *Worker) observe(o protocols.Observation) {
 			e.hit = true
 			if w.now.After(e.last) {
 				e.last, e.dirty = w.now, true
-				if e.last.Sub(e.queued) >= w.cfg.ReportInterval {
+				if !e.last.Before(e.due) {
 					w.queueObs(e)
 				}
 			}
@@ -847,9 +916,10 @@ type obsTag struct {
 type recentObs struct {
 	obs              protocols.Observation // the first observation, as queued
 	sender, receiver inventory.Endpoint
-	last, queued     time.Time // latest time seen, latest time queued
+	last             time.Time // latest time seen
+	due              time.Time // ReportInterval after the latest time queued
 	tag              uint32    // index of its tag
-	used, dirty      bool      // dirty: last is after queued
+	used, dirty      bool      // dirty: last is after the latest time queued
 	hit              bool      // found again since the ring's hand came by
 }
 
@@ -860,7 +930,7 @@ const recentObsSlots = 1 << 14
 // queueObs queues the entry's observation at its latest time.
 func (w *Worker) queueObs(e *recentObs) {
 	w.queue(invOp{flow: inventory.FlowSeen{Time: e.last}, obs: e.obs, sender: e.sender, receiver: e.receiver})
-	e.queued, e.dirty = e.last, false
+	e.due, e.dirty = e.last.Add(w.cfg.ReportInterval), false
 }
 
 // obsKey is what Observe reads of an observation's endpoints: the MAC and IP
@@ -896,13 +966,11 @@ func sameObservation(a, b *protocols.Observation) bool {
 func obsHashOf(o *protocols.Observation, k obsKey) int {
 	var h hash64
 	h.string(o.Source)
-	a := k.ip.As16()
-	h.bytes(a[:])
-	h.bytes(k.mac[:])
+	h.addr(k.ip)
+	h.mac(k.mac)
 	h.word(uint64(k.transport) | uint64(k.port)<<8 | uint64(o.About)<<24)
-	h.bytes(o.MAC[:])
-	a = o.IP.As16()
-	h.bytes(a[:])
+	h.mac(o.MAC)
+	h.addr(o.IP)
 	h.string(o.Hostname)
 	for _, f := range o.Facts {
 		h.string(f.Name)
@@ -936,8 +1004,9 @@ func (h *streamHandler) Gap(n int) {
 	}
 }
 
-// Stats are a worker's counters. Counters are atomic; the flow and
-// reassembly figures are copies refreshed once a second of packet time.
+// Stats are a worker's counters. Counters are atomic; Packets, Bytes and
+// the flow and reassembly figures are copies refreshed once a second of
+// packet time, when the capture is quiet and at Close.
 type Stats struct {
 	Packets, Bytes atomic.Uint64
 	DecodeErrors   [decode.NumLayers][decode.NumReasons]atomic.Uint64

@@ -227,16 +227,36 @@ func (d *Decoder) decodeSLL2(data []byte, p *Packet) error {
 
 func (d *Decoder) run(parser *gopacket.DecodingLayerParser, data []byte, p *Packet) error {
 	err := parser.DecodeLayers(data, &d.decoded)
+	// Layer types are variables, so the switch compares them in order: the
+	// common ones come first.
 	for _, t := range d.decoded {
 		switch t {
 		case layers.LayerTypeEthernet:
-			copy(p.SrcMAC[:], d.eth.SrcMAC)
-			copy(p.DstMAC[:], d.eth.DstMAC)
+			p.SrcMAC, p.DstMAC = mac(d.eth.SrcMAC), mac(d.eth.DstMAC)
 			p.EtherType = uint16(d.eth.EthernetType)
 			if d.eth.EthernetType < 0x0600 { // 802.3 length field: LLC follows
 				p.EtherType = 0
 			}
 			p.Payload = d.eth.Payload
+		case layers.LayerTypeIPv4:
+			d.isIPv6 = false
+			p.SrcIP = addr4(d.ip4.SrcIP)
+			p.DstIP = addr4(d.ip4.DstIP)
+			p.IPProto = uint8(d.ip4.Protocol)
+			p.TTL = d.ip4.TTL
+			p.EtherType = uint16(layers.EthernetTypeIPv4)
+		case layers.LayerTypeTCP:
+			p.SrcPort, p.DstPort = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
+			p.Seq, p.Ack = d.tcp.Seq, d.tcp.Ack
+			p.TCPFlags = tcpFlags(&d.tcp)
+			p.Transport = protocols.TCP
+			p.Payload = d.tcp.Payload
+			p.Missing = d.missing(d.tcp.Contents, d.tcp.Payload)
+		case layers.LayerTypeUDP:
+			p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
+			p.Transport = protocols.UDP
+			p.Payload = d.udp.Payload
+			p.Missing = d.missing(d.udp.Contents, d.udp.Payload)
 		case layers.LayerTypeDot1Q:
 			// One Dot1Q layer decodes every tag, so read the ids from the
 			// frame: the outer tag follows the Ethernet header.
@@ -248,19 +268,6 @@ func (d *Decoder) run(parser *gopacket.DecodingLayerParser, data []byte, p *Pack
 			}
 			p.EtherType = uint16(d.dot1q.Type)
 			p.Payload = d.dot1q.Payload
-		case layers.LayerTypeLinuxSLL:
-			if d.sll.AddrType == 1 && d.sll.AddrLen == 6 && d.sll.PacketType != layers.LinuxSLLPacketTypeOutgoing {
-				copy(p.SrcMAC[:], d.sll.Addr)
-			}
-			p.EtherType = uint16(d.sll.EthernetType)
-			p.Payload = d.sll.Payload
-		case layers.LayerTypeIPv4:
-			d.isIPv6 = false
-			p.SrcIP = addr4(d.ip4.SrcIP)
-			p.DstIP = addr4(d.ip4.DstIP)
-			p.IPProto = uint8(d.ip4.Protocol)
-			p.TTL = d.ip4.TTL
-			p.EtherType = uint16(layers.EthernetTypeIPv4)
 		case layers.LayerTypeIPv6:
 			d.isIPv6 = true
 			d.ip6ext.ip6 = &d.ip6
@@ -274,18 +281,12 @@ func (d *Decoder) run(parser *gopacket.DecodingLayerParser, data []byte, p *Pack
 			p.EtherType = uint16(layers.EthernetTypeIPv6)
 		case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination, layers.LayerTypeIPSecAH:
 			p.IPProto = uint8(d.ip6ext.NextHeader)
-		case layers.LayerTypeTCP:
-			p.SrcPort, p.DstPort = uint16(d.tcp.SrcPort), uint16(d.tcp.DstPort)
-			p.Seq, p.Ack = d.tcp.Seq, d.tcp.Ack
-			p.TCPFlags = tcpFlags(&d.tcp)
-			p.Transport = protocols.TCP
-			p.Payload = d.tcp.Payload
-			p.Missing = d.missing(d.tcp.Contents, d.tcp.Payload)
-		case layers.LayerTypeUDP:
-			p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
-			p.Transport = protocols.UDP
-			p.Payload = d.udp.Payload
-			p.Missing = d.missing(d.udp.Contents, d.udp.Payload)
+		case layers.LayerTypeLinuxSLL:
+			if d.sll.AddrType == 1 && d.sll.AddrLen == 6 && d.sll.PacketType != layers.LinuxSLLPacketTypeOutgoing {
+				copy(p.SrcMAC[:], d.sll.Addr)
+			}
+			p.EtherType = uint16(d.sll.EthernetType)
+			p.Payload = d.sll.Payload
 		}
 	}
 	if err == nil {
@@ -352,6 +353,9 @@ func minHeader(t gopacket.LayerType) int {
 
 // next returns the layer type that follows decoded layer t.
 func (d *Decoder) next(t gopacket.LayerType) gopacket.LayerType {
+	if t == layers.LayerTypeTCP || t == layers.LayerTypeUDP {
+		return gopacket.LayerTypeZero // most frames, spared layerFor's cases
+	}
 	if l := d.layerFor(t); l != nil {
 		return l.NextLayerType()
 	}
@@ -459,6 +463,13 @@ func firstLayer(parser *gopacket.DecodingLayerParser, d *Decoder) Layer {
 		return LayerIPv6
 	}
 	return LayerLink
+}
+
+func mac(b []byte) protocols.MAC {
+	if len(b) != 6 {
+		return protocols.MAC{}
+	}
+	return protocols.MAC(b)
 }
 
 func addr4(b []byte) netip.Addr {

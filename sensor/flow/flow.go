@@ -60,16 +60,18 @@ type Flow struct {
 	Key Key
 
 	// Table links.
-	moved      time.Time // packet time it was last moved to the front
+	movable    time.Time // packet time it may move to the front again: a second after it last moved
 	prev, next *Flow
 
 	Last time.Time // packet time last seen
 	// Client opened the flow (sent the SYN, or the first datagram); Server
 	// is the other side.
-	Client   Side
-	Packets  [2]uint64 // by protocols.Direction
-	Bytes    [2]uint64
-	Reported time.Time // packet time the inventory last heard of this flow
+	Client, Server Side
+	Packets        [2]uint64 // by protocols.Direction
+	Bytes          [2]uint64
+	// ReportDue is the packet time from which the owner reports the live
+	// flow again (the worker's keepalive); Create leaves it zero.
+	ReportDue time.Time
 
 	// TCP state; Streams is below.
 	ISN      [2]uint32
@@ -79,17 +81,19 @@ type Flow struct {
 	Answered bool // SYN-ACK seen (TCP) or a reply datagram (UDP)
 
 	// Protocol detection and decoding.
-	Tried    [2]bool // detection was tried on the first payload of each direction
-	Done     bool    // no decoder will be attached (or it gave up)
-	Decoder  protocols.Decoder
-	Protocol string // detected protocol, "" until known
-
+	Tried     [2]bool // detection was tried on the first payload of each direction
+	Done      bool    // no decoder will be attached (or it gave up)
 	Transport protocols.Transport
-	Server    Side
 	VLAN      uint16
-	First     time.Time // packet time first seen
+	Decoder   protocols.Decoder
+	Protocol  string // detected protocol, "" until known
 
-	Streams [2]reassembly.Stream // TCP: reassembly per direction
+	First time.Time // packet time first seen
+
+	// Streams reassembles both directions of a TCP flow for its decoder;
+	// nil while it has none. The owner attaches and releases it, so that
+	// most flows, without one, take less memory.
+	Streams *[2]reassembly.Stream
 }
 
 // Config bounds a Table.
@@ -158,10 +162,11 @@ func (t *Table) Get(k Key, ts time.Time) *Flow {
 // does: for an owner that found f without a lookup.
 func (t *Table) Touch(f *Flow, ts time.Time) {
 	f.Last = ts
-	if t.head != f && ts.Sub(f.moved) >= time.Second {
+	// Before, not Sub: Sub's overflow check costs more than the comparison.
+	if t.head != f && !ts.Before(f.movable) {
 		t.unlink(f)
 		t.pushFront(f)
-		f.moved = ts
+		f.movable = ts.Add(time.Second)
 	}
 }
 
@@ -183,7 +188,7 @@ func (t *Table) Create(k Key, ts time.Time, evict func(*Flow)) *Flow {
 		f = new(Flow)
 	}
 	// f is zero: new, or cleared by remove.
-	f.Key, f.First, f.Last, f.Reported, f.moved = k, ts, ts, ts, ts
+	f.Key, f.First, f.Last, f.movable = k, ts, ts, ts.Add(time.Second)
 	t.flows.insert(f, t.flows.hash(&k))
 	t.pushFront(f)
 	t.stats.Created++
@@ -200,12 +205,14 @@ func (t *Table) Close(f *Flow) {
 // removes it.
 func (t *Table) Expire(now time.Time, fn func(*Flow)) {
 	deadline := now.Add(-t.cfg.IdleTimeout)
-	for t.tail != nil && t.tail.moved.Before(deadline) {
+	// Flows that last moved before deadline: movable a second after it.
+	movedBefore := deadline.Add(time.Second)
+	for t.tail != nil && t.tail.movable.Before(movedBefore) {
 		f := t.tail
 		if !f.Last.Before(deadline) { // seen since it last moved: still alive
 			t.unlink(f)
 			t.pushFront(f)
-			f.moved = now // keeps the list in order of moves
+			f.movable = now.Add(time.Second) // keeps the list in order of moves
 			continue
 		}
 		fn(f)

@@ -1,9 +1,10 @@
 // Package reassembly puts the segments of one direction of a TCP stream back
 // in order, with bounded memory.
 //
-// A Stream is a small value embedded in a flow; a Pool holds the out-of-order
-// buffers of all the streams of one worker. Neither has a lock nor starts a
-// goroutine: both belong to the worker goroutine that owns the flow table.
+// A Stream is a small value, kept with its flow; a Pool holds the
+// out-of-order buffers of all the streams of one worker. Neither has a lock
+// nor starts a goroutine: both belong to the worker goroutine that owns the
+// flow table.
 //
 // Policy, in short: the first segment seen fixes the next expected sequence
 // number; in-order bytes are handed to the Handler straight from the caller's
