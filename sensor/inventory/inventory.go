@@ -799,7 +799,7 @@ func (inv *Inventory) addPeer(ep *endpoint, p peer, ok bool) {
 		s = slices.Insert(s[:len(s)-1], lo, p) // push out the largest
 		inv.stats.PeersDropped++
 	default:
-		s = slices.Insert(s, lo, p)
+		s = insertAt(s, lo, p)
 	}
 	ep.peers = s
 }
@@ -849,7 +849,7 @@ func (inv *Inventory) addEvidence(ep *endpoint, source, fact, value string, ts t
 		s = slices.Insert(s[:len(s)-1], lo, e) // push out the largest
 		inv.stats.EvidenceDropped++
 	default:
-		s = slices.Insert(s, lo, e)
+		s = insertAt(s, lo, e)
 	}
 	ep.evidence = s
 	return false
@@ -892,7 +892,7 @@ func addFact(ep *endpoint, f protocols.Fact) {
 	case len(s) >= maxFacts:
 		s = slices.Insert(s[:len(s)-1], lo, f)
 	default:
-		s = slices.Insert(s, lo, f)
+		s = insertAt(s, lo, f)
 	}
 	ep.facts = s
 }
