@@ -57,8 +57,8 @@ type table[K comparable, V any] struct {
 }
 
 type item[K comparable, V any] struct {
+	val V // first: a lookup reads it, only the heap reads key
 	key K
-	val V
 	idx int // position in the heap
 }
 
