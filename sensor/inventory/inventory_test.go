@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
@@ -364,6 +365,20 @@ func TestCaps(t *testing.T) {
 		} else if !bytes.Equal(first, got) {
 			t.Fatalf("seed %d: output differs from seed 0:\n%s\n%s", seed, first, got)
 		}
+	}
+}
+
+// TestEndpointLayout checks what the order of endpoint's fields is for:
+// the table's item is in the 384-byte size class, whose objects start on a
+// cache line, and the fields every Flow and Observe reads are in the first
+// two lines.
+func TestEndpointLayout(t *testing.T) {
+	var it item[epKey, endpoint]
+	if n := unsafe.Sizeof(it); n <= 352 || n > 384 {
+		t.Errorf("expected the endpoint table's item in the 384-byte size class, got %d bytes", n)
+	}
+	if end := unsafe.Offsetof(it.val) + unsafe.Offsetof(it.val.evidence) + unsafe.Sizeof(it.val.evidence); end > 128 {
+		t.Errorf("expected peers and evidence in the first two cache lines, got them ending at byte %d", end)
 	}
 }
 

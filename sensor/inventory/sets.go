@@ -34,6 +34,20 @@ func insertSorted[T any](s []T, v T, cmp func(a, b T) int, max int) ([]T, int, b
 	return slices.Insert(s, i, v), i, false
 }
 
+// setCap is the capacity of a large set's first backing array (peers,
+// evidence, facts): most of these sets grow past a few elements, and
+// doubling from one allocates and copies four times before reaching it.
+const setCap = 8
+
+// insertAt is slices.Insert of one element, with room for setCap elements
+// in a new set.
+func insertAt[T any](s []T, i int, v T) []T {
+	if cap(s) == 0 {
+		s = make([]T, 0, setCap)
+	}
+	return slices.Insert(s, i, v)
+}
+
 // table is a map capped at max entries that keeps the smallest keys. A
 // max-heap over the keys finds the entry to push out in O(log n).
 type table[K comparable, V any] struct {
@@ -43,8 +57,8 @@ type table[K comparable, V any] struct {
 }
 
 type item[K comparable, V any] struct {
+	val V // first: a lookup reads it, only the heap reads key
 	key K
-	val V
 	idx int // position in the heap
 }
 
