@@ -379,17 +379,14 @@ func (inv *Inventory) buildOne(a assetKey) (*builder, bool) {
 	return b, found
 }
 
-// asset turns the gathered endpoints into the published Asset: merged,
-// de-duplicated, sorted and capped, all as functions of the sets alone.
-func (c *buildCtx) asset(b *builder) Asset {
+// asset turns the gathered endpoints into the published Asset, in *a:
+// merged, de-duplicated, sorted and capped, all as functions of the sets
+// alone. It fills a in place (a zero Asset): an Asset is over 500 bytes of
+// pointers, which returning and storing it would copy twice.
+func (c *buildCtx) asset(a *Asset, b *builder) {
 	inv := c.inv
 	cfg := &inv.cfg
-	a := Asset{
-		Schema:   Schema,
-		ID:       c.id(b.key),
-		Sensor:   cfg.Sensor,
-		Category: "unknown",
-	}
+	a.Schema, a.ID, a.Sensor, a.Category = Schema, c.id(b.key), cfg.Sensor, "unknown"
 	if !b.key.mac.IsZero() {
 		a.MAC = a.ID[len("mac:"):]
 		if mi := inv.macs.get(b.key.mac); mi != nil {
@@ -435,7 +432,7 @@ func (c *buildCtx) asset(b *builder) Asset {
 	}
 
 	a.Peers, b.external = c.peers(b)
-	c.identify(&a, b)
+	c.identify(a, b)
 
 	c.stamps.reset()
 	first, last := c.stamps.add(b.first), c.stamps.add(b.last)
@@ -445,7 +442,6 @@ func (c *buildCtx) asset(b *builder) Asset {
 	for i, k := range c.stamped {
 		a.Evidence[i].Time = c.stamps.text(times, k)
 	}
-	return a
 }
 
 // stamps formats the times of one asset, RFC 3339 in UTC, into a single

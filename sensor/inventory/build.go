@@ -109,7 +109,7 @@ const parallelBuild = 64
 func (inv *Inventory) assets(bs []*builder, sums []uint64) []Asset {
 	out := make([]Asset, len(bs))
 	build := func(c *buildCtx, i int) {
-		out[i] = c.asset(bs[i])
+		c.asset(&out[i], bs[i])
 		if sums != nil {
 			sums[i] = c.hash(&out[i])
 		}

@@ -302,7 +302,9 @@ func (inv *Inventory) Asset(id string) (Asset, bool) {
 	if !ok {
 		return Asset{}, false
 	}
-	return inv.build.asset(b), true
+	var a Asset
+	inv.build.asset(&a, b)
+	return a, true
 }
 
 // Identity returns the fingerprint identity of the asset with the given
@@ -318,7 +320,8 @@ func (inv *Inventory) Identity(id string) (fingerprint.Identity, bool) {
 	if !ok {
 		return fingerprint.Identity{}, false
 	}
-	inv.build.asset(b) // computes the identity and caches it under the key
+	var a Asset
+	inv.build.asset(&a, b) // computes the identity and caches it under the key
 	return inv.build.idents[key].id, true
 }
 
