@@ -90,14 +90,18 @@ func sections(runs [][]protocols.Fact) (*DICOM, *HL7) {
 	if len(versions) > 0 {
 		d.ImplementationVersion = slices.Min(versions)
 	}
+	// Sections are copied to the heap only when they are not empty: most
+	// assets have neither.
 	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
-		dp = &d
+		dp = new(DICOM)
+		*dp = d
 	}
 	var hp *HL7
 	h.Applications, h.Facilities = sectionValues(h.Applications), sectionValues(h.Facilities)
 	h.MessageTypes, h.Versions = sectionValues(h.MessageTypes), sectionValues(h.Versions)
 	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
-		hp = &h
+		hp = new(HL7)
+		*hp = h
 	}
 	return dp, hp
 }
@@ -166,7 +170,11 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 // vendor and identity, sorted and distinct, without times: the vendor and
 // the rules behind the identity.
 func derived(ouiVendor string, id *fingerprint.Identity) []evidence {
-	var out []evidence
+	n := len(id.Evidence)
+	if ouiVendor != "" {
+		n++
+	}
+	out := make([]evidence, 0, n)
 	if ouiVendor != "" {
 		out = append(out, evidence{source: "oui", fact: "oui.vendor", value: ouiVendor})
 	}
