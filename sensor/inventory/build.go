@@ -24,8 +24,9 @@ type buildCtx struct {
 	times map[int64]string
 	// idents caches each asset's identity by a hash of what it was
 	// computed from: assets are rebuilt for every event, their facts
-	// rarely change.
-	idents map[assetKey]cachedIdentity
+	// rarely change. Entries are pointers: an identity is a few hundred
+	// bytes, which a map would copy at every lookup and store.
+	idents map[assetKey]*cachedIdentity
 	// names caches the names of peers by key.
 	names map[peerKey]peerName
 	// named and pnames are scratch space for peers; stamps and stamped
@@ -61,21 +62,21 @@ func (c *buildCtx) id(a assetKey) string {
 
 // lookupIdentity returns the identity cached for asset a when it was
 // computed from input hashing to sum.
-func (c *buildCtx) lookupIdentity(a assetKey, sum uint64) (cachedIdentity, bool) {
-	if id, ok := c.idents[a]; ok && id.sum == sum {
+func (c *buildCtx) lookupIdentity(a assetKey, sum uint64) (*cachedIdentity, bool) {
+	if id := c.idents[a]; id != nil && id.sum == sum {
 		return id, true
 	}
 	if c.parent != nil {
-		if id, ok := c.parent.idents[a]; ok && id.sum == sum {
+		if id := c.parent.idents[a]; id != nil && id.sum == sum {
 			return id, true
 		}
 	}
-	return cachedIdentity{}, false
+	return nil, false
 }
 
-func (c *buildCtx) cacheIdentity(a assetKey, id cachedIdentity) {
+func (c *buildCtx) cacheIdentity(a assetKey, id *cachedIdentity) {
 	if c.idents == nil || len(c.idents) >= 2*c.inv.cfg.MaxAssets {
-		c.idents = make(map[assetKey]cachedIdentity)
+		c.idents = make(map[assetKey]*cachedIdentity)
 	}
 	c.idents[a] = id
 }

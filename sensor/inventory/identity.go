@@ -128,7 +128,7 @@ func sectionValues(v []string) []string {
 // computes what follows and the derived evidence, unless the cache has
 // them. Facts are merged and the OUI table searched only then: a hit
 // needs neither.
-func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
+func (c *buildCtx) identity(a *Asset, b *builder) *cachedIdentity {
 	inv := c.inv
 	in := fingerprint.Input{MAC: b.key.mac, IPs: a.IPs, VLANs: vlansOf(b)}
 	for _, p := range a.Peers {
@@ -158,9 +158,9 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 			in.OUIVendor, _ = oui.Lookup(b.key.mac)
 		}
 		in.Facts = mergeFacts(b.factRuns)
-		ci = cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
+		ci = &cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
 		ci.derived = derived(in.OUIVendor, &ci.id)
-		c.follow(&ci, a, b, cleartext)
+		c.follow(ci, a, b, cleartext)
 		c.cacheIdentity(b.key, ci)
 	}
 	return ci
@@ -330,7 +330,10 @@ func (inv *Inventory) Identity(id string) (fingerprint.Identity, bool) {
 	}
 	var a Asset
 	inv.build.asset(&a, b) // computes the identity and caches it under the key
-	return inv.build.idents[key].id, true
+	if ci := inv.build.idents[key]; ci != nil {
+		return ci.id, true
+	}
+	return fingerprint.Identity{}, true
 }
 
 // parseAssetID reads "mac:<mac>" or "ip:<addr>".
