@@ -28,23 +28,24 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 	a.Owner = &Owner{Responsible: o.Responsible, Accountable: o.Accountable,
 		Consulted: lists[:len(o.Consulted):len(o.Consulted)], Informed: lists[len(o.Consulted):]}
 	a.Advisories = slices.Clone(ci.advisories)
-	a.Risk = ci.risk
+	// Risk also reads cleartext use and external peers, which change more
+	// often than the identity: it is computed anew, at little cost.
+	a.Risk = math.Round(c.inv.cfg.Fingerprint.Risk(ci.id, ci.advs, c.inv.cleartext(b), b.external)*1000) / 1000
 	a.DICOM, a.HL7 = sections(b.factRuns)
 }
 
-// follow computes what follows from an asset's identity: its owner,
-// advisories and risk.
-func (c *buildCtx) follow(ci *cachedIdentity, a *Asset, b *builder, cleartext bool) {
+// follow computes what follows from an asset's identity but its risk: its
+// owner and advisories.
+func (c *buildCtx) follow(ci *cachedIdentity, a *Asset, b *builder) {
 	e := c.inv.cfg.Fingerprint
 	id := ci.id
 	owner := e.Owner(id, a.IPs, vlansOf(b))
 	ci.owner = &Owner{Responsible: owner.Responsible, Accountable: owner.Accountable,
 		Consulted: nonNil(owner.Consulted), Informed: nonNil(owner.Informed)}
-	advs := e.Advisories(id)
-	for _, adv := range advs {
+	ci.advs = e.Advisories(id)
+	for _, adv := range ci.advs {
 		ci.advisories = append(ci.advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
 	}
-	ci.risk = math.Round(e.Risk(id, advs, cleartext, b.external)*1000) / 1000
 }
 
 // sections returns an asset's dicom and hl7 sections from its facts,
@@ -139,19 +140,8 @@ func (c *buildCtx) identity(a *Asset, b *builder) *cachedIdentity {
 			in.HL7Senders++
 		}
 	}
-	// The sum covers what follow reads besides the identity's input:
-	// cleartext use and external peers. The OUI vendor is the MAC's.
+	// The OUI vendor is the MAC's; follow reads nothing else.
 	sum := inputHash(inv.ev.seed, b.factRuns, &in, inv.cfg.Fingerprint)
-	const prime = 1099511628211
-	cleartext := inv.cleartext(b)
-	flags := uint64(1)
-	if cleartext {
-		flags |= 2
-	}
-	if b.external {
-		flags |= 4
-	}
-	sum = (sum ^ flags) * prime
 	ci, ok := c.lookupIdentity(b.key, sum)
 	if !ok {
 		if !b.key.mac.IsZero() {
@@ -160,7 +150,7 @@ func (c *buildCtx) identity(a *Asset, b *builder) *cachedIdentity {
 		in.Facts = mergeFacts(b.factRuns)
 		ci = &cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
 		ci.derived = derived(in.OUIVendor, &ci.id)
-		c.follow(ci, a, b, cleartext)
+		c.follow(ci, a, b)
 		c.cacheIdentity(b.key, ci)
 	}
 	return ci
@@ -216,7 +206,8 @@ type cachedIdentity struct {
 	derived    []evidence
 	owner      *Owner
 	advisories []Advisory
-	risk       float64
+	// advs are the advisories as the engine gave them, for Risk.
+	advs []fingerprint.Advisory
 }
 
 // inputHash hashes everything Identify reads but the OUI vendor, a
