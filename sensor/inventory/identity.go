@@ -83,24 +83,26 @@ func sections(runs [][]protocols.Fact) (*DICOM, *HL7) {
 			}
 		}
 	}
+	// Most assets have neither section: their lists need no sorting, and
+	// sections are copied to the heap only when they are not empty.
 	var dp *DICOM
-	d.AETitles, d.Modalities, d.SOPClasses = sectionValues(d.AETitles), sectionValues(d.Modalities), sectionValues(d.SOPClasses)
-	if len(uids) > 0 {
-		d.ImplementationClassUID = slices.Min(uids)
-	}
-	if len(versions) > 0 {
-		d.ImplementationVersion = slices.Min(versions)
-	}
-	// Sections are copied to the heap only when they are not empty: most
-	// assets have neither.
-	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
-		dp = new(DICOM)
-		*dp = d
+	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses)+len(uids)+len(versions) > 0 {
+		d.AETitles, d.Modalities, d.SOPClasses = sectionValues(d.AETitles), sectionValues(d.Modalities), sectionValues(d.SOPClasses)
+		if len(uids) > 0 {
+			d.ImplementationClassUID = slices.Min(uids)
+		}
+		if len(versions) > 0 {
+			d.ImplementationVersion = slices.Min(versions)
+		}
+		if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
+			dp = new(DICOM)
+			*dp = d
+		}
 	}
 	var hp *HL7
-	h.Applications, h.Facilities = sectionValues(h.Applications), sectionValues(h.Facilities)
-	h.MessageTypes, h.Versions = sectionValues(h.MessageTypes), sectionValues(h.Versions)
 	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
+		h.Applications, h.Facilities = sectionValues(h.Applications), sectionValues(h.Facilities)
+		h.MessageTypes, h.Versions = sectionValues(h.MessageTypes), sectionValues(h.Versions)
 		hp = new(HL7)
 		*hp = h
 	}
@@ -110,8 +112,16 @@ func sections(runs [][]protocols.Fact) (*DICOM, *HL7) {
 // withPrefix returns the facts whose names start with prefix, a range of
 // facts sorted by name.
 func withPrefix(facts []protocols.Fact, prefix string) []protocols.Fact {
-	i, _ := slices.BinarySearchFunc(facts, prefix, func(f protocols.Fact, p string) int { return strings.Compare(f.Name, p) })
-	j := i
+	// i is the first name not below prefix, by a binary search that
+	// compares names directly (BinarySearchFunc calls a closure).
+	i, j := 0, len(facts)
+	for i < j {
+		if m := int(uint(i+j) >> 1); facts[m].Name < prefix {
+			i = m + 1
+		} else {
+			j = m
+		}
+	}
 	for j < len(facts) && strings.HasPrefix(facts[j].Name, prefix) {
 		j++
 	}
