@@ -27,6 +27,11 @@ type buildCtx struct {
 	// rarely change. Entries are pointers: an identity is a few hundred
 	// bytes, which a map would copy at every lookup and store.
 	idents map[assetKey]*cachedIdentity
+	// shared caches identities by a hash of what Identify alone reads
+	// (see sharedHash), for assets that miss in idents: devices of a kind
+	// often read alike. Only the id and derived fields of an entry, which
+	// belongs to the asset that computed it, are read.
+	shared map[uint64]*cachedIdentity
 	// names caches the names of peers by key.
 	names map[peerKey]peerName
 	// named and pnames are scratch space for peers; stamps and stamped
@@ -81,6 +86,27 @@ func (c *buildCtx) cacheIdentity(a assetKey, id *cachedIdentity) {
 	c.idents[a] = id
 }
 
+// lookupShared returns the identity cached for any asset whose input to
+// Identify hashes to key.
+func (c *buildCtx) lookupShared(key uint64) (*cachedIdentity, bool) {
+	if id := c.shared[key]; id != nil {
+		return id, true
+	}
+	if c.parent != nil {
+		if id := c.parent.shared[key]; id != nil {
+			return id, true
+		}
+	}
+	return nil, false
+}
+
+func (c *buildCtx) cacheShared(key uint64, id *cachedIdentity) {
+	if c.shared == nil || len(c.shared) >= 2*c.inv.cfg.MaxAssets {
+		c.shared = make(map[uint64]*cachedIdentity)
+	}
+	c.shared[key] = id
+}
+
 // merge adds what child cached to c.
 func (c *buildCtx) merge(child *buildCtx) {
 	for a, s := range child.ids {
@@ -97,6 +123,9 @@ func (c *buildCtx) merge(child *buildCtx) {
 	}
 	for a, id := range child.idents {
 		c.cacheIdentity(a, id)
+	}
+	for k, id := range child.shared {
+		c.cacheShared(k, id)
 	}
 }
 

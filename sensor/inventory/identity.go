@@ -136,11 +136,13 @@ func sectionValues(v []string) []string {
 }
 
 // identity runs the fingerprint engine over what the asset holds, and
-// computes what follows and the derived evidence, unless the cache has
-// them. Facts are merged and the OUI table searched only then: a hit
-// needs neither.
+// computes what follows and the derived evidence, unless the asset's
+// cache entry has them. On a miss, the identity and derived evidence come
+// from the cache shared by assets alike when it has them: the OUI table
+// is searched then, and facts are merged only when the engine runs.
 func (c *buildCtx) identity(a *Asset, b *builder) *cachedIdentity {
 	inv := c.inv
+	e := inv.cfg.Fingerprint
 	in := fingerprint.Input{MAC: b.key.mac, IPs: a.IPs, VLANs: vlansOf(b)}
 	for _, p := range a.Peers {
 		switch {
@@ -151,18 +153,26 @@ func (c *buildCtx) identity(a *Asset, b *builder) *cachedIdentity {
 		}
 	}
 	// The OUI vendor is the MAC's; follow reads nothing else.
-	sum := inputHash(inv.ev.seed, b.factRuns, &in, inv.cfg.Fingerprint)
-	ci, ok := c.lookupIdentity(b.key, sum)
-	if !ok {
-		if !b.key.mac.IsZero() {
-			in.OUIVendor, _ = oui.Lookup(b.key.mac)
-		}
-		in.Facts = mergeFacts(b.factRuns)
-		ci = &cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
-		ci.derived = derived(in.OUIVendor, &ci.id)
-		c.follow(ci, a, b)
-		c.cacheIdentity(b.key, ci)
+	facts := hashFacts(inv.ev.seed, b.factRuns, e)
+	sum := inputHash(inv.ev.seed, facts, &in)
+	if ci, ok := c.lookupIdentity(b.key, sum); ok {
+		return ci
 	}
+	if !b.key.mac.IsZero() {
+		in.OUIVendor, _ = oui.Lookup(b.key.mac)
+	}
+	ci := &cachedIdentity{sum: sum}
+	key := sharedHash(inv.ev.seed, facts, &in, e)
+	if s, ok := c.lookupShared(key); ok {
+		ci.id, ci.derived = s.id, s.derived
+	} else {
+		in.Facts = mergeFacts(b.factRuns)
+		ci.id = e.Identify(in)
+		ci.derived = derived(in.OUIVendor, &ci.id)
+		c.cacheShared(key, ci)
+	}
+	c.follow(ci, a, b)
+	c.cacheIdentity(b.key, ci)
 	return ci
 }
 
@@ -220,20 +230,20 @@ type cachedIdentity struct {
 	advs []fingerprint.Advisory
 }
 
-// inputHash hashes everything Identify reads but the OUI vendor, a
-// function of the MAC: FNV-1a over 64-bit words, each string contributing
-// its maphash (seeded per inventory). Only the facts the engine reads
-// count: a new TLS SNI or HL7 code that no rule looks at does not call
-// for a new identity. The facts come in runs, sorted and distinct each
-// but not merged: they count as the sum of a hash of each, in any order,
-// and a fact in two runs counts twice (the same facts split otherwise
-// over the runs may hash otherwise, which costs a new identity).
-func inputHash(seed maphash.Seed, runs [][]protocols.Fact, in *fingerprint.Input, e *fingerprint.Engine) uint64 {
+// factSum is a hash of an asset's facts that the engine reads, and their
+// number.
+type factSum struct{ sum, n uint64 }
+
+// hashFacts hashes the facts of runs the engine reads, each as a maphash
+// (seeded per inventory) of its name and value. Only those count: a new
+// TLS SNI or HL7 code that no rule looks at does not call for a new
+// identity. The facts come in runs, sorted and distinct each but not
+// merged: they count as the sum of a hash of each, in any order, and a
+// fact in two runs counts twice (the same facts split otherwise over the
+// runs may hash otherwise, which costs a new identity).
+func hashFacts(seed maphash.Seed, runs [][]protocols.Fact, e *fingerprint.Engine) factSum {
 	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	add := func(v uint64) { h = (h ^ v) * prime }
-	str := func(s string) { add(maphash.String(seed, s)) }
-	var n, facts uint64
+	var s factSum
 	for _, run := range runs {
 		reads := false
 		for i, f := range run {
@@ -244,24 +254,74 @@ func inputHash(seed maphash.Seed, runs [][]protocols.Fact, in *fingerprint.Input
 			if !reads {
 				continue
 			}
-			facts += maphash.String(seed, f.Name)*prime ^ maphash.String(seed, f.Value)
-			n++
+			s.sum += maphash.String(seed, f.Name)*prime ^ maphash.String(seed, f.Value)
+			s.n++
 		}
 	}
-	add(facts)
-	add(n)
-	add(macBits(in.MAC))
-	add(uint64(len(in.IPs)))
+	return s
+}
+
+// fnv is FNV-1a over 64-bit words.
+type fnv uint64
+
+func newFNV() fnv { return 14695981039346656037 }
+
+func (h *fnv) add(v uint64) { *h = (*h ^ fnv(v)) * 1099511628211 }
+
+// inputHash hashes everything Identify and follow read of an asset but
+// the OUI vendor, a function of the MAC: its facts, MAC, addresses, VLANs
+// and peer counts, each string as its maphash.
+func inputHash(seed maphash.Seed, facts factSum, in *fingerprint.Input) uint64 {
+	h := newFNV()
+	h.add(facts.sum)
+	h.add(facts.n)
+	h.add(macBits(in.MAC))
+	h.add(uint64(len(in.IPs)))
 	for _, ip := range in.IPs {
-		str(ip)
+		h.add(maphash.String(seed, ip))
 	}
-	add(uint64(len(in.VLANs)))
+	h.add(uint64(len(in.VLANs)))
 	for _, v := range in.VLANs {
-		add(uint64(v))
+		h.add(uint64(v))
 	}
-	add(uint64(in.DICOMClients))
-	add(uint64(in.HL7Senders))
-	return h
+	h.add(uint64(in.DICOMClients))
+	h.add(uint64(in.HL7Senders))
+	return uint64(h)
+}
+
+// sharedHash hashes what Identify alone reads of an asset: its facts, OUI
+// vendor and peer counts, but of its MAC only whether it is there and
+// locally administered (mac.local), and its addresses and VLANs only when
+// rules read them (asset.ip, asset.vlan). Assets alike in these get the
+// same identity.
+func sharedHash(seed maphash.Seed, facts factSum, in *fingerprint.Input, e *fingerprint.Engine) uint64 {
+	h := newFNV()
+	h.add(facts.sum)
+	h.add(facts.n)
+	h.add(maphash.String(seed, in.OUIVendor))
+	mac := uint64(0)
+	if !in.MAC.IsZero() {
+		mac = 1
+		if in.MAC.IsLocal() {
+			mac = 2
+		}
+	}
+	h.add(mac)
+	if e.Reads("asset.ip") {
+		h.add(uint64(len(in.IPs)))
+		for _, ip := range in.IPs {
+			h.add(maphash.String(seed, ip))
+		}
+	}
+	if e.Reads("asset.vlan") {
+		h.add(uint64(len(in.VLANs)))
+		for _, v := range in.VLANs {
+			h.add(uint64(v))
+		}
+	}
+	h.add(uint64(in.DICOMClients))
+	h.add(uint64(in.HL7Senders))
+	return uint64(h)
 }
 
 // cleartextProtocols carry credentials or patient data unencrypted (DICOM
