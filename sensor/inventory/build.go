@@ -29,8 +29,8 @@ type buildCtx struct {
 	idents map[assetKey]*cachedIdentity
 	// shared caches identities by a hash of what Identify alone reads
 	// (see sharedHash), for assets that miss in idents: devices of a kind
-	// often read alike. Only the id and derived fields of an entry, which
-	// belongs to the asset that computed it, are read.
+	// often read alike. Only the fields of an entry that follow from the
+	// identity are read: it belongs to the asset that computed it.
 	shared map[uint64]*cachedIdentity
 	// names caches the names of peers by key.
 	names map[peerKey]peerName

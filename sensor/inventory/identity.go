@@ -34,15 +34,16 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 	a.DICOM, a.HL7 = sections(b.factRuns)
 }
 
-// follow computes what follows from an asset's identity but its risk: its
-// owner and advisories.
-func (c *buildCtx) follow(ci *cachedIdentity, a *Asset, b *builder) {
-	e := c.inv.cfg.Fingerprint
-	id := ci.id
-	owner := e.Owner(id, a.IPs, vlansOf(b))
+// owner computes the asset's owner from its identity, addresses and VLANs.
+func (c *buildCtx) owner(ci *cachedIdentity, a *Asset, b *builder) {
+	owner := c.inv.cfg.Fingerprint.Owner(ci.id, a.IPs, vlansOf(b))
 	ci.owner = &Owner{Responsible: owner.Responsible, Accountable: owner.Accountable,
 		Consulted: nonNil(owner.Consulted), Informed: nonNil(owner.Informed)}
-	ci.advs = e.Advisories(id)
+}
+
+// advisories computes the advisories of an identity.
+func (c *buildCtx) advisories(ci *cachedIdentity) {
+	ci.advs = c.inv.cfg.Fingerprint.Advisories(ci.id)
 	for _, adv := range ci.advs {
 		ci.advisories = append(ci.advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
 	}
@@ -136,10 +137,10 @@ func sectionValues(v []string) []string {
 }
 
 // identity runs the fingerprint engine over what the asset holds, and
-// computes what follows and the derived evidence, unless the asset's
-// cache entry has them. On a miss, the identity and derived evidence come
-// from the cache shared by assets alike when it has them: the OUI table
-// is searched then, and facts are merged only when the engine runs.
+// computes its owner, advisories and derived evidence, unless the asset's
+// cache entry has them. On a miss, all but the owner come from the cache
+// shared by assets alike when it has them: the OUI table is searched
+// then, and facts are merged only when the engine runs.
 func (c *buildCtx) identity(a *Asset, b *builder) *cachedIdentity {
 	inv := c.inv
 	e := inv.cfg.Fingerprint
@@ -152,7 +153,7 @@ func (c *buildCtx) identity(a *Asset, b *builder) *cachedIdentity {
 			in.HL7Senders++
 		}
 	}
-	// The OUI vendor is the MAC's; follow reads nothing else.
+	// The OUI vendor is the MAC's; the owner reads nothing else.
 	facts := hashFacts(inv.ev.seed, b.factRuns, e)
 	sum := inputHash(inv.ev.seed, facts, &in)
 	if ci, ok := c.lookupIdentity(b.key, sum); ok {
@@ -164,14 +165,15 @@ func (c *buildCtx) identity(a *Asset, b *builder) *cachedIdentity {
 	ci := &cachedIdentity{sum: sum}
 	key := sharedHash(inv.ev.seed, facts, &in, e)
 	if s, ok := c.lookupShared(key); ok {
-		ci.id, ci.derived = s.id, s.derived
+		ci.id, ci.derived, ci.advs, ci.advisories = s.id, s.derived, s.advs, s.advisories
 	} else {
 		in.Facts = mergeFacts(b.factRuns)
 		ci.id = e.Identify(in)
 		ci.derived = derived(in.OUIVendor, &ci.id)
+		c.advisories(ci)
 		c.cacheShared(key, ci)
 	}
-	c.follow(ci, a, b)
+	c.owner(ci, a, b)
 	c.cacheIdentity(b.key, ci)
 	return ci
 }
@@ -268,7 +270,7 @@ func newFNV() fnv { return 14695981039346656037 }
 
 func (h *fnv) add(v uint64) { *h = (*h ^ fnv(v)) * 1099511628211 }
 
-// inputHash hashes everything Identify and follow read of an asset but
+// inputHash hashes everything Identify and Owner read of an asset but
 // the OUI vendor, a function of the MAC: its facts, MAC, addresses, VLANs
 // and peer counts, each string as its maphash.
 func inputHash(seed maphash.Seed, facts factSum, in *fingerprint.Input) uint64 {
