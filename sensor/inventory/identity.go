@@ -53,47 +53,28 @@ func (c *buildCtx) advisories(ci *cachedIdentity) {
 // runs sorted by name, or nil for an empty one. Each run's dicom and hl7
 // facts are a range of it, found by two binary searches.
 func sections(runs [][]protocols.Fact) (*DICOM, *HL7) {
-	var d DICOM
-	var h HL7
-	var uids, versions []string
+	var buf [4][]protocols.Fact
+	dicom, hl7 := buf[:0:2], buf[2:2:4]
 	for _, facts := range runs {
-		for _, f := range withPrefix(facts, "dicom.") {
-			switch f.Name {
-			case "dicom.ae_title":
-				d.AETitles = append(d.AETitles, f.Value)
-			case "dicom.implementation_class_uid":
-				uids = append(uids, f.Value)
-			case "dicom.implementation_version":
-				versions = append(versions, f.Value)
-			case "dicom.modality":
-				d.Modalities = append(d.Modalities, f.Value)
-			case "dicom.sop_class", "dicom.accepted_sop_class":
-				d.SOPClasses = append(d.SOPClasses, f.Value)
-			}
+		if r := withPrefix(facts, "dicom."); len(r) > 0 {
+			dicom = append(dicom, r)
 		}
-		for _, f := range withPrefix(facts, "hl7.") {
-			switch f.Name {
-			case "hl7.sending_application", "hl7.receiving_application":
-				h.Applications = append(h.Applications, f.Value)
-			case "hl7.sending_facility", "hl7.receiving_facility":
-				h.Facilities = append(h.Facilities, f.Value)
-			case "hl7.message_type":
-				h.MessageTypes = append(h.MessageTypes, f.Value)
-			case "hl7.version":
-				h.Versions = append(h.Versions, f.Value)
-			}
+		if r := withPrefix(facts, "hl7."); len(r) > 0 {
+			hl7 = append(hl7, r)
 		}
 	}
-	// Most assets have neither section: their lists need no sorting, and
-	// sections are copied to the heap only when they are not empty.
+	// Most assets have neither section; sections are copied to the heap
+	// only when they are not empty.
 	var dp *DICOM
-	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses)+len(uids)+len(versions) > 0 {
-		d.AETitles, d.Modalities, d.SOPClasses = sectionValues(d.AETitles), sectionValues(d.Modalities), sectionValues(d.SOPClasses)
-		if len(uids) > 0 {
-			d.ImplementationClassUID = slices.Min(uids)
+	if len(dicom) > 0 {
+		var l [5][]string
+		sectionLists(dicom, l[:], dicomList)
+		d := DICOM{AETitles: l[0], Modalities: l[1], SOPClasses: l[2]}
+		if len(l[3]) > 0 {
+			d.ImplementationClassUID = l[3][0] // the smallest
 		}
-		if len(versions) > 0 {
-			d.ImplementationVersion = slices.Min(versions)
+		if len(l[4]) > 0 {
+			d.ImplementationVersion = l[4][0]
 		}
 		if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
 			dp = new(DICOM)
@@ -101,13 +82,80 @@ func sections(runs [][]protocols.Fact) (*DICOM, *HL7) {
 		}
 	}
 	var hp *HL7
-	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
-		h.Applications, h.Facilities = sectionValues(h.Applications), sectionValues(h.Facilities)
-		h.MessageTypes, h.Versions = sectionValues(h.MessageTypes), sectionValues(h.Versions)
-		hp = new(HL7)
-		*hp = h
+	if len(hl7) > 0 {
+		var l [4][]string
+		sectionLists(hl7, l[:], hl7List)
+		if len(l[0])+len(l[1])+len(l[2])+len(l[3]) > 0 {
+			hp = &HL7{Applications: l[0], Facilities: l[1], MessageTypes: l[2], Versions: l[3]}
+		}
 	}
 	return dp, hp
+}
+
+// dicomList is the list of the dicom section a fact of that name goes
+// to (ae titles, modalities, SOP classes, implementation class UIDs and
+// versions), or -1.
+func dicomList(name string) int {
+	switch name {
+	case "dicom.ae_title":
+		return 0
+	case "dicom.modality":
+		return 1
+	case "dicom.sop_class", "dicom.accepted_sop_class":
+		return 2
+	case "dicom.implementation_class_uid":
+		return 3
+	case "dicom.implementation_version":
+		return 4
+	}
+	return -1
+}
+
+// hl7List is dicomList for the hl7 section: applications, facilities,
+// message types and versions.
+func hl7List(name string) int {
+	switch name {
+	case "hl7.sending_application", "hl7.receiving_application":
+		return 0
+	case "hl7.sending_facility", "hl7.receiving_facility":
+		return 1
+	case "hl7.message_type":
+		return 2
+	case "hl7.version":
+		return 3
+	}
+	return -1
+}
+
+// sectionLists fills lists with the values of the facts of ranges, fact f
+// going to list list(f.Name), each as sectionValues leaves it. The lists
+// are counted first and share one backing array: no list grows.
+func sectionLists(ranges [][]protocols.Fact, lists [][]string, list func(name string) int) {
+	var n [8]int
+	total := 0
+	for _, r := range ranges {
+		for i := range r {
+			if k := list(r[i].Name); k >= 0 {
+				n[k]++
+				total++
+			}
+		}
+	}
+	all, off := make([]string, total), 0
+	for k := range lists {
+		lists[k] = all[off : off : off+n[k]]
+		off += n[k]
+	}
+	for _, r := range ranges {
+		for i := range r {
+			if k := list(r[i].Name); k >= 0 {
+				lists[k] = append(lists[k], r[i].Value)
+			}
+		}
+	}
+	for k := range lists {
+		lists[k] = sectionValues(lists[k])
+	}
 }
 
 // withPrefix returns the facts whose names start with prefix, a range of
