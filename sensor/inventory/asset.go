@@ -431,7 +431,7 @@ func (c *buildCtx) asset(a *Asset, b *builder) {
 			value: s.transport.String() + "/" + strconv.Itoa(int(s.port)), first: s.first})
 	}
 
-	a.Peers, b.external = c.peers(b)
+	a.Peers, b.external = c.peers(b, a.ID)
 	c.identify(a, b)
 
 	c.stamps.reset()
@@ -723,13 +723,12 @@ func (c *buildCtx) comparePeerPort(x, y *namedPeer) int {
 	return compareRole(x, y)
 }
 
-// peers names the peers of b. A peer seen both before and after its
-// protocol was detected keeps only the detected protocol for that port.
-// It also reports whether a peer kept is an external host (the "ip:" ID
-// of an address outside the site's networks).
-func (c *buildCtx) peers(b *builder) ([]Peer, bool) {
+// peers names the peers of b, whose ID is self. A peer seen both before
+// and after its protocol was detected keeps only the detected protocol
+// for that port. It also reports whether a peer kept is an external host
+// (the "ip:" ID of an address outside the site's networks).
+func (c *buildCtx) peers(b *builder, self string) ([]Peer, bool) {
 	inv := c.inv
-	self := c.id(b.key)
 	ns, names := c.named[:0], c.pnames[:0]
 	var last peerKey
 	for i := range b.peers {
