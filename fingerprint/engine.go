@@ -93,10 +93,11 @@ type Engine struct {
 	// Field ids: every field a rule condition names and dicom.serial, in
 	// name order. Identify groups an asset's facts by id.
 	fids    map[string]int32
-	fields  []string      // id -> name
-	idx     []*fieldIndex // id -> its index, or nil
-	serial  int32         // the id of dicom.serial
-	derived derivedIDs    // the ids of the derived fields (-1: unused)
+	byName  [64][]namedField // the fields by nameSlot of their name
+	fields  []string         // id -> name
+	idx     []*fieldIndex    // id -> its index, or nil
+	serial  int32            // the id of dicom.serial
+	derived derivedIDs       // the ids of the derived fields (-1: unused)
 }
 
 // derivedIDs are the field ids of the derived fields, -1 when no rule
@@ -124,7 +125,6 @@ type scratch struct {
 	low      []byte
 	lowOff   []int32
 	lowASCII []bool
-	names    [64]nameSlot
 	bits     []uint64
 	hits     []hit
 	perm     []int32
@@ -269,6 +269,8 @@ func (e *Engine) numberFields() {
 	for i, f := range e.fields {
 		e.fids[f] = int32(i)
 		e.idx[i] = e.byField[f]
+		slot := &e.byName[nameSlot(f)]
+		*slot = append(*slot, namedField{f, int32(i)})
 	}
 	var number func([]cond)
 	number = func(cs []cond) {
@@ -305,8 +307,7 @@ func (e *Engine) numberFields() {
 func (e *Engine) Identify(in Input) Identity {
 	s := e.scratch.Get().(*scratch)
 	defer func() {
-		s.src = nil // do not keep the caller's facts alive (the name cache
-		// keeps only fact names, few and mostly constants)
+		s.src = nil // do not keep the caller's facts alive
 		if cap(s.low) > 1<<16 {
 			s.low = nil // nor a buffer grown for huge values
 		}
@@ -355,7 +356,7 @@ func (e *Engine) group(s *scratch, in *Input) {
 	for i := range in.Facts {
 		name := in.Facts[i].Name
 		if name != prev {
-			prev, pf = name, e.fieldID(s, name)
+			prev, pf = name, e.fieldID(name)
 		}
 		s.fid[i] = pf
 		if pf >= 0 {
@@ -394,30 +395,31 @@ func (e *Engine) group(s *scratch, in *Input) {
 	}
 }
 
-// fieldID is the id of the field name, -1 when no rule reads it. A small
-// cache in the scratch saves most map lookups: fact names are few, and
-// usually the decoders' constants.
-func (e *Engine) fieldID(s *scratch, name string) int32 {
-	if name == "" {
-		return -1
+// fieldID is the id of the field name, -1 when no rule reads it. It
+// compares name with the few fields of its slot instead of hashing it in
+// full for a map: Identify and Reads ask for every distinct fact name.
+func (e *Engine) fieldID(name string) int32 {
+	for _, f := range e.byName[nameSlot(name)] {
+		if f.name == name {
+			return f.fid
+		}
 	}
-	slot := &s.names[(uint(len(name))*131+uint(name[len(name)-1])*7+uint(name[len(name)/2]))%uint(len(s.names))]
-	if slot.ok && slot.name == name {
-		return slot.fid
-	}
-	f, ok := e.fids[name]
-	if !ok {
-		f = -1
-	}
-	*slot = nameSlot{name: name, fid: f, ok: true}
-	return f
+	return -1
 }
 
-// nameSlot caches the field id of one fact name.
-type nameSlot struct {
+// nameSlot is the index in Engine.byName of a name, from its length and
+// two of its bytes.
+func nameSlot(name string) int {
+	if name == "" {
+		return 0
+	}
+	return int((uint(len(name))*131 + uint(name[len(name)-1])*7 + uint(name[len(name)/2])) % 64)
+}
+
+// namedField is a field and its id.
+type namedField struct {
 	name string
 	fid  int32
-	ok   bool
 }
 
 // eval reports whether every condition of r holds, with the fact the first
@@ -440,7 +442,7 @@ func (r *rule) eval(s *scratch) (hit, bool) {
 // names the field, or Identify reads it directly (dicom.serial). Facts of
 // other names never change an identity, so a caller can leave them out of a
 // cache key.
-func (e *Engine) Reads(name string) bool { return e.uses[name] || name == "dicom.serial" }
+func (e *Engine) Reads(name string) bool { return e.fieldID(name) >= 0 }
 
 // derive adds the derived fields the rules use to s.
 func (e *Engine) derive(s *scratch, in *Input) {

@@ -379,17 +379,14 @@ func (inv *Inventory) buildOne(a assetKey) (*builder, bool) {
 	return b, found
 }
 
-// asset turns the gathered endpoints into the published Asset: merged,
-// de-duplicated, sorted and capped, all as functions of the sets alone.
-func (c *buildCtx) asset(b *builder) Asset {
+// asset turns the gathered endpoints into the published Asset, in *a:
+// merged, de-duplicated, sorted and capped, all as functions of the sets
+// alone. It fills a in place (a zero Asset): an Asset is over 500 bytes of
+// pointers, which returning and storing it would copy twice.
+func (c *buildCtx) asset(a *Asset, b *builder) {
 	inv := c.inv
 	cfg := &inv.cfg
-	a := Asset{
-		Schema:   Schema,
-		ID:       c.id(b.key),
-		Sensor:   cfg.Sensor,
-		Category: "unknown",
-	}
+	a.Schema, a.ID, a.Sensor, a.Category = Schema, c.id(b.key), cfg.Sensor, "unknown"
 	if !b.key.mac.IsZero() {
 		a.MAC = a.ID[len("mac:"):]
 		if mi := inv.macs.get(b.key.mac); mi != nil {
@@ -434,8 +431,8 @@ func (c *buildCtx) asset(b *builder) Asset {
 			value: s.transport.String() + "/" + strconv.Itoa(int(s.port)), first: s.first})
 	}
 
-	a.Peers, b.external = c.peers(b)
-	c.identify(&a, b)
+	a.Peers, b.external = c.peers(b, a.ID)
+	c.identify(a, b)
 
 	c.stamps.reset()
 	first, last := c.stamps.add(b.first), c.stamps.add(b.last)
@@ -445,7 +442,6 @@ func (c *buildCtx) asset(b *builder) Asset {
 	for i, k := range c.stamped {
 		a.Evidence[i].Time = c.stamps.text(times, k)
 	}
-	return a
 }
 
 // stamps formats the times of one asset, RFC 3339 in UTC, into a single
@@ -727,13 +723,12 @@ func (c *buildCtx) comparePeerPort(x, y *namedPeer) int {
 	return compareRole(x, y)
 }
 
-// peers names the peers of b. A peer seen both before and after its
-// protocol was detected keeps only the detected protocol for that port.
-// It also reports whether a peer kept is an external host (the "ip:" ID
-// of an address outside the site's networks).
-func (c *buildCtx) peers(b *builder) ([]Peer, bool) {
+// peers names the peers of b, whose ID is self. A peer seen both before
+// and after its protocol was detected keeps only the detected protocol
+// for that port. It also reports whether a peer kept is an external host
+// (the "ip:" ID of an address outside the site's networks).
+func (c *buildCtx) peers(b *builder, self string) ([]Peer, bool) {
 	inv := c.inv
-	self := c.id(b.key)
 	ns, names := c.named[:0], c.pnames[:0]
 	var last peerKey
 	for i := range b.peers {

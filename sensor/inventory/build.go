@@ -24,8 +24,14 @@ type buildCtx struct {
 	times map[int64]string
 	// idents caches each asset's identity by a hash of what it was
 	// computed from: assets are rebuilt for every event, their facts
-	// rarely change.
-	idents map[assetKey]cachedIdentity
+	// rarely change. Entries are pointers: an identity is a few hundred
+	// bytes, which a map would copy at every lookup and store.
+	idents map[assetKey]*cachedIdentity
+	// shared caches identities by a hash of what Identify alone reads
+	// (see sharedHash), for assets that miss in idents: devices of a kind
+	// often read alike. Only the fields of an entry that follow from the
+	// identity are read: it belongs to the asset that computed it.
+	shared map[uint64]*cachedIdentity
 	// names caches the names of peers by key.
 	names map[peerKey]peerName
 	// named and pnames are scratch space for peers; stamps and stamped
@@ -61,23 +67,44 @@ func (c *buildCtx) id(a assetKey) string {
 
 // lookupIdentity returns the identity cached for asset a when it was
 // computed from input hashing to sum.
-func (c *buildCtx) lookupIdentity(a assetKey, sum uint64) (cachedIdentity, bool) {
-	if id, ok := c.idents[a]; ok && id.sum == sum {
+func (c *buildCtx) lookupIdentity(a assetKey, sum uint64) (*cachedIdentity, bool) {
+	if id := c.idents[a]; id != nil && id.sum == sum {
 		return id, true
 	}
 	if c.parent != nil {
-		if id, ok := c.parent.idents[a]; ok && id.sum == sum {
+		if id := c.parent.idents[a]; id != nil && id.sum == sum {
 			return id, true
 		}
 	}
-	return cachedIdentity{}, false
+	return nil, false
 }
 
-func (c *buildCtx) cacheIdentity(a assetKey, id cachedIdentity) {
+func (c *buildCtx) cacheIdentity(a assetKey, id *cachedIdentity) {
 	if c.idents == nil || len(c.idents) >= 2*c.inv.cfg.MaxAssets {
-		c.idents = make(map[assetKey]cachedIdentity)
+		c.idents = make(map[assetKey]*cachedIdentity)
 	}
 	c.idents[a] = id
+}
+
+// lookupShared returns the identity cached for any asset whose input to
+// Identify hashes to key.
+func (c *buildCtx) lookupShared(key uint64) (*cachedIdentity, bool) {
+	if id := c.shared[key]; id != nil {
+		return id, true
+	}
+	if c.parent != nil {
+		if id := c.parent.shared[key]; id != nil {
+			return id, true
+		}
+	}
+	return nil, false
+}
+
+func (c *buildCtx) cacheShared(key uint64, id *cachedIdentity) {
+	if c.shared == nil || len(c.shared) >= 2*c.inv.cfg.MaxAssets {
+		c.shared = make(map[uint64]*cachedIdentity)
+	}
+	c.shared[key] = id
 }
 
 // merge adds what child cached to c.
@@ -97,6 +124,9 @@ func (c *buildCtx) merge(child *buildCtx) {
 	for a, id := range child.idents {
 		c.cacheIdentity(a, id)
 	}
+	for k, id := range child.shared {
+		c.cacheShared(k, id)
+	}
 }
 
 // parallelBuild is the least number of assets worth building on more than
@@ -109,7 +139,7 @@ const parallelBuild = 64
 func (inv *Inventory) assets(bs []*builder, sums []uint64) []Asset {
 	out := make([]Asset, len(bs))
 	build := func(c *buildCtx, i int) {
-		out[i] = c.asset(bs[i])
+		c.asset(&out[i], bs[i])
 		if sums != nil {
 			sums[i] = c.hash(&out[i])
 		}

@@ -43,7 +43,7 @@ func BenchmarkInputHash(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		inputHash(inv.ev.seed, [][]protocols.Fact{in.Facts}, &in, inv.cfg.Fingerprint)
+		inputHash(inv.ev.seed, hashFacts(inv.ev.seed, [][]protocols.Fact{in.Facts}, inv.cfg.Fingerprint), &in)
 	}
 }
 

@@ -10,9 +10,11 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/iomt-sensor/iomt-sensor/fingerprint"
 	"github.com/iomt-sensor/iomt-sensor/protocols"
 )
 
@@ -207,5 +209,91 @@ func TestSections(t *testing.T) {
 				t.Errorf("sections: %+v %+v, want %+v %+v", d, h, tt.dicom, tt.hl7)
 			}
 		})
+	}
+}
+
+// TestSharedIdentity: assets whose input to Identify is alike share one
+// identity, and those that differ in what rules read of their MAC
+// (mac.local), addresses (asset.ip) or VLANs (asset.vlan) do not. Every
+// asset equals the one an inventory fed with it alone builds.
+func TestSharedIdentity(t *testing.T) {
+	const rules = `rules:
+  - id: app
+    match:
+      - {field: hl7.sending_application, equals: MON}
+    assert: {firmware: F1}
+    weight: 0.5
+  - id: local
+    match:
+      - {field: mac.local, equals: "true"}
+    assert: {os: Local}
+    weight: 0.5
+  - id: net
+    match:
+      - {field: asset.ip, cidr: 10.0.1.0/24}
+    assert: {vendor: Net}
+    weight: 0.5
+  - id: vlan
+    match:
+      - {field: asset.vlan, equals: "7"}
+    assert: {model: V7}
+    weight: 0.5
+`
+	// Without the net and vlan rules, addresses and VLANs are not read.
+	noAddrs := rules[:strings.Index(rules, "  - id: net")]
+	srv := ep(pacsMAC, "10.0.9.1")
+	hosts := []struct {
+		ep   Endpoint
+		vlan uint16
+	}{
+		{ep("fc:ff:ff:00:00:01", "10.0.1.1"), 0}, // an OUI of no vendor
+		{ep("fc:ff:ff:00:00:02", "10.0.2.2"), 0},
+		{ep("02:ff:ff:00:00:03", "10.0.2.3"), 0}, // locally administered
+		{ep("fc:ff:ff:00:00:04", "10.0.2.4"), 7},
+		{ep("fc:ff:ff:00:00:05", "10.0.1.5"), 0},
+		{ep("fc:ff:ff:00:00:06", "10.0.2.6"), 7},
+		{ep("00:09:fb:00:00:07", "10.0.2.7"), 0}, // Philips
+	}
+	feed := func(inv *Inventory, i int) {
+		h := hosts[i]
+		inv.Flow(FlowSeen{Time: at(i), Client: h.ep, Server: srv, Transport: protocols.TCP, ServerPort: 2575, Protocol: "hl7", VLAN: h.vlan, Answered: true})
+		inv.Observe(at(i), h.ep, srv, protocols.Observation{Protocol: "hl7", Source: "hl7.oru^r01", About: protocols.Sender,
+			Facts: []protocols.Fact{{Name: "hl7.sending_application", Value: "MON"}}})
+	}
+	for _, src := range []string{rules, noAddrs} {
+		fp, err := fingerprint.New(fingerprint.File{Name: "rules.yaml", Data: []byte(src)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv := New(Config{Fingerprint: fp}, func(Event) {})
+		for i := range hosts {
+			feed(inv, i)
+		}
+		inv.Flush(at(100))
+		oses := map[string]bool{}
+		for i, h := range hosts {
+			alone := New(Config{Fingerprint: fp}, nil)
+			feed(alone, i)
+			id := "mac:" + h.ep.MAC.String()
+			got, _ := inv.Asset(id)
+			want, _ := alone.Asset(id)
+			g, _ := json.Marshal(got)
+			w, _ := json.Marshal(want)
+			if !bytes.Equal(g, w) {
+				t.Errorf("asset %s built with others:\n%s\nalone:\n%s", id, g, w)
+			}
+			gi, _ := inv.Identity(id)
+			wi, _ := alone.Identity(id)
+			if !reflect.DeepEqual(gi, wi) {
+				t.Errorf("asset %s: identity %+v built with others, %+v alone", id, gi, wi)
+			}
+			if got.Firmware != "F1" {
+				t.Errorf("asset %s: firmware %q, want F1", id, got.Firmware)
+			}
+			oses[got.OS] = true
+		}
+		if !oses["Local"] || !oses[""] {
+			t.Errorf("mac.local told no assets apart: operating systems %v", oses)
+		}
 	}
 }

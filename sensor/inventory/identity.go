@@ -28,85 +28,149 @@ func (c *buildCtx) identify(a *Asset, b *builder) {
 	a.Owner = &Owner{Responsible: o.Responsible, Accountable: o.Accountable,
 		Consulted: lists[:len(o.Consulted):len(o.Consulted)], Informed: lists[len(o.Consulted):]}
 	a.Advisories = slices.Clone(ci.advisories)
-	a.Risk = ci.risk
+	// Risk also reads cleartext use and external peers, which change more
+	// often than the identity: it is computed anew, at little cost.
+	a.Risk = math.Round(c.inv.cfg.Fingerprint.Risk(ci.id, ci.advs, c.inv.cleartext(b), b.external)*1000) / 1000
 	a.DICOM, a.HL7 = sections(b.factRuns)
 }
 
-// follow computes what follows from an asset's identity: its owner,
-// advisories and risk.
-func (c *buildCtx) follow(ci *cachedIdentity, a *Asset, b *builder, cleartext bool) {
-	e := c.inv.cfg.Fingerprint
-	id := ci.id
-	owner := e.Owner(id, a.IPs, vlansOf(b))
+// owner computes the asset's owner from its identity, addresses and VLANs.
+func (c *buildCtx) owner(ci *cachedIdentity, a *Asset, b *builder) {
+	owner := c.inv.cfg.Fingerprint.Owner(ci.id, a.IPs, vlansOf(b))
 	ci.owner = &Owner{Responsible: owner.Responsible, Accountable: owner.Accountable,
 		Consulted: nonNil(owner.Consulted), Informed: nonNil(owner.Informed)}
-	advs := e.Advisories(id)
-	for _, adv := range advs {
+}
+
+// advisories computes the advisories of an identity.
+func (c *buildCtx) advisories(ci *cachedIdentity) {
+	ci.advs = c.inv.cfg.Fingerprint.Advisories(ci.id)
+	for _, adv := range ci.advs {
 		ci.advisories = append(ci.advisories, Advisory{ID: adv.ID, Severity: adv.Severity, Source: adv.Source})
 	}
-	ci.risk = math.Round(e.Risk(id, advs, cleartext, b.external)*1000) / 1000
 }
 
 // sections returns an asset's dicom and hl7 sections from its facts,
 // runs sorted by name, or nil for an empty one. Each run's dicom and hl7
 // facts are a range of it, found by two binary searches.
 func sections(runs [][]protocols.Fact) (*DICOM, *HL7) {
-	var d DICOM
-	var h HL7
-	var uids, versions []string
+	var buf [4][]protocols.Fact
+	dicom, hl7 := buf[:0:2], buf[2:2:4]
 	for _, facts := range runs {
-		for _, f := range withPrefix(facts, "dicom.") {
-			switch f.Name {
-			case "dicom.ae_title":
-				d.AETitles = append(d.AETitles, f.Value)
-			case "dicom.implementation_class_uid":
-				uids = append(uids, f.Value)
-			case "dicom.implementation_version":
-				versions = append(versions, f.Value)
-			case "dicom.modality":
-				d.Modalities = append(d.Modalities, f.Value)
-			case "dicom.sop_class", "dicom.accepted_sop_class":
-				d.SOPClasses = append(d.SOPClasses, f.Value)
-			}
+		if r := withPrefix(facts, "dicom."); len(r) > 0 {
+			dicom = append(dicom, r)
 		}
-		for _, f := range withPrefix(facts, "hl7.") {
-			switch f.Name {
-			case "hl7.sending_application", "hl7.receiving_application":
-				h.Applications = append(h.Applications, f.Value)
-			case "hl7.sending_facility", "hl7.receiving_facility":
-				h.Facilities = append(h.Facilities, f.Value)
-			case "hl7.message_type":
-				h.MessageTypes = append(h.MessageTypes, f.Value)
-			case "hl7.version":
-				h.Versions = append(h.Versions, f.Value)
-			}
+		if r := withPrefix(facts, "hl7."); len(r) > 0 {
+			hl7 = append(hl7, r)
 		}
 	}
+	// Most assets have neither section; sections are copied to the heap
+	// only when they are not empty.
 	var dp *DICOM
-	d.AETitles, d.Modalities, d.SOPClasses = sectionValues(d.AETitles), sectionValues(d.Modalities), sectionValues(d.SOPClasses)
-	if len(uids) > 0 {
-		d.ImplementationClassUID = slices.Min(uids)
-	}
-	if len(versions) > 0 {
-		d.ImplementationVersion = slices.Min(versions)
-	}
-	if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
-		dp = &d
+	if len(dicom) > 0 {
+		var l [5][]string
+		sectionLists(dicom, l[:], dicomList)
+		d := DICOM{AETitles: l[0], Modalities: l[1], SOPClasses: l[2]}
+		if len(l[3]) > 0 {
+			d.ImplementationClassUID = l[3][0] // the smallest
+		}
+		if len(l[4]) > 0 {
+			d.ImplementationVersion = l[4][0]
+		}
+		if len(d.AETitles)+len(d.Modalities)+len(d.SOPClasses) > 0 || d.ImplementationClassUID != "" || d.ImplementationVersion != "" {
+			dp = new(DICOM)
+			*dp = d
+		}
 	}
 	var hp *HL7
-	h.Applications, h.Facilities = sectionValues(h.Applications), sectionValues(h.Facilities)
-	h.MessageTypes, h.Versions = sectionValues(h.MessageTypes), sectionValues(h.Versions)
-	if len(h.Applications)+len(h.Facilities)+len(h.MessageTypes)+len(h.Versions) > 0 {
-		hp = &h
+	if len(hl7) > 0 {
+		var l [4][]string
+		sectionLists(hl7, l[:], hl7List)
+		if len(l[0])+len(l[1])+len(l[2])+len(l[3]) > 0 {
+			hp = &HL7{Applications: l[0], Facilities: l[1], MessageTypes: l[2], Versions: l[3]}
+		}
 	}
 	return dp, hp
+}
+
+// dicomList is the list of the dicom section a fact of that name goes
+// to (ae titles, modalities, SOP classes, implementation class UIDs and
+// versions), or -1.
+func dicomList(name string) int {
+	switch name {
+	case "dicom.ae_title":
+		return 0
+	case "dicom.modality":
+		return 1
+	case "dicom.sop_class", "dicom.accepted_sop_class":
+		return 2
+	case "dicom.implementation_class_uid":
+		return 3
+	case "dicom.implementation_version":
+		return 4
+	}
+	return -1
+}
+
+// hl7List is dicomList for the hl7 section: applications, facilities,
+// message types and versions.
+func hl7List(name string) int {
+	switch name {
+	case "hl7.sending_application", "hl7.receiving_application":
+		return 0
+	case "hl7.sending_facility", "hl7.receiving_facility":
+		return 1
+	case "hl7.message_type":
+		return 2
+	case "hl7.version":
+		return 3
+	}
+	return -1
+}
+
+// sectionLists fills lists with the values of the facts of ranges, fact f
+// going to list list(f.Name), each as sectionValues leaves it. The lists
+// are counted first and share one backing array: no list grows.
+func sectionLists(ranges [][]protocols.Fact, lists [][]string, list func(name string) int) {
+	var n [8]int
+	total := 0
+	for _, r := range ranges {
+		for i := range r {
+			if k := list(r[i].Name); k >= 0 {
+				n[k]++
+				total++
+			}
+		}
+	}
+	all, off := make([]string, total), 0
+	for k := range lists {
+		lists[k] = all[off : off : off+n[k]]
+		off += n[k]
+	}
+	for _, r := range ranges {
+		for i := range r {
+			if k := list(r[i].Name); k >= 0 {
+				lists[k] = append(lists[k], r[i].Value)
+			}
+		}
+	}
+	for k := range lists {
+		lists[k] = sectionValues(lists[k])
+	}
 }
 
 // withPrefix returns the facts whose names start with prefix, a range of
 // facts sorted by name.
 func withPrefix(facts []protocols.Fact, prefix string) []protocols.Fact {
-	i, _ := slices.BinarySearchFunc(facts, prefix, func(f protocols.Fact, p string) int { return strings.Compare(f.Name, p) })
-	j := i
+	// i is the first name not below prefix, by a binary search that
+	// compares names directly (BinarySearchFunc calls a closure).
+	i, j := 0, len(facts)
+	for i < j {
+		if m := int(uint(i+j) >> 1); facts[m].Name < prefix {
+			i = m + 1
+		} else {
+			j = m
+		}
+	}
 	for j < len(facts) && strings.HasPrefix(facts[j].Name, prefix) {
 		j++
 	}
@@ -121,11 +185,13 @@ func sectionValues(v []string) []string {
 }
 
 // identity runs the fingerprint engine over what the asset holds, and
-// computes what follows and the derived evidence, unless the cache has
-// them. Facts are merged and the OUI table searched only then: a hit
-// needs neither.
-func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
+// computes its owner, advisories and derived evidence, unless the asset's
+// cache entry has them. On a miss, all but the owner come from the cache
+// shared by assets alike when it has them: the OUI table is searched
+// then, and facts are merged only when the engine runs.
+func (c *buildCtx) identity(a *Asset, b *builder) *cachedIdentity {
 	inv := c.inv
+	e := inv.cfg.Fingerprint
 	in := fingerprint.Input{MAC: b.key.mac, IPs: a.IPs, VLANs: vlansOf(b)}
 	for _, p := range a.Peers {
 		switch {
@@ -135,30 +201,28 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 			in.HL7Senders++
 		}
 	}
-	// The sum covers what follow reads besides the identity's input:
-	// cleartext use and external peers. The OUI vendor is the MAC's.
-	sum := inputHash(inv.ev.seed, b.factRuns, &in, inv.cfg.Fingerprint)
-	const prime = 1099511628211
-	cleartext := inv.cleartext(b)
-	flags := uint64(1)
-	if cleartext {
-		flags |= 2
+	// The OUI vendor is the MAC's; the owner reads nothing else.
+	facts := hashFacts(inv.ev.seed, b.factRuns, e)
+	sum := inputHash(inv.ev.seed, facts, &in)
+	if ci, ok := c.lookupIdentity(b.key, sum); ok {
+		return ci
 	}
-	if b.external {
-		flags |= 4
+	if !b.key.mac.IsZero() {
+		in.OUIVendor, _ = oui.Lookup(b.key.mac)
 	}
-	sum = (sum ^ flags) * prime
-	ci, ok := c.lookupIdentity(b.key, sum)
-	if !ok {
-		if !b.key.mac.IsZero() {
-			in.OUIVendor, _ = oui.Lookup(b.key.mac)
-		}
+	ci := &cachedIdentity{sum: sum}
+	key := sharedHash(inv.ev.seed, facts, &in, e)
+	if s, ok := c.lookupShared(key); ok {
+		ci.id, ci.derived, ci.advs, ci.advisories = s.id, s.derived, s.advs, s.advisories
+	} else {
 		in.Facts = mergeFacts(b.factRuns)
-		ci = cachedIdentity{sum: sum, id: inv.cfg.Fingerprint.Identify(in)}
+		ci.id = e.Identify(in)
 		ci.derived = derived(in.OUIVendor, &ci.id)
-		c.follow(&ci, a, b, cleartext)
-		c.cacheIdentity(b.key, ci)
+		c.advisories(ci)
+		c.cacheShared(key, ci)
 	}
+	c.owner(ci, a, b)
+	c.cacheIdentity(b.key, ci)
 	return ci
 }
 
@@ -166,7 +230,11 @@ func (c *buildCtx) identity(a *Asset, b *builder) cachedIdentity {
 // vendor and identity, sorted and distinct, without times: the vendor and
 // the rules behind the identity.
 func derived(ouiVendor string, id *fingerprint.Identity) []evidence {
-	var out []evidence
+	n := len(id.Evidence)
+	if ouiVendor != "" {
+		n++
+	}
+	out := make([]evidence, 0, n)
 	if ouiVendor != "" {
 		out = append(out, evidence{source: "oui", fact: "oui.vendor", value: ouiVendor})
 	}
@@ -208,23 +276,24 @@ type cachedIdentity struct {
 	derived    []evidence
 	owner      *Owner
 	advisories []Advisory
-	risk       float64
+	// advs are the advisories as the engine gave them, for Risk.
+	advs []fingerprint.Advisory
 }
 
-// inputHash hashes everything Identify reads but the OUI vendor, a
-// function of the MAC: FNV-1a over 64-bit words, each string contributing
-// its maphash (seeded per inventory). Only the facts the engine reads
-// count: a new TLS SNI or HL7 code that no rule looks at does not call
-// for a new identity. The facts come in runs, sorted and distinct each
-// but not merged: they count as the sum of a hash of each, in any order,
-// and a fact in two runs counts twice (the same facts split otherwise
-// over the runs may hash otherwise, which costs a new identity).
-func inputHash(seed maphash.Seed, runs [][]protocols.Fact, in *fingerprint.Input, e *fingerprint.Engine) uint64 {
+// factSum is a hash of an asset's facts that the engine reads, and their
+// number.
+type factSum struct{ sum, n uint64 }
+
+// hashFacts hashes the facts of runs the engine reads, each as a maphash
+// (seeded per inventory) of its name and value. Only those count: a new
+// TLS SNI or HL7 code that no rule looks at does not call for a new
+// identity. The facts come in runs, sorted and distinct each but not
+// merged: they count as the sum of a hash of each, in any order, and a
+// fact in two runs counts twice (the same facts split otherwise over the
+// runs may hash otherwise, which costs a new identity).
+func hashFacts(seed maphash.Seed, runs [][]protocols.Fact, e *fingerprint.Engine) factSum {
 	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	add := func(v uint64) { h = (h ^ v) * prime }
-	str := func(s string) { add(maphash.String(seed, s)) }
-	var n, facts uint64
+	var s factSum
 	for _, run := range runs {
 		reads := false
 		for i, f := range run {
@@ -235,24 +304,74 @@ func inputHash(seed maphash.Seed, runs [][]protocols.Fact, in *fingerprint.Input
 			if !reads {
 				continue
 			}
-			facts += maphash.String(seed, f.Name)*prime ^ maphash.String(seed, f.Value)
-			n++
+			s.sum += maphash.String(seed, f.Name)*prime ^ maphash.String(seed, f.Value)
+			s.n++
 		}
 	}
-	add(facts)
-	add(n)
-	add(macBits(in.MAC))
-	add(uint64(len(in.IPs)))
+	return s
+}
+
+// fnv is FNV-1a over 64-bit words.
+type fnv uint64
+
+func newFNV() fnv { return 14695981039346656037 }
+
+func (h *fnv) add(v uint64) { *h = (*h ^ fnv(v)) * 1099511628211 }
+
+// inputHash hashes everything Identify and Owner read of an asset but
+// the OUI vendor, a function of the MAC: its facts, MAC, addresses, VLANs
+// and peer counts, each string as its maphash.
+func inputHash(seed maphash.Seed, facts factSum, in *fingerprint.Input) uint64 {
+	h := newFNV()
+	h.add(facts.sum)
+	h.add(facts.n)
+	h.add(macBits(in.MAC))
+	h.add(uint64(len(in.IPs)))
 	for _, ip := range in.IPs {
-		str(ip)
+		h.add(maphash.String(seed, ip))
 	}
-	add(uint64(len(in.VLANs)))
+	h.add(uint64(len(in.VLANs)))
 	for _, v := range in.VLANs {
-		add(uint64(v))
+		h.add(uint64(v))
 	}
-	add(uint64(in.DICOMClients))
-	add(uint64(in.HL7Senders))
-	return h
+	h.add(uint64(in.DICOMClients))
+	h.add(uint64(in.HL7Senders))
+	return uint64(h)
+}
+
+// sharedHash hashes what Identify alone reads of an asset: its facts, OUI
+// vendor and peer counts, but of its MAC only whether it is there and
+// locally administered (mac.local), and its addresses and VLANs only when
+// rules read them (asset.ip, asset.vlan). Assets alike in these get the
+// same identity.
+func sharedHash(seed maphash.Seed, facts factSum, in *fingerprint.Input, e *fingerprint.Engine) uint64 {
+	h := newFNV()
+	h.add(facts.sum)
+	h.add(facts.n)
+	h.add(maphash.String(seed, in.OUIVendor))
+	mac := uint64(0)
+	if !in.MAC.IsZero() {
+		mac = 1
+		if in.MAC.IsLocal() {
+			mac = 2
+		}
+	}
+	h.add(mac)
+	if e.Reads("asset.ip") {
+		h.add(uint64(len(in.IPs)))
+		for _, ip := range in.IPs {
+			h.add(maphash.String(seed, ip))
+		}
+	}
+	if e.Reads("asset.vlan") {
+		h.add(uint64(len(in.VLANs)))
+		for _, v := range in.VLANs {
+			h.add(uint64(v))
+		}
+	}
+	h.add(uint64(in.DICOMClients))
+	h.add(uint64(in.HL7Senders))
+	return uint64(h)
 }
 
 // cleartextProtocols carry credentials or patient data unencrypted (DICOM
@@ -302,7 +421,9 @@ func (inv *Inventory) Asset(id string) (Asset, bool) {
 	if !ok {
 		return Asset{}, false
 	}
-	return inv.build.asset(b), true
+	var a Asset
+	inv.build.asset(&a, b)
+	return a, true
 }
 
 // Identity returns the fingerprint identity of the asset with the given
@@ -318,8 +439,12 @@ func (inv *Inventory) Identity(id string) (fingerprint.Identity, bool) {
 	if !ok {
 		return fingerprint.Identity{}, false
 	}
-	inv.build.asset(b) // computes the identity and caches it under the key
-	return inv.build.idents[key].id, true
+	var a Asset
+	inv.build.asset(&a, b) // computes the identity and caches it under the key
+	if ci := inv.build.idents[key]; ci != nil {
+		return ci.id, true
+	}
+	return fingerprint.Identity{}, true
 }
 
 // parseAssetID reads "mac:<mac>" or "ip:<addr>".

@@ -172,7 +172,8 @@ func BenchmarkSpreadAssets(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		inv.mu.Lock()
 		bl, _ := inv.buildOne(keys[i%len(keys)])
-		inv.build.asset(bl)
+		var a Asset
+		inv.build.asset(&a, bl)
 		inv.mu.Unlock()
 	}
 }
