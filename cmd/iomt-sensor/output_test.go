@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/iomt-sensor/iomt-sensor/sensor/inventory"
+)
+
+// TestWriteAssetsChunks: an inventory of several chunks, encoded in
+// parallel, is byte for byte what encoding the whole array at once gives.
+func TestWriteAssetsChunks(t *testing.T) {
+	golden, err := os.ReadFile("testdata/golden/clinic.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var some []inventory.Asset
+	if err := json.Unmarshal(golden, &some); err != nil {
+		t.Fatal(err)
+	}
+	var all []inventory.Asset
+	for len(all) < 3*assetsPerChunk+1 {
+		all = append(all, some...)
+	}
+	for _, n := range []int{assetsPerChunk - 1, assetsPerChunk, assetsPerChunk + 1, len(all)} {
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(all[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeAssets(&got, all[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("Test %d assets: expected the encoder's JSON, got a difference", n)
+		}
+	}
+}
+
+var indentCases = []string{
+	`{}`, `[]`, `""`, `0`, `null`, `[{}]`, `{"a":[]}`, `[[],{},[[]]]`,
+	`{"a":1,"b":[true,false,null],"c":{"d":"e"}}`,
+	`["\"","\\","\\\"","a\\\\\"b",":,{}[]","\u003c\u0026\u003e","é ✓"]`,
+	`{"":"","\\":{"\"":[-1.5e+10]}}`,
+}
+
+// TestAppendIndented compares with json.Indent, which MarshalIndent uses.
+func TestAppendIndented(t *testing.T) {
+	for i, src := range indentCases {
+		checkIndented(t, i, []byte(src))
+	}
+}
+
+func checkIndented(t *testing.T, i int, src []byte) {
+	t.Helper()
+	for _, p := range [][2]string{{"", "  "}, {"  ", "  "}, {">", "\t"}} {
+		var want bytes.Buffer
+		if err := json.Indent(&want, src, p[0], p[1]); err != nil {
+			t.Fatalf("Test %d: %v", i, err)
+		}
+		if got := appendIndented([]byte("x"), src, p[0], p[1]); !bytes.Equal(got[1:], want.Bytes()) || got[0] != 'x' {
+			t.Errorf("Test %d: expected\n%s\ngot\n%s", i, want.Bytes(), got)
+		}
+	}
+}
+
+// FuzzAppendIndented checks appendIndented against json.Indent on any
+// valid JSON, compacted as json.Marshal would leave it.
+func FuzzAppendIndented(f *testing.F) {
+	for _, s := range indentCases {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var compact bytes.Buffer
+		if json.Compact(&compact, data) != nil {
+			return
+		}
+		checkIndented(t, 0, compact.Bytes())
+	})
+}
