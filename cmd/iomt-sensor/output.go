@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -78,8 +77,8 @@ const assetsPerChunk = 64
 // writeAssets writes assets as an indented JSON array, byte for byte as a
 // json.Encoder indenting by two spaces would, but a chunk of assets at a
 // time: the whole document of a large inventory is never in memory at once.
-// Chunks are encoded on one goroutine per core, each at most two chunks
-// ahead of the writer.
+// Chunks are encoded on one goroutine per core, each with two buffers it
+// reuses: one it encodes into while the writer writes the other.
 func writeAssets(w io.Writer, assets []inventory.Asset) error {
 	if len(assets) == 0 {
 		_, err := io.WriteString(w, "[]\n")
@@ -91,18 +90,30 @@ func writeAssets(w io.Writer, assets []inventory.Asset) error {
 		b   []byte
 		err error
 	}
-	// Worker k encodes chunks k, k+workers, ... and hands them over in
-	// order on out[k].
+	// Worker k encodes chunks k, k+workers, ... into buffers from free[k]
+	// and hands them over in order on out[k].
 	out := make([]chan encoded, workers)
+	free := make([]chan []byte, workers)
 	stop := make(chan struct{})
 	defer close(stop)
 	for k := range out {
 		out[k] = make(chan encoded, 1)
+		free[k] = make(chan []byte, 2)
+		free[k] <- nil
+		free[k] <- nil
 		go func() {
 			var compact bytes.Buffer
 			enc := json.NewEncoder(&compact)
 			for c := k; c < chunks; c += workers {
 				var e encoded
+				select {
+				case e.b = <-free[k]:
+				case <-stop:
+					return
+				}
+				if c == 0 {
+					e.b = append(e.b, "[\n"...)
+				}
 				for i := c * assetsPerChunk; i < min((c+1)*assetsPerChunk, len(assets)) && e.err == nil; i++ {
 					compact.Reset()
 					if e.err = enc.Encode(&assets[i]); e.err == nil {
@@ -114,6 +125,9 @@ func writeAssets(w io.Writer, assets []inventory.Asset) error {
 						e.b = append(e.b, '\n')
 					}
 				}
+				if c == chunks-1 {
+					e.b = append(e.b, "]\n"...)
+				}
 				select {
 				case out[k] <- e:
 				case <-stop:
@@ -122,17 +136,17 @@ func writeAssets(w io.Writer, assets []inventory.Asset) error {
 			}
 		}()
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.WriteString("[\n")
 	for c := range chunks {
 		e := <-out[c%workers]
 		if e.err != nil {
 			return e.err
 		}
-		bw.Write(e.b)
+		if _, err := w.Write(e.b); err != nil {
+			return err
+		}
+		free[c%workers] <- e.b[:0]
 	}
-	bw.WriteString("]\n")
-	return bw.Flush()
+	return nil
 }
 
 // appendIndented appends src, compact JSON as json.Marshal writes it, to

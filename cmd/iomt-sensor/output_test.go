@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"testing"
 
@@ -36,6 +37,29 @@ func TestWriteAssetsChunks(t *testing.T) {
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Errorf("Test %d assets: expected the encoder's JSON, got a difference", n)
+		}
+	}
+}
+
+// failingWriter accepts n writes, then fails.
+type failingWriter struct{ n int }
+
+var errWrite = errors.New("disk full")
+
+func (f *failingWriter) Write(b []byte) (int, error) {
+	if f.n == 0 {
+		return 0, errWrite
+	}
+	f.n--
+	return len(b), nil
+}
+
+// TestWriteAssetsError: a write error ends writeAssets with that error.
+func TestWriteAssetsError(t *testing.T) {
+	all := make([]inventory.Asset, 5*assetsPerChunk)
+	for i, n := range []int{0, 1, 4} {
+		if err := writeAssets(&failingWriter{n: n}, all); !errors.Is(err, errWrite) {
+			t.Errorf("Test %d: expected %v, got %v", i, errWrite, err)
 		}
 	}
 }
