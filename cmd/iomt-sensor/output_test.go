@@ -105,3 +105,34 @@ func FuzzAppendIndented(f *testing.F) {
 		checkIndented(t, 0, compact.Bytes())
 	})
 }
+
+// BenchmarkWriteAssets encodes the clinic inventory repeated to a
+// thousand assets, as replay --format json prints it.
+func BenchmarkWriteAssets(b *testing.B) {
+	golden, err := os.ReadFile("testdata/golden/clinic.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var some, all []inventory.Asset
+	if err := json.Unmarshal(golden, &some); err != nil {
+		b.Fatal(err)
+	}
+	for len(all) < 1000 {
+		all = append(all, some...)
+	}
+	var n countingWriter
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := writeAssets(&n, all); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(n) / int64(b.N))
+}
+
+type countingWriter int
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	*c += countingWriter(len(b))
+	return len(b), nil
+}
