@@ -99,3 +99,42 @@ func TestTee(t *testing.T) {
 }
 
 func jsonValid(b []byte) bool { return json.Valid(b) }
+
+// TestFileSinkCompact: a payload from json.Marshal marked Compact is
+// written as the same line as when the sink checks it.
+func TestFileSinkCompact(t *testing.T) {
+	values := []any{
+		map[string]any{"vendor": "GE <Healthcare> & Co", "ips": []string{"10.20.3.14"}},
+		"line\nbreak\r\u2028",
+		[]any{1.5, nil, true, map[string]any{}},
+	}
+	var lines [2][]byte
+	for i, compact := range []bool{false, true} {
+		path := filepath.Join(t.TempDir(), "events.jsonl")
+		fs, err := NewFileSink(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range values {
+			data, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := fs.Publish(Message{Subject: "iomt.v1.s.asset.new", ID: "a", Data: data, Compact: compact}); err != nil {
+				t.Fatalf("Test %d: expected no error, got %v", j, err)
+			}
+		}
+		if err := fs.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if lines[i], err = os.ReadFile(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(lines[0], lines[1]) {
+		t.Errorf("expected\n%s\ngot\n%s", lines[0], lines[1])
+	}
+	if n := bytes.Count(lines[1], []byte("\n")); n != len(values) {
+		t.Errorf("expected %d lines, got %d", len(values), n)
+	}
+}

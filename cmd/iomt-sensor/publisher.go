@@ -157,7 +157,7 @@ func (p *publisher) emit(ev inventory.Event) {
 	}
 	sum := sha256.Sum256(data)
 	id := ev.Asset.ID + "/" + ev.Kind + "/" + hex.EncodeToString(sum[:8])
-	if err := p.sink.Publish(publish.Message{Subject: subject, ID: id, Data: data}); err != nil {
+	if err := p.sink.Publish(publish.Message{Subject: subject, ID: id, Data: data, Compact: true}); err != nil {
 		p.log.Warn("publish", zap.String("subject", subject), zap.Error(err))
 		return
 	}
@@ -176,7 +176,7 @@ func (p *publisher) anomaly(a anomaly.Anomaly) {
 		p.log.Error("subject", zap.Error(err))
 		return
 	}
-	if err := p.sink.Publish(publish.Message{Subject: subject, ID: "anomaly/" + a.ID, Data: data}); err != nil {
+	if err := p.sink.Publish(publish.Message{Subject: subject, ID: "anomaly/" + a.ID, Data: data, Compact: true}); err != nil {
 		p.log.Warn("publish", zap.String("subject", subject), zap.Error(err))
 		return
 	}
