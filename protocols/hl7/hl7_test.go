@@ -778,3 +778,12 @@ func TestFieldScan(t *testing.T) {
 		}
 	}
 }
+
+// TestStandardEncoding checks that the encoding header copies for
+// "|^~\&" is the one it builds for any other MSH-1 and MSH-2.
+func TestStandardEncoding(t *testing.T) {
+	var m message
+	if _, ok := m.delimiters([]byte(`MSH|^~\&|`)); !ok || m.enc != standard {
+		t.Fatalf("delimiters built %+v, want %+v", m.enc, standard)
+	}
+}

@@ -202,34 +202,28 @@ func (m *message) reset() {
 	m.typ, m.controlID, m.version, m.ackCode, m.ackID = nil, nil, nil, nil, nil
 }
 
+// standard is the encoding of nearly every message, MSH-1 and MSH-2 being
+// "|^~\&": header copies it rather than checking and building it again.
+var standard = func() encoding {
+	e := encoding{field: '|', comp: '^', rep: '~', esc: '\\', sub: '&'}
+	e.setSpecial()
+	return e
+}()
+
 // header reads the MSH segment: the delimiters from MSH-1 and MSH-2, then
 // MSH-3 to MSH-6, MSH-9, MSH-10 and MSH-12. It reports whether the
-// delimiters are valid: printable non-alphanumeric characters, all distinct.
+// delimiters are valid.
 func (m *message) header(seg []byte) bool {
-	if len(seg) < 4 || !isDelimiter(seg[3]) {
-		return false
-	}
-	m.enc = encoding{field: seg[3], comp: noDelim, rep: noDelim, esc: noDelim, sub: noDelim}
-	sep := seg[3]
-	enc, rest, _ := cutField(seg[4:], sep) // MSH-2
-	if len(enc) == 0 || len(enc) > 5 {
-		return false
-	}
-	for i, c := range enc {
-		if !isDelimiter(c) || c == sep {
+	var rest []byte
+	if len(seg) >= 9 && string(seg[3:9]) == "|^~\\&|" {
+		m.enc, rest = standard, seg[9:]
+	} else {
+		var ok bool
+		if rest, ok = m.delimiters(seg); !ok {
 			return false
 		}
-		for _, e := range enc[:i] {
-			if e == c {
-				return false
-			}
-		}
 	}
-	slots := [...]*int{&m.enc.comp, &m.enc.rep, &m.enc.esc, &m.enc.sub}
-	for i := 0; i < len(enc) && i < len(slots); i++ {
-		*slots[i] = int(enc[i])
-	}
-	m.enc.setSpecial()
+	sep := m.enc.field
 	// MSH-3 to MSH-6, MSH-9, MSH-10 and MSH-12; fields a message lacks
 	// are left empty.
 	m.sendApp, rest, _ = cutField(rest, sep)
@@ -240,6 +234,37 @@ func (m *message) header(seg []byte) bool {
 	m.controlID, rest, _ = cutField(rest, sep)
 	m.version, _, _ = nextField(rest, sep, 1)
 	return true
+}
+
+// delimiters reads MSH-1 and MSH-2 of the MSH segment seg into m.enc and
+// returns the fields after them. It reports whether the delimiters are
+// valid: printable non-alphanumeric characters, all distinct.
+func (m *message) delimiters(seg []byte) (rest []byte, ok bool) {
+	if len(seg) < 4 || !isDelimiter(seg[3]) {
+		return nil, false
+	}
+	m.enc = encoding{field: seg[3], comp: noDelim, rep: noDelim, esc: noDelim, sub: noDelim}
+	sep := seg[3]
+	enc, rest, _ := cutField(seg[4:], sep) // MSH-2
+	if len(enc) == 0 || len(enc) > 5 {
+		return nil, false
+	}
+	for i, c := range enc {
+		if !isDelimiter(c) || c == sep {
+			return nil, false
+		}
+		for _, e := range enc[:i] {
+			if e == c {
+				return nil, false
+			}
+		}
+	}
+	slots := [...]*int{&m.enc.comp, &m.enc.rep, &m.enc.esc, &m.enc.sub}
+	for i := 0; i < len(enc) && i < len(slots); i++ {
+		*slots[i] = int(enc[i])
+	}
+	m.enc.setSpecial()
+	return rest, true
 }
 
 // segment reads the fields the decoder uses of MSA, OBX and PRT segments.
