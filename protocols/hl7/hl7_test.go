@@ -746,9 +746,10 @@ func TestManyPerMessage(t *testing.T) {
 	}
 }
 
-// TestFieldScan compares cutField and nextField, which look at eight bytes
-// at a time, with a byte-by-byte split of random segments of separators,
-// bytes that differ from one only in bit 7 or the low bits, and others.
+// TestFieldScan compares cutField, nextField and fieldEnds, which look at
+// eight bytes at a time, with a byte-by-byte split of random segments of
+// separators, bytes that differ from one only in bit 7 or the low bits, and
+// others.
 func TestFieldScan(t *testing.T) {
 	const sep = '|'
 	alphabet := []byte{sep, sep ^ 0x80, sep ^ 1, sep - 1, 0, 0xff, 'A'}
@@ -762,6 +763,17 @@ func TestFieldScan(t *testing.T) {
 		v, rest, last := cutField(b, sep)
 		if !bytes.Equal(v, fields[0]) || last != (len(fields) == 1) || !last && !bytes.Equal(rest, b[len(v)+1:]) {
 			t.Fatalf("cutField(%q) = %q, %q, %v", b, v, rest, last)
+		}
+		var ends [12]int
+		fieldEnds(b, sep, ends[:])
+		for k := range ends {
+			want := []byte{}
+			if k < len(fields) {
+				want = fields[k]
+			}
+			if got := field(b, ends[:], k); !bytes.Equal(got, want) {
+				t.Fatalf("field(%q, %d) = %q, want %q", b, k, got, want)
+			}
 		}
 		for skip := range 12 {
 			v, rest, ok := nextField(b, sep, skip)
