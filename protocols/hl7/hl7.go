@@ -344,6 +344,9 @@ func (d *Decoder) block(dir protocols.Direction, b []byte, emit protocols.Emit) 
 // indexMSH returns the offset of the first segment of b that is an MSH
 // (at the start or after a CR or LF), or -1.
 func indexMSH(b []byte) int {
+	if len(b) > 3 && string(b[:3]) == "MSH" {
+		return 0 // the usual block: one message, found without finders
+	}
 	crs, lfs := finder{b: b, c: '\r', next: unknown}, finder{b: b, c: '\n', next: unknown}
 	for i := 0; i+3 < len(b); {
 		if b[i] == 'M' && b[i+1] == 'S' && b[i+2] == 'H' && (i == 0 || b[i-1] == '\r' || b[i-1] == '\n') {

@@ -745,3 +745,57 @@ func TestManyPerMessage(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(w, "\n"))
 	}
 }
+
+// TestFieldScan compares cutField, nextField and fieldEnds, which look at
+// eight bytes at a time, with a byte-by-byte split of random segments of
+// separators, bytes that differ from one only in bit 7 or the low bits, and
+// others.
+func TestFieldScan(t *testing.T) {
+	const sep = '|'
+	alphabet := []byte{sep, sep ^ 0x80, sep ^ 1, sep - 1, 0, 0xff, 'A'}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := make([]byte, r.IntN(80))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		fields := bytes.Split(b, []byte{sep})
+		v, rest, last := cutField(b, sep)
+		if !bytes.Equal(v, fields[0]) || last != (len(fields) == 1) || !last && !bytes.Equal(rest, b[len(v)+1:]) {
+			t.Fatalf("cutField(%q) = %q, %q, %v", b, v, rest, last)
+		}
+		var ends [12]int
+		fieldEnds(b, sep, ends[:])
+		for k := range ends {
+			want := []byte{}
+			if k < len(fields) {
+				want = fields[k]
+			}
+			if got := field(b, ends[:], k); !bytes.Equal(got, want) {
+				t.Fatalf("field(%q, %d) = %q, want %q", b, k, got, want)
+			}
+		}
+		for skip := range 12 {
+			v, rest, ok := nextField(b, sep, skip)
+			if ok != (skip < len(fields)) {
+				t.Fatalf("nextField(%q, %d) ok = %v", b, skip, ok)
+			}
+			if !ok {
+				continue
+			}
+			want := bytes.Join(fields[skip+1:], []byte{sep})
+			if !bytes.Equal(v, fields[skip]) || skip+1 < len(fields) && !bytes.Equal(rest, want) || skip+1 == len(fields) && rest != nil {
+				t.Fatalf("nextField(%q, %d) = %q, %q", b, skip, v, rest)
+			}
+		}
+	}
+}
+
+// TestStandardEncoding checks that the encoding header copies for
+// "|^~\&" is the one it builds for any other MSH-1 and MSH-2.
+func TestStandardEncoding(t *testing.T) {
+	var m message
+	if _, ok := m.delimiters([]byte(`MSH|^~\&|`)); !ok || m.enc != standard {
+		t.Fatalf("delimiters built %+v, want %+v", m.enc, standard)
+	}
+}
