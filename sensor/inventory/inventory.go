@@ -813,14 +813,42 @@ func (inv *Inventory) addPeer(ep *endpoint, p peer, ok bool) {
 	ep.peers = s
 }
 
-func (inv *Inventory) addService(ep *endpoint, s service) {
-	var i int
-	var dropped bool
-	ep.services, i, dropped = insertSorted(ep.services, s, compareService, inv.cfg.MaxServices)
-	inv.count(&inv.stats.ServicesDropped, dropped)
-	if i >= 0 && s.first.Before(ep.services[i].first) {
-		ep.services[i].first = s.first
+// addService offers v to the endpoint's capped service set, as
+// insertSorted would, keeping the earliest first sighting. Like addPeer it
+// searches by pointer: a service is 56 bytes, which the generic search
+// copied twice at every comparison.
+func (inv *Inventory) addService(ep *endpoint, v service) {
+	s, max := ep.services, inv.cfg.MaxServices
+	lo, hi := 0, len(s)
+	if hi > 0 && compareServiceTo(&s[hi-1], &v) < 0 {
+		lo = hi // past the largest
 	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		c := compareServiceTo(&s[m], &v)
+		if c == 0 {
+			if v.first.Before(s[m].first) {
+				s[m].first = v.first
+			}
+			return
+		}
+		if c < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	switch {
+	case max <= 0 || len(s) >= max && lo >= len(s):
+		inv.stats.ServicesDropped++
+		return
+	case len(s) >= max:
+		s = slices.Insert(s[:len(s)-1], lo, v) // push out the largest
+		inv.stats.ServicesDropped++
+	default:
+		s = slices.Insert(s, lo, v)
+	}
+	ep.services = s
 }
 
 // addEvidence offers evidence {source, fact, value} first seen at ts to the
@@ -946,7 +974,9 @@ func (inv *Inventory) comparePeer(a, b *peer) int {
 	return 0
 }
 
-func compareService(a, b service) int {
+func compareService(a, b service) int { return compareServiceTo(&a, &b) }
+
+func compareServiceTo(a, b *service) int {
 	if a.transport != b.transport {
 		return int(a.transport) - int(b.transport)
 	}
