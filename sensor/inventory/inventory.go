@@ -438,6 +438,12 @@ func (inv *Inventory) touchSpan(k epKey, first, last time.Time) *endpoint {
 	if ep == nil {
 		return nil
 	}
+	inv.touched(k, ep, first, last)
+	return ep
+}
+
+// touched is touchSpan for the endpoint ep found at k.
+func (inv *Inventory) touched(k epKey, ep *endpoint, first, last time.Time) {
 	if ep.first.IsZero() {
 		inv.index(k)
 		ep.first, ep.last = first, last
@@ -452,7 +458,6 @@ func (inv *Inventory) touchSpan(k epKey, first, last time.Time) *endpoint {
 		ep.dirty = inv.ev.gen
 		inv.markEndpointDirty(k, ep)
 	}
-	return ep
 }
 
 // index adds k to the address indexes; unindex removes it.
@@ -604,8 +609,31 @@ func (inv *Inventory) Flow(f FlowSeen) {
 	if !protoOK {
 		proto = math.MaxUint16 // no bit in endpoint.offered; peers refused
 	}
+	// Both endpoints are looked up, and touched when both are there, before
+	// working on either: each is mostly out of cache, and the misses then
+	// overlap. With both there, touching one cannot push the other out.
+	var cep, sep *endpoint
 	if cok {
-		if ep := inv.touchSpan(ck, first, f.Time); ep == nil {
+		cep = inv.endpoints.get(ck)
+	}
+	if sok {
+		sep = inv.endpoints.get(sk)
+	}
+	found := (cep != nil || !cok) && (sep != nil || !sok)
+	if found {
+		if cok {
+			inv.touched(ck, cep, first, f.Time)
+		}
+		if sok {
+			inv.touched(sk, sep, first, f.Time)
+		}
+	}
+	if cok {
+		ep := cep
+		if !found {
+			ep = inv.touchSpan(ck, first, f.Time)
+		}
+		if ep == nil {
 			inv.carry(ck)
 		} else {
 			inv.carryOnce(ck, ep)
@@ -617,7 +645,11 @@ func (inv *Inventory) Flow(f FlowSeen) {
 		}
 	}
 	if sok {
-		if ep := inv.touchSpan(sk, first, f.Time); ep == nil {
+		ep := sep
+		if !found {
+			ep = inv.touchSpan(sk, first, f.Time)
+		}
+		if ep == nil {
 			inv.carry(sk)
 		} else {
 			inv.carryOnce(sk, ep)
