@@ -145,19 +145,23 @@ func (c *buildCtx) hash(a *Asset) uint64 {
 		h.strs(x.Versions)
 	}
 	h.int(len(a.Peers))
+	var prevProtocol string
 	for i := range a.Peers {
 		p := &a.Peers[i]
 		h.str(p.Asset)
-		h.str(p.Protocol)
+		h.strAfter(p.Protocol, prevProtocol)
 		h.str(p.Role)
+		prevProtocol = p.Protocol
 	}
 	h.int(len(a.Evidence))
+	var prevSource, prevTime string
 	for i := range a.Evidence {
 		x := &a.Evidence[i]
-		h.str(x.Source)
+		h.strAfter(x.Source, prevSource)
 		h.str(x.Fact)
 		h.str(x.Value)
-		h.str(x.Time)
+		h.strAfter(x.Time, prevTime)
+		prevSource, prevTime = x.Source, x.Time
 	}
 	h.bool(a.Owner != nil)
 	if o := a.Owner; o != nil {
@@ -180,15 +184,30 @@ func (c *buildCtx) hash(a *Asset) uint64 {
 	return maphash.Bytes(c.inv.ev.seed, h.b)
 }
 
-// assetHash appends an asset's fields to b, each string after its length so
-// that no two sequences of fields write the same bytes.
+// assetHash appends an asset's fields to b, each string after its length
+// plus one so that no two sequences of fields write the same bytes: lengths
+// and counts are uvarints, a prefix code whose first byte is 0 only for 0,
+// which strAfter writes alone.
 type assetHash struct{ b []byte }
 
-func (h *assetHash) int(n int) { h.b = binary.LittleEndian.AppendUint64(h.b, uint64(n)) }
+func (h *assetHash) int(n int) { h.b = binary.AppendUvarint(h.b, uint64(n)) }
 
 func (h *assetHash) str(s string) {
-	h.int(len(s))
+	h.int(len(s) + 1)
 	h.b = append(h.b, s...)
+}
+
+// strAfter is str for a field of a list entry, whose value in the previous
+// entry was prev: it writes a lone 0 when s equals prev. Sorted evidence
+// repeats its source and time from entry to entry, and peers their
+// protocol, mostly as the same string, which compares equal at once where
+// copying and hashing it costs several times more.
+func (h *assetHash) strAfter(s, prev string) {
+	if s == prev {
+		h.b = append(h.b, 0)
+		return
+	}
+	h.str(s)
 }
 
 func (h *assetHash) strs(s []string) {
@@ -198,7 +217,9 @@ func (h *assetHash) strs(s []string) {
 	}
 }
 
-func (h *assetHash) float(f float64) { h.int(int(math.Float64bits(f))) }
+func (h *assetHash) float(f float64) {
+	h.b = binary.LittleEndian.AppendUint64(h.b, math.Float64bits(f))
+}
 
 func (h *assetHash) bool(v bool) {
 	if v {

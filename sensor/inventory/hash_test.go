@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -72,6 +73,15 @@ func TestHashFollowsJSON(t *testing.T) {
 		{"evidence value", func(a *Asset) { a.Evidence[0].Value = "x" }},
 		{"evidence time", func(a *Asset) { a.Evidence[0].Time = "2024-03-01T08:00:02Z" }},
 		{"evidence split", func(a *Asset) { a.Evidence[0].Fact, a.Evidence[0].Value = "dicom.ae_titleP", "ACS" }},
+		{"evidence source empty", func(a *Asset) { a.Evidence[0].Source = "" }},
+		{"evidence time empty", func(a *Asset) { a.Evidence[0].Time = "" }},
+		{"evidence repeated", func(a *Asset) { a.Evidence = append(a.Evidence, a.Evidence[0]) }},
+		{"evidence copied", func(a *Asset) {
+			x := &a.Evidence[0]
+			x.Source, x.Fact, x.Value, x.Time = strings.Clone(x.Source), strings.Clone(x.Fact), strings.Clone(x.Value), strings.Clone(x.Time)
+		}},
+		{"peer protocol empty", func(a *Asset) { a.Peers[0].Protocol = "" }},
+		{"peers repeated", func(a *Asset) { a.Peers = append(a.Peers, a.Peers[0]) }},
 		{"owner nil", func(a *Asset) { a.Owner = nil }},
 		{"owner empty", func(a *Asset) { a.Owner = &Owner{} }},
 		{"owner responsible", func(a *Asset) { a.Owner.Responsible = "" }},

@@ -328,6 +328,9 @@ type Inventory struct {
 	// holds ("" first); protocolIDs is the reverse.
 	protocolNames []string
 	protocolIDs   map[string]uint16
+	// nets4 and nets6 are cfg.InternalNets split for internal.
+	nets4 []net4
+	nets6 []netip.Prefix
 	// lastProtocol is the name protocolID last found, of index
 	// lastProtocolID: names repeat, and are mostly the same string.
 	lastProtocol   string
@@ -360,20 +363,55 @@ func New(cfg Config, emit func(Event)) *Inventory {
 		protocolNames: []string{""},
 		protocolIDs:   make(map[string]uint16),
 	}
+	inv.nets4, inv.nets6 = splitNets(cfg.InternalNets)
 	inv.endpoints.heap.cmp = inv.compareEndpoints
 	inv.ev.init()
 	inv.build = buildCtx{inv: inv, ids: make(map[assetKey]string), times: make(map[int64]string)}
 	return inv
 }
 
-// internal reports whether ip is in one of the site's networks.
+// internal reports whether ip is in one of the site's networks. Every
+// endpoint comparison of the table's heap asks it twice: an IPv4 address is
+// matched against the IPv4 networks as numbers, a few instructions each
+// where Prefix.Contains is a call.
 func (inv *Inventory) internal(ip netip.Addr) bool {
-	for _, p := range inv.cfg.InternalNets {
+	if ip.Is4() {
+		a4 := ip.As4()
+		a := binary.BigEndian.Uint32(a4[:])
+		for _, n := range inv.nets4 {
+			if (a^n.addr)&n.mask == 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, p := range inv.nets6 {
 		if p.Contains(ip) {
 			return true
 		}
 	}
 	return false
+}
+
+// net4 is an IPv4 network as numbers: an address is in it when its bits
+// under mask are those of addr.
+type net4 struct{ addr, mask uint32 }
+
+// splitNets splits the site's networks into IPv4 networks, as numbers, and
+// the others, which alone can hold an address that is not IPv4.
+func splitNets(nets []netip.Prefix) (v4 []net4, others []netip.Prefix) {
+	for _, p := range nets {
+		if !p.IsValid() {
+			continue // contains nothing
+		}
+		if !p.Addr().Is4() {
+			others = append(others, p)
+			continue
+		}
+		a4 := p.Addr().As4()
+		v4 = append(v4, net4{addr: binary.BigEndian.Uint32(a4[:]), mask: ^uint32(0) << (32 - p.Bits())})
+	}
+	return v4, others
 }
 
 // compareEndpoints orders endpoint keys for the table's cap: endpoints with
@@ -438,6 +476,12 @@ func (inv *Inventory) touchSpan(k epKey, first, last time.Time) *endpoint {
 	if ep == nil {
 		return nil
 	}
+	inv.touched(k, ep, first, last)
+	return ep
+}
+
+// touched is touchSpan for the endpoint ep found at k.
+func (inv *Inventory) touched(k epKey, ep *endpoint, first, last time.Time) {
 	if ep.first.IsZero() {
 		inv.index(k)
 		ep.first, ep.last = first, last
@@ -452,7 +496,6 @@ func (inv *Inventory) touchSpan(k epKey, first, last time.Time) *endpoint {
 		ep.dirty = inv.ev.gen
 		inv.markEndpointDirty(k, ep)
 	}
-	return ep
 }
 
 // index adds k to the address indexes; unindex removes it.
@@ -604,8 +647,31 @@ func (inv *Inventory) Flow(f FlowSeen) {
 	if !protoOK {
 		proto = math.MaxUint16 // no bit in endpoint.offered; peers refused
 	}
+	// Both endpoints are looked up, and touched when both are there, before
+	// working on either: each is mostly out of cache, and the misses then
+	// overlap. With both there, touching one cannot push the other out.
+	var cep, sep *endpoint
 	if cok {
-		if ep := inv.touchSpan(ck, first, f.Time); ep == nil {
+		cep = inv.endpoints.get(ck)
+	}
+	if sok {
+		sep = inv.endpoints.get(sk)
+	}
+	found := (cep != nil || !cok) && (sep != nil || !sok)
+	if found {
+		if cok {
+			inv.touched(ck, cep, first, f.Time)
+		}
+		if sok {
+			inv.touched(sk, sep, first, f.Time)
+		}
+	}
+	if cok {
+		ep := cep
+		if !found {
+			ep = inv.touchSpan(ck, first, f.Time)
+		}
+		if ep == nil {
 			inv.carry(ck)
 		} else {
 			inv.carryOnce(ck, ep)
@@ -617,7 +683,11 @@ func (inv *Inventory) Flow(f FlowSeen) {
 		}
 	}
 	if sok {
-		if ep := inv.touchSpan(sk, first, f.Time); ep == nil {
+		ep := sep
+		if !found {
+			ep = inv.touchSpan(sk, first, f.Time)
+		}
+		if ep == nil {
 			inv.carry(sk)
 		} else {
 			inv.carryOnce(sk, ep)
@@ -813,14 +883,42 @@ func (inv *Inventory) addPeer(ep *endpoint, p peer, ok bool) {
 	ep.peers = s
 }
 
-func (inv *Inventory) addService(ep *endpoint, s service) {
-	var i int
-	var dropped bool
-	ep.services, i, dropped = insertSorted(ep.services, s, compareService, inv.cfg.MaxServices)
-	inv.count(&inv.stats.ServicesDropped, dropped)
-	if i >= 0 && s.first.Before(ep.services[i].first) {
-		ep.services[i].first = s.first
+// addService offers v to the endpoint's capped service set, as
+// insertSorted would, keeping the earliest first sighting. Like addPeer it
+// searches by pointer: a service is 56 bytes, which the generic search
+// copied twice at every comparison.
+func (inv *Inventory) addService(ep *endpoint, v service) {
+	s, max := ep.services, inv.cfg.MaxServices
+	lo, hi := 0, len(s)
+	if hi > 0 && compareServiceTo(&s[hi-1], &v) < 0 {
+		lo = hi // past the largest
 	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		c := compareServiceTo(&s[m], &v)
+		if c == 0 {
+			if v.first.Before(s[m].first) {
+				s[m].first = v.first
+			}
+			return
+		}
+		if c < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	switch {
+	case max <= 0 || len(s) >= max && lo >= len(s):
+		inv.stats.ServicesDropped++
+		return
+	case len(s) >= max:
+		s = slices.Insert(s[:len(s)-1], lo, v) // push out the largest
+		inv.stats.ServicesDropped++
+	default:
+		s = slices.Insert(s, lo, v)
+	}
+	ep.services = s
 }
 
 // addEvidence offers evidence {source, fact, value} first seen at ts to the
@@ -946,7 +1044,9 @@ func (inv *Inventory) comparePeer(a, b *peer) int {
 	return 0
 }
 
-func compareService(a, b service) int {
+func compareService(a, b service) int { return compareServiceTo(&a, &b) }
+
+func compareServiceTo(a, b *service) int {
 	if a.transport != b.transport {
 		return int(a.transport) - int(b.transport)
 	}

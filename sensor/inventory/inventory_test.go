@@ -503,3 +503,31 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("concurrent output differs:\n%s\n%s", want, got)
 	}
 }
+
+// TestInternal checks internal against Prefix.Contains, for networks and
+// addresses of every kind.
+func TestInternal(t *testing.T) {
+	var nets []netip.Prefix
+	for _, s := range []string{"10.1.2.3/8", "192.168.7.0/24", "203.0.113.9/32", "fe80::/10", "::ffff:172.16.0.0/108", "2001:db8::1/128"} {
+		nets = append(nets, netip.MustParsePrefix(s))
+	}
+	nets = append(nets, netip.Prefix{})
+	addrs := []netip.Addr{{}}
+	for _, s := range []string{"10.0.0.1", "10.255.255.255", "11.0.0.0", "9.255.255.255", "192.168.7.200", "192.168.8.1",
+		"203.0.113.9", "203.0.113.8", "0.0.0.0", "255.255.255.255", "fe80::1", "fe80::1%eth0", "fec0::1",
+		"::ffff:10.0.0.1", "::ffff:172.16.3.4", "::ffff:172.32.0.1", "2001:db8::1", "2001:db8::2", "::"} {
+		addrs = append(addrs, netip.MustParseAddr(s))
+	}
+	for _, cfgNets := range [][]netip.Prefix{nets, {netip.MustParsePrefix("0.0.0.0/0")}, {}} {
+		inv := New(Config{InternalNets: cfgNets}, nil)
+		for _, ip := range addrs {
+			want := false
+			for _, p := range cfgNets {
+				want = want || p.Contains(ip)
+			}
+			if got := inv.internal(ip); got != want {
+				t.Errorf("nets %v: internal(%v) = %v, want %v", cfgNets, ip, got, want)
+			}
+		}
+	}
+}
