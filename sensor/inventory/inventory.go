@@ -848,6 +848,11 @@ func (inv *Inventory) addVLAN(ep *endpoint, vlan uint16, ts time.Time) {
 // addPeer offers p to the endpoint's capped peer set, as insertSorted
 // would, searching by pointer. ok false says p's protocol name found no
 // room in the table of names: p is refused.
+//
+// addPeer, addService, addEvidence and addFact spell the same search out
+// on purpose: one generic search by pointer would pass the offered element
+// to its comparison through a func value, which makes it escape, and costs
+// three allocations and twice the time per Observe or Flow.
 func (inv *Inventory) addPeer(ep *endpoint, p peer, ok bool) {
 	if !ok {
 		inv.stats.PeersDropped++
