@@ -318,6 +318,22 @@ func newFNV() fnv { return 14695981039346656037 }
 
 func (h *fnv) add(v uint64) { *h = (*h ^ fnv(v)) * 1099511628211 }
 
+// addrs adds the number of addresses, then each as its maphash.
+func (h *fnv) addrs(seed maphash.Seed, ips []string) {
+	h.add(uint64(len(ips)))
+	for _, ip := range ips {
+		h.add(maphash.String(seed, ip))
+	}
+}
+
+// vlans adds the number of VLANs, then each.
+func (h *fnv) vlans(vlans []uint16) {
+	h.add(uint64(len(vlans)))
+	for _, v := range vlans {
+		h.add(uint64(v))
+	}
+}
+
 // inputHash hashes everything Identify and Owner read of an asset but
 // the OUI vendor, a function of the MAC: its facts, MAC, addresses, VLANs
 // and peer counts, each string as its maphash.
@@ -326,14 +342,8 @@ func inputHash(seed maphash.Seed, facts factSum, in *fingerprint.Input) uint64 {
 	h.add(facts.sum)
 	h.add(facts.n)
 	h.add(macBits(in.MAC))
-	h.add(uint64(len(in.IPs)))
-	for _, ip := range in.IPs {
-		h.add(maphash.String(seed, ip))
-	}
-	h.add(uint64(len(in.VLANs)))
-	for _, v := range in.VLANs {
-		h.add(uint64(v))
-	}
+	h.addrs(seed, in.IPs)
+	h.vlans(in.VLANs)
 	h.add(uint64(in.DICOMClients))
 	h.add(uint64(in.HL7Senders))
 	return uint64(h)
@@ -358,16 +368,10 @@ func sharedHash(seed maphash.Seed, facts factSum, in *fingerprint.Input, e *fing
 	}
 	h.add(mac)
 	if e.Reads("asset.ip") {
-		h.add(uint64(len(in.IPs)))
-		for _, ip := range in.IPs {
-			h.add(maphash.String(seed, ip))
-		}
+		h.addrs(seed, in.IPs)
 	}
 	if e.Reads("asset.vlan") {
-		h.add(uint64(len(in.VLANs)))
-		for _, v := range in.VLANs {
-			h.add(uint64(v))
-		}
+		h.vlans(in.VLANs)
 	}
 	h.add(uint64(in.DICOMClients))
 	h.add(uint64(in.HL7Senders))
