@@ -538,10 +538,10 @@ const maxFreeStreams = 4096
 // close the decoder, tell the inventory when the flow was last seen.
 func (w *Worker) end(f *flow.Flow) {
 	if f.Decoder != nil {
-		for d := range 2 {
-			w.cur, w.curDir = f, protocols.Direction(d)
-			if f.Streams != nil { // TCP
-				f.Streams[d].Flush(&w.stream, w.pool)
+		if s := f.Streams; s != nil { // TCP
+			for d := range s {
+				w.cur, w.curDir = f, protocols.Direction(d)
+				s[d].Flush(&w.stream, w.pool)
 			}
 		}
 		if f.Decoder != nil {
